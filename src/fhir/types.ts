@@ -1,0 +1,62 @@
+// The FHIR REST contract between the HTTP adapter and interaction handlers. https://hl7.org/fhir/R4/http.html
+import type { OperationOutcome, Resource } from '@medplum/fhirtypes';
+import type { ResourceStore } from '../store/resource-store.js';
+import type { RequestContext } from '../context.js';
+
+/** The restful-interaction codes, as the CapabilityStatement names them. See: http://hl7.org/fhir/restful-interaction */
+export const Interaction = {
+  Read: 'read',
+  Vread: 'vread',
+  Update: 'update',
+  Patch: 'patch',
+  Delete: 'delete',
+  HistoryInstance: 'history-instance',
+  HistoryType: 'history-type',
+  HistorySystem: 'history-system',
+  Create: 'create',
+  SearchType: 'search-type',
+  SearchSystem: 'search-system',
+  Capabilities: 'capabilities',
+  Transaction: 'transaction',
+  Batch: 'batch',
+  Operation: 'operation',
+} as const;
+export type InteractionCode = (typeof Interaction)[keyof typeof Interaction];
+
+/** A FHIR request, free of any HTTP framework. */
+export interface FhirRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Path below the FHIR base, without leading slash, e.g. "Patient/123/_history/2". */
+  path: string;
+  /** Path parameters filled by the router (resourceType, id, vid, operation). */
+  params: Record<string, string>;
+  /** Query parameters; repeated keys keep every value in order. */
+  query: Record<string, string[]>;
+  body?: unknown;
+  headers: {
+    ifMatch?: string;
+    ifNoneMatch?: string;
+    ifNoneExist?: string;
+    ifModifiedSince?: string;
+    prefer?: string;
+    acceptLanguage?: string;
+  };
+  /** Absolute base URL of the FHIR endpoint, e.g. "http://127.0.0.1:8080/fhir". */
+  baseUrl: string;
+}
+
+/** What a handler returns: an outcome (its status follows @medplum/core getStatus) and maybe a resource. */
+export interface FhirResponse {
+  outcome: OperationOutcome;
+  resource?: Resource;
+  /** Set by create so the HTTP layer can send Location. */
+  location?: string;
+}
+
+/** Everything a handler may touch: the consent-guarded store and the request context. */
+export interface HandlerDeps {
+  store: ResourceStore;
+  ctx: RequestContext;
+}
+
+export type FhirHandler = (req: FhirRequest, deps: HandlerDeps) => Promise<FhirResponse>;

@@ -1,0 +1,102 @@
+// Kanta and HL7 Finland code systems, OIDs and the gateway's own local systems, as typed constants. https://hl7.fi/fhir/finnish-base-profiles
+/**
+ * HOW KANTA MARKS ARE CARRIED ON FHIR RESOURCES (decided once; profiles, mappings and the consent
+ * engine all follow this table):
+ *
+ * - Register holder (rekisterinpitäjä) of every record: `meta.security` coding
+ *   { system: LocalSystem.RegisterHolder, code: <organisation OID> }.
+ * - Register kind (rekisteri) of every record: `meta.security` coding
+ *   { system: LocalSystem.RegisterKind, code: RegisterKind.* }. The sector follows from it
+ *   (SocialRegisterKinds vs HealthRegisterKinds).
+ * - Data origin (D10): `meta.security` { system: LocalSystem.DataOrigin, code: 'kanta' | 'local' }.
+ * - Document marks on DocumentReference, each a `meta.security` coding of LocalSystem.DocumentMark:
+ *   other-person (toista henkilöä koskeva tieto), special-content (erityissisältö),
+ *   local-main-view (paikallinen päänäkymä), professional-delay (sosiaalihuollon ammattilaisen viivästys).
+ * - Display delay end date: extension FiBaseExtension.ReleaseDateForPatientViewing (valueDate) on the
+ *   DocumentReference; searched with the local SearchParameter `release-date`.
+ * - Minor's decision on guardians: extension FiBaseExtension.RestrictionParent (valueCoding from
+ *   Oid.RestrictionParent, codes 1-4) on the DocumentReference / Encounter; searched with `restriction-parent`.
+ * - Service event: DocumentReference.context.encounter -> Encounter (health) or EpisodeOfCare
+ *   (social-care service task). Encounter.identifier (use official) carries the palvelutapahtuma OID.
+ * - Versions: DocumentReference.relatesTo { code: 'replaces' } -> previous version; the previous one gets
+ *   status 'superseded'. Invalidation (mitätöinti): status 'entered-in-error'.
+ * - Organisation flags: extensions LocalExtension.MainResponsibleUnitSocial / ...Health (valueBoolean),
+ *   absent means false. Wellbeing area / region: extension LocalExtension.Region (valueCoding, LocalSystem.Region).
+ * - Consent kind: Consent.category coding { system: LocalSystem.ConsentKind, code: ConsentKind.* }.
+ */
+
+export const LOCAL_BASE = 'https://kanta-gateway.example.org/fhir';
+
+/** Published OIDs (see ../shared/reference/FINLAND.md for their sources). */
+export const Oid = {
+  Hetu: 'urn:oid:1.2.246.21',
+  SoteOrganisationRegister: 'urn:oid:1.2.246.537.6.202.2008',
+  RegisterIdentifier: 'urn:oid:1.2.246.537.5.40150.2009',
+  Confidentiality: 'urn:oid:1.2.246.777.5.99902.2006',
+  View: 'urn:oid:1.2.246.537.6.12.2002',
+  DocumentType: 'urn:oid:1.2.246.537.5.5001.2011',
+  ServiceEventKind: 'urn:oid:1.2.246.537.5.40156.2008',
+  CustodianType: 'urn:oid:1.2.246.537.5.40172.2008',
+  SocialServiceTask: 'urn:oid:1.2.246.537.6.1221',
+  RestrictionParent: 'urn:oid:1.2.246.537.5.40202.201901',
+  Municipality: 'urn:oid:1.2.246.537.6.21',
+} as const;
+
+export const FiBaseExtension = {
+  ReleaseDateForPatientViewing: 'https://hl7.fi/fhir/finnish-base-profiles/StructureDefinition/ReleaseDateForPatientViewing',
+  RestrictionParent: 'https://hl7.fi/fhir/finnish-base-profiles/StructureDefinition/RestrictionParent',
+} as const;
+
+/** Code systems this gateway defines itself because no published Kanta code was found; each is a CodeSystem in mappings/. */
+export const LocalSystem = {
+  RegisterHolder: `${LOCAL_BASE}/CodeSystem/register-holder`,
+  RegisterKind: `${LOCAL_BASE}/CodeSystem/register-kind`,
+  DataOrigin: `${LOCAL_BASE}/CodeSystem/data-origin`,
+  DocumentMark: `${LOCAL_BASE}/CodeSystem/document-mark`,
+  ConsentKind: `${LOCAL_BASE}/CodeSystem/consent-kind`,
+  SocialDocumentKind: `${LOCAL_BASE}/CodeSystem/social-document-kind`,
+  Region: `${LOCAL_BASE}/CodeSystem/region`,
+} as const;
+
+export const LocalExtension = {
+  MainResponsibleUnitSocial: `${LOCAL_BASE}/StructureDefinition/main-responsible-unit-social`,
+  MainResponsibleUnitHealth: `${LOCAL_BASE}/StructureDefinition/main-responsible-unit-health`,
+  Region: `${LOCAL_BASE}/StructureDefinition/region`,
+  DecisionCapacity: `${LOCAL_BASE}/StructureDefinition/decision-capacity`,
+} as const;
+
+export const RegisterKind = {
+  PublicHealth: 'public-health',
+  PrivateHealth: 'private-health',
+  OccupationalHealth: 'occupational-health',
+  SocialCare: 'social-care',
+} as const;
+export type RegisterKindCode = (typeof RegisterKind)[keyof typeof RegisterKind];
+export const HealthRegisterKinds: readonly RegisterKindCode[] = [RegisterKind.PublicHealth, RegisterKind.PrivateHealth, RegisterKind.OccupationalHealth];
+export const SocialRegisterKinds: readonly RegisterKindCode[] = [RegisterKind.SocialCare];
+
+export const DataOrigin = { Kanta: 'kanta', Local: 'local' } as const;
+
+export const DocumentMark = {
+  OtherPerson: 'other-person',
+  SpecialContent: 'special-content',
+  LocalMainView: 'local-main-view',
+  ProfessionalDelay: 'professional-delay',
+} as const;
+
+export const ConsentKind = {
+  Informing: 'informing',
+  PermissionHealth: 'permission-health',
+  PermissionSocial: 'permission-social',
+  PermissionHealthToSocial: 'permission-health-to-social',
+  PermissionSocialToHealth: 'permission-social-to-health',
+  Prohibition: 'prohibition',
+  PrescriptionProhibition: 'prescription-prohibition',
+  LivingWill: 'living-will',
+  OrganDonationWill: 'organ-donation-will',
+  EuEPrescription: 'eu-eprescription',
+  WellnessApp: 'wellness-app',
+} as const;
+export type ConsentKindCode = (typeof ConsentKind)[keyof typeof ConsentKind];
+
+export const Region = { Uusimaa: 'uusimaa', Other: 'other' } as const;

@@ -1,0 +1,110 @@
+// The one narrow storage seam: versioned resources, history and search. https://hl7.org/fhir/R4/http.html
+import type { Resource } from '@medplum/fhirtypes';
+
+/**
+ * A search condition tree. Leaves are search-parameter tests exactly as FHIR search writes them,
+ * so search requests and consent constraints compile through the same code and the same indexes.
+ * See: https://hl7.org/fhir/R4/search.html
+ */
+export type Condition =
+  /** One search parameter test; `values` are OR'ed (the comma rule) and keep their prefixes (ge, lt, ...). */
+  | { kind: 'param'; code: string; modifier?: string; values: string[] }
+  /** Chained parameter: `code` is a reference parameter, `next` is tested on the referenced resource. */
+  | { kind: 'chain'; code: string; targetType?: string; next: Condition }
+  /** Reverse chain `_has:sourceType:refParam:...`: some `sourceType` resource refers here via `refParam` and satisfies `next`. */
+  | { kind: 'has'; sourceType: string; refParam: string; next: Condition }
+  /** Membership in a compartment, e.g. every resource in Patient/123's compartment. https://hl7.org/fhir/R4/compartmentdefinition.html */
+  | { kind: 'compartment'; compartment: 'Patient'; id: string }
+  | { kind: 'and'; all: Condition[] }
+  | { kind: 'or'; any: Condition[] }
+  | { kind: 'not'; cond: Condition }
+  | { kind: 'true' }
+  | { kind: 'false' };
+
+export interface SortRule {
+  code: string;
+  descending: boolean;
+}
+
+export interface IncludeTarget {
+  /** Source type of the reference parameter (`*` allowed for _include). */
+  sourceType: string;
+  /** Reference search parameter code. */
+  param: string;
+  /** Restrict the referenced type. */
+  targetType?: string;
+  iterate?: boolean;
+}
+
+export interface SearchQuery {
+  resourceType: string;
+  /** AND'ed conditions. */
+  where: Condition[];
+  sort: SortRule[];
+  /** Page size; 0 returns no resources (used for _summary=count). */
+  count: number;
+  offset: number;
+  total: 'none' | 'estimate' | 'accurate';
+  include: IncludeTarget[];
+  revinclude: IncludeTarget[];
+}
+
+export interface SearchResult {
+  /** The matches of this page, in order. */
+  resources: Resource[];
+  /** Resources added by _include/_revinclude, each permitted by the same access policy. */
+  included: Resource[];
+  /** Number of matches across all pages, when asked for. */
+  total?: number;
+}
+
+export interface HistoryQuery {
+  resourceType?: string;
+  id?: string;
+  /** Only versions recorded after this instant. */
+  since?: string;
+  count: number;
+  offset: number;
+}
+
+export interface HistoryEntry {
+  resource: Resource;
+  /** The version is a deletion marker; `resource` then carries only resourceType, id and meta. */
+  deleted: boolean;
+}
+
+export interface HistoryResult {
+  entries: HistoryEntry[];
+  total: number;
+}
+
+/**
+ * The disclosure constraint the consent layer pushes into every query.
+ * `forType(type)` returns the condition a resource of that type must satisfy to be seen at all;
+ * the store applies it to primary matches, chain and _has targets, includes, reads and history.
+ */
+export interface AccessPolicy {
+  forType(resourceType: string): Condition;
+}
+
+export interface WriteOptions {
+  /** Expected current version ("W/\"3\"" or "3"); a mismatch fails with 412. */
+  ifMatch?: string;
+}
+
+export interface ResourceStore {
+  read(resourceType: string, id: string, access?: AccessPolicy): Promise<Resource | undefined>;
+  vread(resourceType: string, id: string, versionId: string, access?: AccessPolicy): Promise<Resource | undefined>;
+  history(query: HistoryQuery, access?: AccessPolicy): Promise<HistoryResult>;
+  search(query: SearchQuery, access?: AccessPolicy): Promise<SearchResult>;
+  /** Stores version 1 with a server-assigned id (or `resource.id` when given by import), meta.versionId and meta.lastUpdated. */
+  create<T extends Resource>(resource: T): Promise<T>;
+  /** Stores a new version; creates the resource when it does not exist (update as create). Stale ifMatch: 412. */
+  update<T extends Resource>(resource: T, options?: WriteOptions): Promise<T>;
+  /** Writes a deletion marker version; the resource then reads as gone (410). */
+  delete(resourceType: string, id: string): Promise<void>;
+  /** True when the resource's latest version is a deletion marker. */
+  isDeleted(resourceType: string, id: string): Promise<boolean>;
+  /** Runs `fn` atomically: everything it writes commits together or not at all. */
+  transaction<T>(fn: (tx: ResourceStore) => Promise<T>): Promise<T>;
+}

@@ -1,6 +1,6 @@
 // The FHIR REST contract between the HTTP adapter and interaction handlers. https://hl7.org/fhir/R4/http.html
-import type { OperationOutcome, Resource } from '@medplum/fhirtypes';
-import type { ResourceStore } from '../store/resource-store.js';
+import type { CapabilityStatement, OperationOutcome, Resource } from '@medplum/fhirtypes';
+import type { ResourceStore, SearchQuery } from '../store/resource-store.js';
 import type { RequestContext } from '../context.js';
 
 /** The restful-interaction codes, as the CapabilityStatement names them. See: http://hl7.org/fhir/restful-interaction */
@@ -53,10 +53,34 @@ export interface FhirResponse {
   location?: string;
 }
 
-/** Everything a handler may touch: the consent-guarded store and the request context. */
+/** A parsed search request: the store query plus what the REST layer applies itself. */
+export interface ParsedSearch {
+  query: SearchQuery;
+  /** Parameters the server did not recognise (reported, or 400 under Prefer: handling=strict). */
+  unknown: string[];
+  elements?: string[];
+  summary?: 'count' | 'true' | 'data' | 'text' | 'false';
+}
+
+/** Stateless services the REST layer may use; none of them knows about consent or audit. */
+export interface FhirServices {
+  /** Validates against the base specification and the claimed (or given) profiles, in the caller's language. */
+  validate(resource: unknown, options?: { profileUrl?: string }): OperationOutcome;
+  parseSearch(resourceType: string, query: Record<string, string[]>, strict: boolean): ParsedSearch;
+  /** Runs another request through the same route, scope check and audit (batch and transaction entries). */
+  dispatch(req: FhirRequest, store: ResourceStore): Promise<FhirResponse>;
+  capabilityStatement(): CapabilityStatement;
+  /** Resource types in the Patient compartment that this server serves ($everything). */
+  patientCompartmentTypes(): string[];
+  /** Counts a page size request against the server's bounds. */
+  maxCount: number;
+}
+
+/** Everything a handler may touch: the consent-guarded store, the request context and stateless services. */
 export interface HandlerDeps {
   store: ResourceStore;
   ctx: RequestContext;
+  services: FhirServices;
 }
 
 export type FhirHandler = (req: FhirRequest, deps: HandlerDeps) => Promise<FhirResponse>;

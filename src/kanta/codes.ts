@@ -70,6 +70,8 @@ export const RegisterKind = {
   PrivateHealth: 'private-health',
   OccupationalHealth: 'occupational-health',
   SocialCare: 'social-care',
+  /** Omatietovaranto: wellness data written by apps; never a care register (P2). */
+  PersonalDataStore: 'personal-data-store',
 } as const;
 export type RegisterKindCode = (typeof RegisterKind)[keyof typeof RegisterKind];
 export const HealthRegisterKinds: readonly RegisterKindCode[] = [RegisterKind.PublicHealth, RegisterKind.PrivateHealth, RegisterKind.OccupationalHealth];
@@ -100,3 +102,104 @@ export const ConsentKind = {
 export type ConsentKindCode = (typeof ConsentKind)[keyof typeof ConsentKind];
 
 export const Region = { Uusimaa: 'uusimaa', Other: 'other' } as const;
+
+// ---- Additions by the mapping/import work (additive only; the table at the top still rules). ----
+
+/** Further local systems: no published Kanta code list was found for these (see mappings/README.md). */
+export const LocalSystemMore = {
+  /** Views used by the generator where no official 1.2.246.537.6.12.2002 code is confirmed. */
+  View: `${LOCAL_BASE}/CodeSystem/view`,
+  /** Social-care service tasks (palvelutehtävä); official OID 1.2.246.537.6.1221 exists but its codes are unconfirmed. */
+  SocialServiceTask: `${LOCAL_BASE}/CodeSystem/social-service-task`,
+  /** Lifecycle events of archived documents carried in hl7fi:recordStatus; the real invalidation code is unconfirmed. */
+  DocumentEvent: `${LOCAL_BASE}/CodeSystem/document-event`,
+  /** Task kinds (prescription renewal request). */
+  TaskKind: `${LOCAL_BASE}/CodeSystem/task-kind`,
+  /** Identifier system of OAuth client ids of wellness apps. */
+  AppClientId: `${LOCAL_BASE}/NamingSystem/app-client-id`,
+  /** Identifier system of prescription ids when the source gives no OID. */
+  PrescriptionId: `${LOCAL_BASE}/NamingSystem/prescription-id`,
+  /** Identifier system of social-care workers (no public register OID confirmed for them). */
+  WorkerId: `${LOCAL_BASE}/NamingSystem/worker-id`,
+} as const;
+
+export const LocalExtensionMore = {
+  /** CDA versionNumber of an archived document (valueInteger). */
+  DocumentVersion: `${LOCAL_BASE}/StructureDefinition/document-version`,
+} as const;
+
+/** Other published systems the mappings use. */
+export const OidMore = {
+  SocialRegisterIdentifier: 'urn:oid:1.2.246.537.6.1264',
+  CustodianTypeCode: 'urn:oid:1.2.246.537.5.40172.2008',
+  Atc: 'urn:oid:1.2.246.537.6.32',
+  HealthFunctionCode: 'urn:oid:1.2.246.537.6.300.2010',
+} as const;
+
+export const FhirSystem = {
+  Uri: 'urn:ietf:rfc:3986',
+  V2IdentifierType: 'http://terminology.hl7.org/CodeSystem/v2-0203',
+  V3ActCode: 'http://terminology.hl7.org/CodeSystem/v3-ActCode',
+  V3RoleCode: 'http://terminology.hl7.org/CodeSystem/v3-RoleCode',
+  V3ParticipationType: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType',
+  ConsentScope: 'http://terminology.hl7.org/CodeSystem/consentscope',
+} as const;
+
+export const ConsentScopeCode = { PatientPrivacy: 'patient-privacy', Adr: 'adr', Treatment: 'treatment' } as const;
+/** Consent.provision.actor.role: IRCP = receiving party (permission target, app); CST = register holder a prohibition targets. */
+export const ConsentActorRole = { Recipient: 'IRCP', Custodian: 'CST' } as const;
+export const EncounterClassCode = { Visit: 'AMB', CarePeriod: 'IMP' } as const;
+export const GuardianRelationship = 'GUARD';
+export const DocumentEventCode = { Invalidation: 'invalidation' } as const;
+export const TaskKindCode = { PrescriptionRenewal: 'prescription-renewal' } as const;
+/** Policy every Consent cites: the Client Data Act (784/2021). */
+export const ClientDataActUri = 'https://www.finlex.fi/fi/laki/ajantasa/2021/20210784';
+
+export const SocialDocumentKind = {
+  Notification: 'notification',
+  Application: 'application',
+  Assessment: 'assessment',
+  Plan: 'plan',
+  Decision: 'decision',
+  ParenthoodDetermination: 'parenthood-determination',
+  Shelter: 'shelter',
+  PaymentCommitment: 'payment-commitment',
+  ClientRecordEntry: 'client-record-entry',
+  SharedMatter: 'shared-matter',
+  ClientRelationship: 'client-relationship',
+  AdoptionCounselling: 'adoption-counselling',
+} as const;
+export type SocialDocumentKindCode = (typeof SocialDocumentKind)[keyof typeof SocialDocumentKind];
+
+export const SocialServiceTask = {
+  ChildWelfare: 'child-welfare',
+  AdultSocialWork: 'adult-social-work',
+  ElderlyServices: 'elderly-services',
+  DisabilityServices: 'disability-services',
+  SubstanceAbuseServices: 'substance-abuse-services',
+} as const;
+
+/** Local profile ids (StructureDefinition url = `${LOCAL_BASE}/StructureDefinition/<id>`). */
+export const ProfileId = {
+  Patient: 'kanta-patient',
+  Organization: 'kanta-organization',
+  Guardian: 'kanta-guardian',
+  Encounter: 'kanta-encounter',
+  HealthDocument: 'kanta-health-document',
+  SocialServiceTask: 'kanta-social-service-task',
+  SocialDocument: 'kanta-social-document',
+  MedicationRequest: 'kanta-medication-request',
+  RenewalTask: 'kanta-renewal-task',
+  ConsentInforming: 'kanta-consent-informing',
+  ConsentPermissionHealth: 'kanta-consent-permission-health',
+  ConsentPermissionSocial: 'kanta-consent-permission-social',
+  ConsentPermissionHealthToSocial: 'kanta-consent-permission-health-to-social',
+  ConsentPermissionSocialToHealth: 'kanta-consent-permission-social-to-health',
+  ConsentProhibition: 'kanta-consent-prohibition',
+  ConsentPrescriptionProhibition: 'kanta-consent-prescription-prohibition',
+  ConsentLivingWill: 'kanta-consent-living-will',
+  ConsentOrganDonationWill: 'kanta-consent-organ-donation-will',
+  ConsentEuEPrescription: 'kanta-consent-eu-eprescription',
+  ConsentWellnessApp: 'kanta-consent-wellness-app',
+} as const;
+export const profileUrl = (id: string): string => `${LOCAL_BASE}/StructureDefinition/${id}`;

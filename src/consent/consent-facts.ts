@@ -1,0 +1,133 @@
+// Loads, with the raw store, what one request's consent decisions need: active Consents, organisations, the patient. https://hl7.org/fhir/R4/consent.html
+import type { Consent, Organization, Patient, Reference, RelatedPerson, Resource } from '@medplum/fhirtypes';
+import type { RequestContext } from '../context.js';
+import { FhirSystem, GuardianRelationship, LocalExtension, LocalSystem, Oid, OidMore, RegisterKind } from '../kanta/codes.js';
+import type { Condition, ResourceStore, SearchQuery } from '../store/resource-store.js';
+import { compileConsents, type CompiledConsents, oidFromReference } from './consent-compiler.js';
+import { finnishDate, stripOid } from './kanta-rules.js';
+import type { WriteFacts } from './write-guard.js';
+
+const PAGE = 500;
+
+async function searchAll<T extends Resource>(raw: ResourceStore, resourceType: string, where: Condition[]): Promise<T[]> {
+  const out: T[] = [];
+  for (let offset = 0; ; offset += PAGE) {
+    const q: SearchQuery = { resourceType, where, sort: [], count: PAGE, offset, total: 'none', include: [], revinclude: [] };
+    const page = await raw.search(q);
+    out.push(...(page.resources as T[]));
+    if (page.resources.length < PAGE) return out;
+  }
+}
+
+export async function findOrganizationByOid(raw: ResourceStore, oid: string): Promise<Organization | undefined> {
+  const bare = stripOid(oid);
+  const hits = await searchAll<Organization>(raw, 'Organization', [
+    { kind: 'param', code: 'identifier', values: [`${Oid.SoteOrganisationRegister}|urn:oid:${bare}`, `${Oid.SoteOrganisationRegister}|${bare}`] },
+  ]);
+  return hits[0] ?? (await raw.read('Organization', bare).catch(() => undefined) as Organization | undefined);
+}
+
+export function organizationOid(org: Organization): string | undefined {
+  const id = org.identifier?.find((i) => i.system === Oid.SoteOrganisationRegister)?.value;
+  return id ? stripOid(id) : org.id && /^[0-9.]+$/.test(org.id) ? org.id : undefined;
+}
+
+const flag = (org: Organization | undefined, url: string): boolean => org?.extension?.find((e) => e.url === url)?.valueBoolean === true;
+const region = (org: Organization | undefined): string | undefined => org?.extension?.find((e) => e.url === LocalExtension.Region)?.valueCoding?.code;
+
+/** Public health care: custodian type 1 (Julkinen) or the public-health register kind on the Organization. */
+export function isPublicHealthOrganization(org: Organization | undefined): boolean {
+  if (!org) return false;
+  const codings = [...(org.type ?? []).flatMap((t) => t.coding ?? []), ...(org.meta?.security ?? [])];
+  return codings.some(
+    (c) => (c.system === OidMore.CustodianTypeCode && c.code === '1') || (c.system === LocalSystem.RegisterKind && c.code === RegisterKind.PublicHealth)
+  );
+}
+
+export interface RequestFacts {
+  compiled: CompiledConsents | undefined;
+  facts: WriteFacts;
+}
+
+/** Everything is loaded fresh per request, so a consent change takes effect on the next request. */
+export async function loadRequestFacts(ctx: RequestContext, raw: ResourceStore): Promise<RequestFacts> {
+  const p = ctx.principal;
+  const P = p.patient;
+  const facts: WriteFacts = {
+    callerOrgPublicHealth: false,
+    unitMainResponsibleSocial: false,
+    unitMainResponsibleHealth: false,
+    uusimaaPublicHolders: [],
+    guardianVerified: false,
+  };
+  let compiled: CompiledConsents | undefined;
+  if (P) {
+    const [consents, patient] = await Promise.all([
+      searchAll<Consent>(raw, 'Consent', [
+        { kind: 'param', code: 'patient', values: [`Patient/${P}`] },
+        { kind: 'param', code: 'status', values: ['active'] },
+      ]),
+      raw.read('Patient', P) as Promise<Patient | undefined>,
+    ]);
+    facts.patientBirthDate = patient?.birthDate;
+    const orgRefs = new Map<string, string>();
+    const refs = new Set<string>();
+    const visit = (ref: Reference | undefined): void => {
+      if (ref?.reference?.startsWith('Organization/') && !ref.identifier?.value) refs.add(ref.reference);
+    };
+    for (const c of consents) {
+      const walk = (prov: Consent['provision']): void => {
+        if (!prov) return;
+        prov.actor?.forEach((a) => visit(a.reference));
+        prov.provision?.forEach(walk);
+      };
+      walk(c.provision);
+    }
+    await Promise.all(
+      [...refs].map(async (ref) => {
+        const org = (await raw.read('Organization', ref.slice(13))) as Organization | undefined;
+        const oid = org && organizationOid(org);
+        if (oid) orgRefs.set(ref, oid);
+      })
+    );
+    compiled = compileConsents(P, consents, ctx.now, (ref) => oidFromReference(ref, orgRefs));
+
+    if (p.kind === 'guardian') {
+      const related = await searchAll<RelatedPerson>(raw, 'RelatedPerson', [
+        { kind: 'param', code: 'patient', values: [`Patient/${P}`] },
+        { kind: 'param', code: 'identifier', values: [`${Oid.Hetu}|${p.subject}`] },
+      ]);
+      const today = finnishDate(ctx.now);
+      const mine = related.filter(
+        (r) =>
+          r.active !== false &&
+          (r.relationship ?? []).some((cc) => (cc.coding ?? []).some((c) => c.code === GuardianRelationship && (!c.system || c.system === FhirSystem.V3RoleCode))) &&
+          (!r.period?.start || r.period.start.slice(0, 10) <= today) &&
+          (!r.period?.end || today <= r.period.end.slice(0, 10))
+      );
+      facts.guardianVerified = mine.length > 0;
+      facts.callerRelatedPersons = mine.map((r) => r.id as string);
+    }
+  }
+
+  if (p.kind === 'professional' && p.organization) {
+    const [org, unit] = await Promise.all([
+      findOrganizationByOid(raw, p.organization),
+      p.unit ? findOrganizationByOid(raw, p.unit) : Promise.resolve(undefined),
+    ]);
+    facts.callerOrgPublicHealth = isPublicHealthOrganization(org);
+    facts.callerOrgRegion = region(org);
+    facts.unitMainResponsibleSocial = flag(unit, LocalExtension.MainResponsibleUnitSocial);
+    facts.unitMainResponsibleHealth = flag(unit, LocalExtension.MainResponsibleUnitHealth);
+    if (p.sector === 'health' && !p.pharmacy && facts.callerOrgPublicHealth && facts.callerOrgRegion === 'uusimaa' && (compiled?.informed.length ?? 0) > 0) {
+      const orgs = await searchAll<Organization>(raw, 'Organization', [
+        { kind: 'param', code: 'region', values: [`${LocalSystem.Region}|uusimaa`] },
+      ]);
+      facts.uusimaaPublicHolders = orgs
+        .filter(isPublicHealthOrganization)
+        .map(organizationOid)
+        .filter((o): o is string => !!o);
+    }
+  }
+  return { compiled, facts };
+}

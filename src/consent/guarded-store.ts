@@ -1,0 +1,84 @@
+// The consent-guarded ResourceStore: the only store the FHIR layer receives; every read path carries the policy. https://hl7.org/fhir/R4/security.html
+import { notFound, OperationOutcomeError } from '@medplum/core';
+import type { Resource } from '@medplum/fhirtypes';
+import type { AccessPolicy, HistoryQuery, HistoryResult, ResourceStore, SearchQuery, SearchResult, WriteOptions } from '../store/resource-store.js';
+import type { DisclosureObserver } from './disclosure-observer.js';
+import type { WriteGuard } from './write-guard.js';
+
+/**
+ * Wraps `inner` (the raw store) so that reads, vreads, history and searches are constrained by `policy`
+ * inside the query (D11: withheld data is simply absent), and writes pass `writeGuard` first.
+ * A caller-supplied `access` argument is ignored: the policy of this request is the only one.
+ */
+export function createGuardedStore(inner: ResourceStore, policy: AccessPolicy, observer: DisclosureObserver, writeGuard: WriteGuard): ResourceStore {
+  const visible = (resourceType: string, id: string): Promise<Resource | undefined> => inner.read(resourceType, id, policy);
+
+  /** Writes must not reveal or touch what the caller cannot see: a hidden target answers as missing. */
+  async function existingFor(resourceType: string, id: string | undefined): Promise<Resource | undefined> {
+    if (!id) return undefined;
+    const raw = await inner.read(resourceType, id);
+    if (!raw) return undefined;
+    if (!(await visible(resourceType, id))) {
+      observer.withheld({ resourceType, id });
+      throw new OperationOutcomeError(notFound);
+    }
+    return raw;
+  }
+
+  const store: ResourceStore = {
+    async read(resourceType, id) {
+      const r = await inner.read(resourceType, id, policy);
+      if (r) observer.disclosed([r]);
+      else if (await inner.read(resourceType, id)) observer.withheld({ resourceType, id });
+      return r;
+    },
+    async vread(resourceType, id, versionId) {
+      const r = await inner.vread(resourceType, id, versionId, policy);
+      if (r) observer.disclosed([r]);
+      else if (await inner.vread(resourceType, id, versionId)) observer.withheld({ resourceType, id });
+      return r;
+    },
+    async history(query: HistoryQuery): Promise<HistoryResult> {
+      const result = await inner.history(query, policy);
+      observer.disclosed(result.entries.filter((e) => !e.deleted).map((e) => e.resource));
+      return result;
+    },
+    async search(query: SearchQuery): Promise<SearchResult> {
+      const result = await inner.search(query, policy);
+      observer.disclosed([...result.resources, ...result.included]);
+      return result;
+    },
+    async create<T extends Resource>(resource: T): Promise<T> {
+      if (resource.id && (await inner.read(resource.resourceType, resource.id))) await existingFor(resource.resourceType, resource.id);
+      const toWrite = (await writeGuard('create', resource, undefined)) as T;
+      const created = await inner.create(toWrite);
+      observer.disclosed([created]);
+      return created;
+    },
+    async update<T extends Resource>(resource: T, options?: WriteOptions): Promise<T> {
+      const existing = await existingFor(resource.resourceType, resource.id);
+      const toWrite = (await writeGuard(existing ? 'update' : 'create', resource, existing)) as T;
+      const updated = await inner.update(toWrite, options);
+      observer.disclosed([updated]);
+      return updated;
+    },
+    async delete(resourceType: string, id: string): Promise<void> {
+      const existing = await existingFor(resourceType, id);
+      if (!existing) throw new OperationOutcomeError(notFound);
+      await writeGuard('delete', undefined, existing);
+      await inner.delete(resourceType, id);
+    },
+    async isDeleted(resourceType: string, id: string): Promise<boolean> {
+      if (!(await inner.isDeleted(resourceType, id))) return false;
+      // 410 only for what the caller could once see; otherwise a deletion would betray a withheld record.
+      const versions = await inner.history({ resourceType, id, count: 1000, offset: 0 }, policy);
+      return versions.entries.some((e) => !e.deleted);
+    },
+    transaction<T>(fn: (tx: ResourceStore) => Promise<T>): Promise<T> {
+      return inner.transaction((tx) => fn(createGuardedStore(tx, policy, observer, writeGuard)));
+    },
+  };
+  return store;
+}
+
+export type { AccessPolicy };

@@ -1,0 +1,61 @@
+// Fixed facts of the Finnish disclosure rules the consent engine applies (dates, hidden kinds, guardian codes). https://www.kanta.fi/tietojen-kaytto-ja-luvat
+import { LocalSystem, SocialDocumentKind } from '../kanta/codes.js';
+
+/** D10: permissions given before this instant cover only data stored in Kanta. */
+export const BROAD_PERMISSION_FROM = '2024-01-01';
+
+/** C3: guardians see children's data from visits since this date (while the child was under 10). */
+export const GUARDIAN_VIEW_FROM = '2016-08-01';
+export const GUARDIAN_FULL_VIEW_UNDER_AGE = 10;
+export const ADULT_AGE = 18;
+
+/** RestrictionParent (urn:oid:1.2.246.537.5.40202.201901): the minor's decision on guardians. */
+export const RestrictionParentCode = {
+  NotCapableDisclosed: '1',
+  CapableAllows: '2',
+  CapableForbids: '3',
+  Unknown: '4',
+} as const;
+/** 10-17: shown only when decision capacity and will were recorded as allowing it (codes 1 and 2). */
+export const GuardianAllowedCodes: readonly string[] = [RestrictionParentCode.NotCapableDisclosed, RestrictionParentCode.CapableAllows];
+/** Under 10: shown unless restricted from the guardian (3) or decision unknown/not disclosed (4). */
+export const GuardianRestrictedCodes: readonly string[] = [RestrictionParentCode.CapableForbids, RestrictionParentCode.Unknown];
+
+/**
+ * C2: social-care document kinds OmaKanta never (or not yet) shows. `phase-1` and `old` are local codes of
+ * LocalSystem.SocialDocumentKind added here for "old and phase-1 documents" (no published code exists).
+ */
+export const SocialKindPhase1 = 'phase-1';
+export const SocialKindOld = 'old';
+export const CitizenHiddenSocialKinds: readonly string[] = [
+  SocialKindOld,
+  SocialKindPhase1,
+  SocialDocumentKind.ParenthoodDetermination,
+  SocialDocumentKind.Shelter,
+  SocialDocumentKind.PaymentCommitment,
+  SocialDocumentKind.ClientRecordEntry,
+  SocialDocumentKind.SharedMatter,
+  SocialDocumentKind.ClientRelationship,
+  SocialDocumentKind.AdoptionCounselling,
+];
+export const SocialKindSystem = LocalSystem.SocialDocumentKind;
+
+/** The calendar day in Finland (release dates and ages are Finnish calendar days). */
+export function finnishDate(now: Date): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Helsinki', year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+}
+
+/** `birthDate` + `years` as YYYY-MM-DD (29 Feb births turn a year older on 1 Mar). */
+export function addYears(birthDate: string, years: number): string {
+  const [y, m, d] = birthDate.slice(0, 10).split('-').map(Number);
+  const dt = new Date(Date.UTC(y + years, (m ?? 1) - 1, d ?? 1));
+  return dt.toISOString().slice(0, 10);
+}
+
+export function ageOn(birthDate: string, day: string): number {
+  let age = 0;
+  while (addYears(birthDate, age + 1) <= day) age++;
+  return age;
+}
+
+export const stripOid = (v: string): string => (v.startsWith('urn:oid:') ? v.slice(8) : v);

@@ -1,0 +1,163 @@
+// Who may create, change and delete what (C3-C6, P1, A3): checked before every write through the guarded store. https://hl7.org/fhir/R4/http.html#create
+import { OperationOutcomeError } from '@medplum/core';
+import type { Consent, Resource } from '@medplum/fhirtypes';
+import type { RequestContext } from '../context.js';
+import { ConsentKind, type ConsentKindCode, LocalSystem, RegisterKind } from '../kanta/codes.js';
+import type { CompiledConsents } from './consent-compiler.js';
+import { consentKind } from './consent-compiler.js';
+import { ADULT_AGE, ageOn, finnishDate, stripOid } from './kanta-rules.js';
+import { forbiddenOutcome, type Texts, WriteRefusal } from './messages.js';
+import type { PolicyFacts } from './access-policy.js';
+import { isRecordType } from './record-types.js';
+
+export type WriteOperation = 'create' | 'update' | 'delete';
+
+/**
+ * Checks one write. `resource` is the new content (absent for delete), `existing` the stored current version
+ * (absent for create). Returns the resource to store (the guard may add marks), or throws a 403 OperationOutcomeError.
+ */
+export type WriteGuard = (op: WriteOperation, resource: Resource | undefined, existing: Resource | undefined) => Promise<Resource | undefined>;
+
+export interface WriteFacts extends PolicyFacts {
+  /** Guardian only: ids of the RelatedPerson resources that are this caller for this child (who gave a consent). */
+  callerRelatedPersons?: string[];
+}
+
+type AnyRecord = Resource & {
+  patient?: { reference?: string };
+  subject?: { reference?: string };
+  for?: { reference?: string };
+  focus?: { reference?: string };
+};
+
+const patientRef = (r: Resource): string | undefined => {
+  const a = r as AnyRecord;
+  return a.patient?.reference ?? a.subject?.reference ?? a.for?.reference;
+};
+const securityCode = (r: Resource, system: string): string | undefined => r.meta?.security?.find((s) => s.system === system)?.code;
+
+const PermissionKindsSet: ReadonlySet<string> = new Set([
+  ConsentKind.PermissionHealth,
+  ConsentKind.PermissionSocial,
+  ConsentKind.PermissionHealthToSocial,
+  ConsentKind.PermissionSocialToHealth,
+]);
+
+/** The Suomi.fi mandate a proxy needs for each consent kind (C4); kinds absent here are never a proxy's. */
+const ProxyMandateFor: Partial<Record<ConsentKindCode, 'health' | 'social' | 'any'>> = {
+  [ConsentKind.Informing]: 'any',
+  [ConsentKind.PermissionHealth]: 'health',
+  [ConsentKind.PermissionSocial]: 'social',
+  [ConsentKind.PermissionHealthToSocial]: 'health',
+  [ConsentKind.PermissionSocialToHealth]: 'social',
+  [ConsentKind.EuEPrescription]: 'health',
+};
+
+export function createWriteGuard(ctx: RequestContext, compiled: CompiledConsents | undefined, facts: WriteFacts): WriteGuard {
+  const p = ctx.principal;
+  const P = p.patient;
+  const refuse = (rule: string, texts: Texts): never => {
+    throw new OperationOutcomeError(forbiddenOutcome(rule, texts, ctx.language));
+  };
+  const ownPatient = (r: Resource): boolean => !!P && patientRef(r) === `Patient/${P}`;
+  const minor = !!facts.patientBirthDate && ageOn(facts.patientBirthDate, finnishDate(ctx.now)) < ADULT_AGE;
+
+  const givenByCaller = (c: Consent): boolean =>
+    (c.performer ?? []).some(
+      (ref) =>
+        ref.identifier?.value === p.subject ||
+        (!!ref.reference && ref.reference.startsWith('RelatedPerson/') && (facts.callerRelatedPersons ?? []).includes(ref.reference.slice(14)))
+    );
+
+  function checkConsentKind(op: WriteOperation, kind: ConsentKindCode | undefined, isNew: boolean, existing: Consent | undefined): void {
+    if (!kind) refuse('C6', WriteRefusal.CitizenOwnOnly);
+    if (p.kind === 'citizen') {
+      if (minor && kind !== ConsentKind.WellnessApp) refuse('C5', WriteRefusal.MinorConsent);
+      return;
+    }
+    if (p.kind === 'guardian') {
+      if (kind === ConsentKind.Informing) {
+        if (op !== 'create' || (compiled?.informed.length ?? 0) > 0) refuse('C3', WriteRefusal.GuardianInforming);
+        return;
+      }
+      if (!PermissionKindsSet.has(kind as string)) refuse('C3', WriteRefusal.GuardianConsent);
+      if (!isNew && existing && !givenByCaller(existing)) refuse('C3', WriteRefusal.GuardianRevokeOwnOnly);
+      return;
+    }
+    if (p.kind === 'proxy') {
+      const need = ProxyMandateFor[kind as ConsentKindCode];
+      if (!need) refuse('C4', WriteRefusal.ProxyConsent);
+      const mandates = p.mandates ?? [];
+      if (need === 'any' ? mandates.length === 0 : !mandates.includes(need as 'health' | 'social')) refuse('C4', WriteRefusal.ProxyMandate);
+      return;
+    }
+  }
+
+  async function personWrite(op: WriteOperation, resource: Resource | undefined, existing: Resource | undefined): Promise<Resource | undefined> {
+    const items = [resource, existing].filter((r): r is Resource => !!r);
+    const type = items[0].resourceType;
+    if (items.some((r) => r.resourceType !== type || !ownPatient(r))) refuse('C6', WriteRefusal.CitizenOwnOnly);
+    if (p.kind === 'guardian' && (!facts.guardianVerified || !minor)) refuse('C3', WriteRefusal.GuardianConsent);
+    if (type === 'Consent') {
+      if (resource) checkConsentKind(op, consentKind(resource as Consent), true, undefined);
+      if (existing) checkConsentKind(op, consentKind(existing as Consent), false, existing as Consent);
+      return resource;
+    }
+    if (type === 'Task') {
+      // Prescription renewal request (uusimispyyntö): about the own patient, focused on a prescription.
+      if (items.some((r) => !(r as AnyRecord).focus?.reference?.startsWith('MedicationRequest/'))) refuse('C6', WriteRefusal.CitizenOwnOnly);
+      if (p.kind === 'proxy' && !(p.mandates ?? []).includes('health')) refuse('C4', WriteRefusal.ProxyMandate);
+      return resource;
+    }
+    if (type === 'Observation') {
+      if (p.kind === 'proxy') refuse('C4', WriteRefusal.ProxyConsent);
+      if (p.kind !== 'citizen') refuse('C6', WriteRefusal.CitizenOwnOnly);
+      if (existing && securityCode(existing, LocalSystem.RegisterKind) !== RegisterKind.PersonalDataStore) refuse('C6', WriteRefusal.CitizenOwnOnly);
+      return resource && markAsWellness(resource);
+    }
+    return refuse('C6', WriteRefusal.CitizenOwnOnly);
+  }
+
+  return async (op, resource, existing) => {
+    const items = [resource, existing].filter((r): r is Resource => !!r);
+    if (items.length === 0) return resource;
+    if (items.some((r) => r.resourceType === 'AuditEvent')) refuse('A3', WriteRefusal.AuditAppendOnly);
+    switch (p.kind) {
+      case 'professional': {
+        const org = p.organization ? stripOid(p.organization) : undefined;
+        for (const r of items) {
+          if (r.resourceType === 'Consent' && ownPatient(r)) continue;
+          const ok = !!org && isRecordType(r.resourceType) && ownPatient(r) && securityCode(r, LocalSystem.RegisterHolder) === org;
+          if (!ok || securityCode(r, LocalSystem.RegisterKind) === RegisterKind.PersonalDataStore) refuse('D1', WriteRefusal.ProfessionalOwnRegister);
+        }
+        return resource;
+      }
+      case 'citizen':
+      case 'guardian':
+      case 'proxy':
+        return personWrite(op, resource, existing);
+      case 'app': {
+        const authorised = !!p.clientId && !!compiled?.wellnessApps.get(p.clientId)?.length;
+        if (!authorised) refuse('P1', WriteRefusal.AppNotAuthorised);
+        for (const r of items) {
+          if (r.resourceType !== 'Observation' || !ownPatient(r)) refuse('P1', WriteRefusal.AppNotAuthorised);
+        }
+        if (existing && securityCode(existing, LocalSystem.RegisterKind) !== RegisterKind.PersonalDataStore) refuse('P1', WriteRefusal.AppNotAuthorised);
+        return resource && markAsWellness(resource);
+      }
+      case 'system':
+        // The archive operator's back-end (no organisation) writes imported records; see access-policy.ts.
+        if (!p.organization) return resource;
+        return refuse('C6', WriteRefusal.NotAllowed);
+      default:
+        return refuse('C6', WriteRefusal.NotAllowed);
+    }
+  };
+}
+
+/** P2: wellness data always carries the personal-data-store register kind, so no care rule can ever disclose it. */
+function markAsWellness(r: Resource): Resource {
+  const security = (r.meta?.security ?? []).filter((s) => s.system !== LocalSystem.RegisterKind && s.system !== LocalSystem.RegisterHolder);
+  security.push({ system: LocalSystem.RegisterKind, code: RegisterKind.PersonalDataStore });
+  return { ...r, meta: { ...r.meta, security } } as Resource;
+}

@@ -1,0 +1,117 @@
+// FHIR batch and transaction interactions: transaction is all-or-nothing, batch entries stand alone. https://hl7.org/fhir/R4/http.html#transaction
+import { allOk, badRequest, OperationOutcomeError } from '@medplum/core';
+import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
+import { randomUUID } from 'node:crypto';
+import { statusOf, toOutcome } from '../outcomes.js';
+import type { FhirHandler, FhirRequest, FhirResponse } from '../types.js';
+
+const Methods = ['GET', 'POST', 'PUT', 'DELETE'] as const;
+type EntryMethod = (typeof Methods)[number];
+/** Processing order the spec prescribes for transactions. */
+const TransactionOrder: Record<EntryMethod, number> = { DELETE: 0, POST: 1, PUT: 2, GET: 3 };
+
+function requireBundle(body: unknown): Bundle {
+  const b = body as Bundle | undefined;
+  if (!b || typeof b !== 'object' || b.resourceType !== 'Bundle') {
+    throw new OperationOutcomeError(badRequest('POST to the server base needs a Bundle', 'resourceType'));
+  }
+  if (b.type !== 'batch' && b.type !== 'transaction') {
+    throw new OperationOutcomeError(badRequest(`Bundle.type must be batch or transaction, not '${b.type}'`, 'Bundle.type'));
+  }
+  return b;
+}
+
+function entryRequest(parent: FhirRequest, entry: BundleEntry, index: number): FhirRequest {
+  const method = entry.request?.method as EntryMethod | undefined;
+  const url = entry.request?.url;
+  if (!method || !Methods.includes(method) || !url) {
+    throw new OperationOutcomeError(badRequest(`Bundle entry ${index} needs request.method (GET, POST, PUT, DELETE) and request.url`, `Bundle.entry[${index}].request`));
+  }
+  const relative = url.startsWith(parent.baseUrl) ? url.slice(parent.baseUrl.length) : url;
+  const [path, qs = ''] = relative.replace(/^\//, '').split('?');
+  const query: Record<string, string[]> = {};
+  for (const [k, v] of new URLSearchParams(qs)) (query[k] ??= []).push(v);
+  return {
+    method,
+    path,
+    params: {},
+    query,
+    body: entry.resource,
+    headers: { ifMatch: entry.request?.ifMatch, ifNoneExist: entry.request?.ifNoneExist, ifNoneMatch: entry.request?.ifNoneMatch, prefer: parent.headers.prefer, acceptLanguage: parent.headers.acceptLanguage },
+    baseUrl: parent.baseUrl,
+  };
+}
+
+/** Rewrites every reference to a urn:uuid fullUrl into the Type/id reserved for it. */
+function rewriteReferences(value: unknown, ids: Map<string, string>): unknown {
+  if (Array.isArray(value)) return value.map((v) => rewriteReferences(v, ids));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      out[k] = k === 'reference' && typeof v === 'string' && ids.has(v) ? ids.get(v) : rewriteReferences(v, ids);
+    }
+    return out;
+  }
+  return value;
+}
+
+function responseEntry(res: FhirResponse, baseUrl: string): BundleEntry {
+  const status = statusOf(res.outcome);
+  const r = res.resource;
+  return {
+    ...(r?.id && r.resourceType !== 'OperationOutcome' ? { fullUrl: `${baseUrl}/${r.resourceType}/${r.id}` } : undefined),
+    ...(r ? { resource: r } : undefined),
+    response: {
+      status: String(status),
+      ...(res.location ? { location: res.location } : undefined),
+      ...(r?.meta?.versionId ? { etag: `W/"${r.meta.versionId}"`, lastModified: r.meta.lastUpdated } : undefined),
+      ...(!r || status >= 400 ? { outcome: res.outcome } : undefined),
+    },
+  };
+}
+
+export const bundle: FhirHandler = async (req, { store, services }) => {
+  const b = requireBundle(req.body);
+  const entries = b.entry ?? [];
+  const isTransaction = b.type === 'transaction';
+  const ids = new Map<string, string>();
+  const assigned: (string | undefined)[] = entries.map((e) => {
+    if (isTransaction && e.request?.method === 'POST' && e.fullUrl?.startsWith('urn:uuid:') && e.resource?.resourceType) {
+      const id = randomUUID();
+      ids.set(e.fullUrl, `${e.resource.resourceType}/${id}`);
+      return id;
+    }
+    return undefined;
+  });
+  const requests = entries.map((e, i) => {
+    const r = entryRequest(req, isTransaction ? { ...e, resource: rewriteReferences(e.resource, ids) as Resource } : e, i);
+    if (assigned[i]) r.params.assignedId = assigned[i]!;
+    return r;
+  });
+
+  const responses: BundleEntry[] = new Array(entries.length);
+  if (isTransaction) {
+    const order = requests.map((_, i) => i).sort((x, y) => TransactionOrder[requests[x].method as EntryMethod] - TransactionOrder[requests[y].method as EntryMethod] || x - y);
+    // The pipeline runs the whole request in one database transaction: a throw here rolls every entry back.
+    for (const i of order) {
+      const res = await services.dispatch(requests[i], store).catch((err: unknown) => ({ outcome: toOutcome(err) }) as FhirResponse);
+      if (statusOf(res.outcome) >= 400) {
+        const issue = (res.outcome.issue ?? []).map((x) => ({ ...x, expression: [`Bundle.entry[${i}]`, ...(x.expression ?? [])] }));
+        throw new OperationOutcomeError({ ...res.outcome, issue });
+      }
+      responses[i] = responseEntry(res, req.baseUrl);
+    }
+  } else {
+    for (let i = 0; i < requests.length; i++) {
+      // Each batch entry commits or rolls back alone (a savepoint inside the request transaction).
+      const res = await store
+        .transaction((tx) => services.dispatch(requests[i], tx))
+        .catch((err: unknown) => ({ outcome: toOutcome(err) }) as FhirResponse);
+      responses[i] = responseEntry(res, req.baseUrl);
+    }
+  }
+  return {
+    outcome: allOk,
+    resource: { resourceType: 'Bundle', type: isTransaction ? 'transaction-response' : 'batch-response', entry: responses },
+  };
+};

@@ -1,0 +1,18 @@
+// FHIR create interaction (server-assigned ids; conditional create is not offered, it would reveal withheld matches). https://hl7.org/fhir/R4/http.html#create
+import { badRequest, created, OperationOutcomeError } from '@medplum/core';
+import type { FhirHandler } from '../types.js';
+import { requireResourceBody, requireValid } from './resource-body.js';
+
+export const create: FhirHandler = async (req, { store, services }) => {
+  const { resourceType } = req.params;
+  if (req.headers.ifNoneExist) {
+    throw new OperationOutcomeError(badRequest('Conditional create (If-None-Exist) is not supported', 'If-None-Exist'));
+  }
+  const body = requireResourceBody(req.body, resourceType);
+  // The server assigns ids; a transaction may have reserved one for a urn:uuid entry.
+  const { id: _ignored, ...rest } = body;
+  const resource = { ...rest, ...(req.params.assignedId ? { id: req.params.assignedId } : undefined), meta: { ...body.meta, versionId: undefined, lastUpdated: undefined } } as typeof body;
+  requireValid(services, resource);
+  const stored = await store.create(resource);
+  return { outcome: created, resource: stored, location: `${resourceType}/${stored.id}/_history/${stored.meta?.versionId}` };
+};

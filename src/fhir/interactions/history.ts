@@ -1,0 +1,32 @@
+// FHIR history interactions (instance and type level). https://hl7.org/fhir/R4/http.html#history
+import { allOk, badRequest, notFound, OperationOutcomeError } from '@medplum/core';
+import { historyBundle, pagingLinks } from '../bundles.js';
+import type { FhirHandler, FhirRequest, FhirServices } from '../types.js';
+import { pageWindow } from './page-window.js';
+
+function sinceOf(req: FhirRequest): string | undefined {
+  const since = req.query._since?.[0];
+  if (since !== undefined && Number.isNaN(Date.parse(since))) {
+    throw new OperationOutcomeError(badRequest(`Invalid _since instant '${since}'`, '_since'));
+  }
+  for (const k of Object.keys(req.query)) {
+    if (!['_since', '_count', '_offset', '_format'].includes(k)) {
+      throw new OperationOutcomeError(badRequest(`Unknown history parameter '${k}'`, k));
+    }
+  }
+  return since;
+}
+
+async function history(req: FhirRequest, store: Parameters<FhirHandler>[1]['store'], services: FhirServices, id?: string) {
+  const { resourceType } = req.params;
+  const since = sinceOf(req);
+  const { count, offset } = pageWindow(req.query, services.maxCount);
+  const result = await store.history({ resourceType, id, since, count, offset });
+  if (id && result.total === 0) throw new OperationOutcomeError(notFound);
+  const path = id ? `${resourceType}/${id}/_history` : `${resourceType}/_history`;
+  const links = pagingLinks({ baseUrl: req.baseUrl, path, query: req.query, offset, count, pageSize: result.entries.length, total: result.total });
+  return { outcome: allOk, resource: historyBundle(req.baseUrl, result.entries, links, result.total) };
+}
+
+export const historyInstance: FhirHandler = (req, { store, services }) => history(req, store, services, req.params.id);
+export const historyType: FhirHandler = (req, { store, services }) => history(req, store, services);

@@ -1,0 +1,17 @@
+// FHIR update interaction; update-as-create is not offered so a withheld id answers like a missing one. https://hl7.org/fhir/R4/http.html#update
+import { allOk, badRequest, notFound, OperationOutcomeError } from '@medplum/core';
+import type { FhirHandler } from '../types.js';
+import { requireResourceBody, requireValid } from './resource-body.js';
+
+export const update: FhirHandler = async (req, { store, services }) => {
+  const { resourceType, id } = req.params;
+  const body = requireResourceBody(req.body, resourceType);
+  if (body.id !== id) {
+    throw new OperationOutcomeError(badRequest(`The resource id '${body.id ?? ''}' does not match the URL id '${id}'`, 'id'));
+  }
+  requireValid(services, body);
+  const current = await store.read(resourceType, id);
+  if (!current) throw new OperationOutcomeError(notFound);
+  const stored = await store.update(body, { ifMatch: req.headers.ifMatch });
+  return { outcome: allOk, resource: stored };
+};

@@ -1,0 +1,58 @@
+// Which resource types the gateway serves and which interactions each supports: the source of routing and the CapabilityStatement. https://hl7.org/fhir/R4/capabilitystatement.html
+import { Interaction, type InteractionCode } from './types.js';
+
+const ReadOnly: readonly InteractionCode[] = [Interaction.Read, Interaction.Vread, Interaction.SearchType, Interaction.HistoryInstance];
+const Writable: readonly InteractionCode[] = [
+  Interaction.Read,
+  Interaction.Vread,
+  Interaction.SearchType,
+  Interaction.HistoryInstance,
+  Interaction.HistoryType,
+  Interaction.Create,
+  Interaction.Update,
+];
+
+/**
+ * The Kanta data the gateway maps, plus the conformance resources it publishes.
+ * AuditEvent is append-only: readable and searchable, never updated or deleted (A3); the gateway alone creates them.
+ */
+export const DefaultResourceTypes: Readonly<Record<string, readonly InteractionCode[]>> = {
+  Patient: Writable,
+  Organization: Writable,
+  Practitioner: Writable,
+  PractitionerRole: Writable,
+  RelatedPerson: Writable,
+  Encounter: Writable,
+  EpisodeOfCare: Writable,
+  DocumentReference: Writable,
+  Consent: Writable,
+  MedicationRequest: Writable,
+  MedicationDispense: Writable,
+  Task: Writable,
+  Observation: Writable,
+  Provenance: Writable,
+  AuditEvent: [Interaction.Read, Interaction.Vread, Interaction.SearchType],
+  StructureDefinition: ReadOnly,
+  SearchParameter: ReadOnly,
+  OperationDefinition: ReadOnly,
+  CodeSystem: ReadOnly,
+  ValueSet: ReadOnly,
+  ConceptMap: ReadOnly,
+};
+
+/** Types whose instances are public conformance artefacts, not personal data. */
+export const ConformanceTypes: readonly string[] = ['StructureDefinition', 'SearchParameter', 'OperationDefinition', 'CodeSystem', 'ValueSet', 'ConceptMap'];
+
+export interface ResourceTypeRegistry {
+  types(): string[];
+  supports(resourceType: string, interaction: InteractionCode): boolean;
+  interactions(resourceType: string): readonly InteractionCode[];
+}
+
+export function createResourceTypeRegistry(table: Readonly<Record<string, readonly InteractionCode[]>> = DefaultResourceTypes): ResourceTypeRegistry {
+  return {
+    types: () => Object.keys(table).sort(),
+    supports: (t, i) => table[t]?.includes(i) ?? false,
+    interactions: (t) => table[t] ?? [],
+  };
+}

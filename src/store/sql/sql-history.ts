@@ -1,0 +1,57 @@
+// History over the SQL store: instance, type and system level, newest first, judged on each resource's current version. https://hl7.org/fhir/R4/http.html#history
+import type { Resource } from '@medplum/fhirtypes';
+import { badRequest, OperationOutcomeError } from '@medplum/core';
+import type { ConditionCompiler } from '../../search/compile-condition.js';
+import type { Sql } from '../../search/params/param-type.js';
+import { joinSql, sql } from '../../search/params/sql-fragments.js';
+import type { AccessPolicy, HistoryQuery, HistoryResult } from '../resource-store.js';
+import type { SqlDatabase } from './database.js';
+
+interface VersionRow {
+  content: string;
+  deleted: number;
+}
+
+export function createSqlHistory(db: SqlDatabase, compiler: ConditionCompiler, resourceTypes: () => string[]) {
+  /** Without a type, the policy is applied per type: each resource is judged by its own type's condition. */
+  function accessOf(query: HistoryQuery, access: AccessPolicy | undefined): Sql {
+    if (!access) return sql('1=1');
+    if (query.resourceType) return compiler.access(query.resourceType, 'r', access);
+    const perType = resourceTypes()
+      .map((t) => ({ t, cond: access.forType(t) }))
+      .filter((x) => x.cond.kind !== 'false')
+      .map(({ t, cond }) => {
+        const c = compiler.compile(cond, t, 'r');
+        return sql(`(r.resource_type = ? AND ${c.sql})`, [t, ...c.params]);
+      });
+    return joinSql(perType, 'OR', 'FALSE');
+  }
+
+  return {
+    async history(query: HistoryQuery, access?: AccessPolicy): Promise<HistoryResult> {
+      const parts: Sql[] = [];
+      if (query.resourceType) parts.push(sql('r.resource_type = ?', [query.resourceType]));
+      if (query.id) parts.push(sql('r.id = ?', [query.id]));
+      if (query.since) {
+        const since = new Date(query.since);
+        if (Number.isNaN(since.getTime())) throw new OperationOutcomeError(badRequest(`Invalid _since '${query.since}'`, '_since'));
+        parts.push(sql('v.last_updated > ?', [since.toISOString()]));
+      }
+      parts.push(accessOf(query, access));
+      const where = joinSql(parts, 'AND', 'TRUE');
+      const from = `FROM resource_version v JOIN resource r ON r.rid = v.rid WHERE ${where.sql}`;
+      const rows =
+        query.count > 0
+          ? await db.query<VersionRow>(
+              `SELECT v.content, v.deleted ${from} ORDER BY v.last_updated DESC, v.rid DESC, v.version_id DESC LIMIT ? OFFSET ?`,
+              [...where.params, query.count, query.offset],
+            )
+          : [];
+      const [c] = await db.query<{ n: number | string }>(`SELECT COUNT(*) AS n ${from}`, where.params);
+      return {
+        entries: rows.map((r) => ({ resource: JSON.parse(r.content) as Resource, deleted: r.deleted === 1 })),
+        total: Number(c.n),
+      };
+    },
+  };
+}

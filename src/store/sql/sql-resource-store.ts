@@ -1,0 +1,228 @@
+// The ResourceStore over SQL (SQLite or PostgreSQL): versioned writes with their search index, reads, search and history. https://hl7.org/fhir/R4/http.html
+import { randomUUID } from 'node:crypto';
+import { badRequest, conflict, forbidden, OperationOutcomeError, preconditionFailed } from '@medplum/core';
+import type { Resource } from '@medplum/fhirtypes';
+import { createConditionCompiler, type ConditionCompiler } from '../../search/compile-condition.js';
+import { createResourceIndexer, type ResourceIndexer } from '../../search/index-resource.js';
+import type { SearchRegistry } from '../../search/registry.js';
+import type { AccessPolicy, ResourceStore, WriteOptions } from '../resource-store.js';
+import type { SqlDatabase } from './database.js';
+import { dialectOf } from './dialect.js';
+import { deleteIndex, writeIndex } from './index-writer.js';
+import { createSqlHistory } from './sql-history.js';
+import { createSqlSearch } from './sql-search.js';
+
+export { migrateResourceStore } from './schema.js';
+
+export interface SqlResourceStoreOptions {
+  /** Types that can only be created: update and delete are refused by the store itself (e.g. AuditEvent). */
+  appendOnlyTypes?: string[];
+}
+
+interface CurrentRow {
+  rid: number;
+  version_id: number;
+  last_updated: string;
+  deleted: number;
+}
+
+/** Concurrent first writes of the same id can collide on the unique key; the loser retries once it can see the winner. */
+const WRITE_ATTEMPTS = 3;
+
+const ID_RE = /^[A-Za-z0-9\-.]{1,64}$/;
+
+function parseIfMatch(ifMatch: string): string {
+  return ifMatch.replace(/^W\//, '').replace(/^"|"$/g, '');
+}
+
+/** meta.lastUpdated strictly increases per resource even when the clock does not. */
+function nextInstant(previous: string | undefined): string {
+  const now = Date.now();
+  const prev = previous ? Date.parse(previous) : -Infinity;
+  return new Date(Math.max(now, prev + 1)).toISOString();
+}
+
+interface Shared {
+  registry: SearchRegistry;
+  compiler: ConditionCompiler;
+  indexer: ResourceIndexer;
+  appendOnly: Set<string>;
+}
+
+function bind(db: SqlDatabase, shared: Shared): ResourceStore {
+  const { compiler, indexer, appendOnly, registry } = shared;
+  const dialect = dialectOf(db.dialect);
+  const searcher = createSqlSearch(db, compiler);
+  const historian = createSqlHistory(db, compiler, () => registry.resourceTypes());
+
+  async function current(tx: SqlDatabase, type: string, id: string): Promise<CurrentRow | undefined> {
+    const [row] = await tx.query<CurrentRow>(
+      `SELECT rid, version_id, last_updated, deleted FROM resource WHERE resource_type = ? AND id = ?${dialect.forUpdate}`,
+      [type, id],
+    );
+    return row;
+  }
+
+  async function withRetry<T>(fn: (tx: SqlDatabase) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await db.transaction(fn);
+      } catch (err) {
+        if (attempt >= WRITE_ATTEMPTS || !dialect.isUniqueViolation(err)) throw err;
+      }
+    }
+  }
+
+  /** Writes version `versionId` of a resource (or its deletion marker) and, for live versions, its index. */
+  async function writeVersion(tx: SqlDatabase, existing: CurrentRow | undefined, resource: Resource, deleted: boolean): Promise<void> {
+    const versionId = Number(resource.meta?.versionId);
+    const lastUpdated = resource.meta?.lastUpdated as string;
+    const content = JSON.stringify(resource);
+    let rid: number;
+    if (existing) {
+      rid = existing.rid;
+      await tx.execute('UPDATE resource SET version_id = ?, last_updated = ?, deleted = ?, content = ? WHERE rid = ?', [
+        versionId,
+        lastUpdated,
+        deleted ? 1 : 0,
+        content,
+        rid,
+      ]);
+    } else {
+      const [row] = await tx.query<{ rid: number }>(
+        'INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, content) VALUES (?, ?, ?, ?, ?, ?) RETURNING rid',
+        [resource.resourceType, resource.id, versionId, lastUpdated, deleted ? 1 : 0, content],
+      );
+      rid = Number(row.rid);
+    }
+    await tx.execute('INSERT INTO resource_version (rid, version_id, last_updated, deleted, content) VALUES (?, ?, ?, ?, ?)', [
+      rid,
+      versionId,
+      lastUpdated,
+      deleted ? 1 : 0,
+      content,
+    ]);
+    // A deletion keeps the last live version's index rows: history and vread are judged on them,
+    // while every search path excludes deleted rows.
+    if (!deleted) {
+      if (existing) await deleteIndex(tx, rid);
+      await writeIndex(tx, rid, indexer.index(resource));
+    }
+  }
+
+  function stamp<T extends Resource>(resource: T, id: string, versionId: number, lastUpdated: string): T {
+    return { ...resource, id, meta: { ...resource.meta, versionId: String(versionId), lastUpdated } };
+  }
+
+  function checkType(type: string): void {
+    if (!type || !/^[A-Z][A-Za-z]+$/.test(type)) throw new OperationOutcomeError(badRequest(`Invalid resource type '${type}'`));
+  }
+
+  function checkAppendOnly(type: string, action: string): void {
+    if (appendOnly.has(type)) {
+      throw new OperationOutcomeError({
+        ...forbidden,
+        issue: [{ severity: 'error', code: 'forbidden', details: { text: `${type} resources are append-only and cannot be ${action}` } }],
+      });
+    }
+  }
+
+  const store: ResourceStore = {
+    async read(type, id, access) {
+      const acc = compiler.access(type, 'r', access);
+      const [row] = await db.query<{ content: string; deleted: number }>(
+        `SELECT r.content, r.deleted FROM resource r WHERE r.resource_type = ? AND r.id = ? AND ${acc.sql}`,
+        [type, id, ...acc.params],
+      );
+      return row && row.deleted !== 1 ? (JSON.parse(row.content) as Resource) : undefined;
+    },
+
+    async vread(type, id, versionId, access) {
+      if (!/^\d{1,9}$/.test(versionId)) return undefined;
+      const acc = compiler.access(type, 'r', access);
+      const [row] = await db.query<{ content: string; deleted: number }>(
+        `SELECT v.content, v.deleted FROM resource_version v JOIN resource r ON r.rid = v.rid` +
+          ` WHERE r.resource_type = ? AND r.id = ? AND v.version_id = ? AND ${acc.sql}`,
+        [type, id, Number(versionId), ...acc.params],
+      );
+      return row && row.deleted !== 1 ? (JSON.parse(row.content) as Resource) : undefined;
+    },
+
+    history: (query, access) => historian.history(query, access),
+    search: (query, access) => searcher.search(query, access),
+
+    async create(resource) {
+      checkType(resource.resourceType);
+      const id = resource.id ?? randomUUID();
+      if (!ID_RE.test(id)) throw new OperationOutcomeError(badRequest(`Invalid id '${id}'`, 'Resource.id'));
+      return withRetry(async (tx) => {
+        if (await current(tx, resource.resourceType, id)) {
+          throw new OperationOutcomeError(conflict(`${resource.resourceType}/${id} already exists`));
+        }
+        const stored = stamp(resource, id, 1, nextInstant(undefined));
+        await writeVersion(tx, undefined, stored, false);
+        return stored;
+      });
+    },
+
+    async update(resource, options?: WriteOptions) {
+      checkType(resource.resourceType);
+      const id = resource.id;
+      if (!id || !ID_RE.test(id)) throw new OperationOutcomeError(badRequest(`Invalid or missing id '${id ?? ''}'`, 'Resource.id'));
+      checkAppendOnly(resource.resourceType, 'updated');
+      return withRetry(async (tx) => {
+        const existing = await current(tx, resource.resourceType, id);
+        if (options?.ifMatch !== undefined) {
+          const expected = parseIfMatch(options.ifMatch);
+          if (!existing || String(existing.version_id) !== expected) {
+            throw new OperationOutcomeError({
+              ...preconditionFailed,
+              issue: [
+                {
+                  severity: 'error',
+                  code: 'conflict',
+                  details: { text: `Version mismatch: If-Match ${expected}, current ${existing ? existing.version_id : 'none'}` },
+                },
+              ],
+            });
+          }
+        }
+        const stored = stamp(resource, id, existing ? existing.version_id + 1 : 1, nextInstant(existing?.last_updated));
+        await writeVersion(tx, existing, stored, false);
+        return stored;
+      });
+    },
+
+    async delete(type, id) {
+      checkType(type);
+      checkAppendOnly(type, 'deleted');
+      await withRetry(async (tx) => {
+        const existing = await current(tx, type, id);
+        if (!existing || existing.deleted === 1) return;
+        const marker = stamp({ resourceType: type, id } as Resource, id, existing.version_id + 1, nextInstant(existing.last_updated));
+        await writeVersion(tx, existing, marker, true);
+      });
+    },
+
+    async isDeleted(type, id) {
+      const [row] = await db.query<{ deleted: number }>('SELECT deleted FROM resource WHERE resource_type = ? AND id = ?', [type, id]);
+      return row?.deleted === 1;
+    },
+
+    transaction(fn) {
+      return db.transaction((tx) => fn(bind(tx, shared)));
+    },
+  };
+  return store;
+}
+
+export function createSqlResourceStore(db: SqlDatabase, registry: SearchRegistry, opts: SqlResourceStoreOptions = {}): ResourceStore {
+  return bind(db, {
+    registry,
+    compiler: createConditionCompiler(registry, db.dialect),
+    indexer: createResourceIndexer(registry),
+    appendOnly: new Set(opts.appendOnlyTypes ?? []),
+  });
+}
+
+export type { AccessPolicy };

@@ -1,0 +1,187 @@
+// Element checks @medplum/core's validator lacks: required bindings, reference targets, per-value fixed/pattern, extension value types, HETU. https://hl7.org/fhir/R4/terminologies.html#required
+import type { TypedValue } from '@medplum/core';
+import { arrayify, crawlTypedValue, deepEquals, deepIncludes, getDataType } from '@medplum/core';
+import type { Coding, OperationOutcomeIssue, Reference, Resource } from '@medplum/fhirtypes';
+import { Oid } from '../kanta/codes.js';
+import { isValidHetu } from './hetu.js';
+import type { Language } from './language.js';
+import { createIssue } from './messages.js';
+import type { Terminology } from './terminology.js';
+
+export interface ElementCheckContext {
+  terminology: Terminology;
+  language: Language;
+  /** Resource type a targetProfile URL constrains to, or undefined when the URL is not known. */
+  targetTypeOf(profileUrl: string): string | undefined;
+  /** For a project extension definition: the allowed value[x] type codes ([] = no value allowed); undefined if unknown. */
+  extensionValueTypes(url: string): readonly string[] | undefined;
+}
+
+const CORE_SD_PREFIX = 'http://hl7.org/fhir/StructureDefinition/';
+const REFERENCE_TYPE = /(?:^|\/)([A-Z][A-Za-z]+)(?:\/[A-Za-z0-9\-.]{1,64}(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$|\?)/;
+
+/** Checks a code / Coding / CodeableConcept against a required value set; other types are not bindable here. */
+export function checkRequiredBinding(
+  value: unknown,
+  typeCode: string,
+  valueSet: string,
+  expression: string,
+  ctx: Pick<ElementCheckContext, 'terminology' | 'language'>
+): OperationOutcomeIssue | undefined {
+  const vs = valueSet.split('|')[0];
+  if (typeof value === 'string' && (typeCode === 'code' || typeCode === 'string' || typeCode === 'uri')) {
+    return ctx.terminology.validateCode(vs, undefined, value) === 'invalid'
+      ? createIssue('code-not-in-value-set', ctx.language, expression, { params: { code: value, valueSet: vs } })
+      : undefined;
+  }
+  let codings: Coding[];
+  if (typeCode === 'Coding') {
+    codings = [value as Coding];
+  } else if (typeCode === 'CodeableConcept') {
+    codings = ((value as { coding?: Coding[] }).coding ?? []).filter((c) => c?.code);
+    if (codings.length === 0) {
+      return createIssue('code-missing', ctx.language, expression, { severity: 'warning', params: { valueSet: vs } });
+    }
+  } else {
+    return undefined;
+  }
+  let firstInvalid: Coding | undefined;
+  for (const coding of codings) {
+    if (!coding?.code) {
+      continue;
+    }
+    const result = ctx.terminology.validateCode(vs, coding.system, coding.code);
+    if (result !== 'invalid') {
+      return undefined;
+    }
+    firstInvalid ??= coding;
+  }
+  if (!firstInvalid) {
+    return undefined;
+  }
+  const code = firstInvalid.system ? `${firstInvalid.system}#${firstInvalid.code}` : (firstInvalid.code as string);
+  return createIssue('code-not-in-value-set', ctx.language, expression, { params: { code, valueSet: vs } });
+}
+
+function checkReference(
+  value: Reference,
+  targetProfiles: string[] | undefined,
+  expression: string,
+  ctx: ElementCheckContext
+): OperationOutcomeIssue | undefined {
+  const reference = value.reference;
+  if (!targetProfiles?.length || typeof reference !== 'string' || reference.startsWith('#') || reference.startsWith('urn:')) {
+    return undefined;
+  }
+  const found = REFERENCE_TYPE.exec(reference)?.[1];
+  if (!found) {
+    return undefined;
+  }
+  const allowed = new Set<string>();
+  for (const url of targetProfiles) {
+    const type = url.startsWith(CORE_SD_PREFIX) && !url.slice(CORE_SD_PREFIX.length).includes('/')
+      ? url.slice(CORE_SD_PREFIX.length)
+      : ctx.targetTypeOf(url);
+    if (!type || type === 'Resource') {
+      return undefined; // an unknown or open target cannot be checked
+    }
+    allowed.add(type);
+  }
+  return allowed.has(found)
+    ? undefined
+    : createIssue('reference-type', ctx.language, `${expression}.reference`, {
+        params: { found, allowed: [...allowed].join(', ') },
+      });
+}
+
+function checkExtension(value: Record<string, unknown>, expression: string, ctx: ElementCheckContext): OperationOutcomeIssue | undefined {
+  const url = value.url;
+  if (typeof url !== 'string') {
+    return undefined;
+  }
+  const allowedTypes = ctx.extensionValueTypes(url);
+  if (!allowedTypes) {
+    return undefined;
+  }
+  const valueKey = Object.keys(value).find((k) => k.startsWith('value') && k.length > 5);
+  const actual = valueKey ? valueKey.slice(5) : undefined;
+  const ok = actual
+    ? allowedTypes.some((t) => t.toLowerCase() === actual.toLowerCase())
+    : allowedTypes.length === 0 || !!value.extension;
+  return ok
+    ? undefined
+    : createIssue('extension-value-type', ctx.language, valueKey ? `${expression}.${valueKey}` : expression, {
+        params: { url, allowed: allowedTypes.length ? allowedTypes.join(' | ') : '-' },
+      });
+}
+
+/**
+ * Walks the resource with medplum's crawler as `typeKey` (the resource type, or a profile's key in medplum's
+ * type registry) and returns the extra issues.
+ */
+export function checkElements(resource: Resource, typeKey: string, ctx: ElementCheckContext): OperationOutcomeIssue[] {
+  const issues: OperationOutcomeIssue[] = [];
+  const schema = getDataType(typeKey);
+  crawlTypedValue(
+    { type: typeKey, value: resource },
+    {
+      onEnterObject(_path, obj) {
+        const value = obj.value as Record<string, unknown> | undefined;
+        if (!value) {
+          return;
+        }
+        if (obj.type === 'Identifier' && value.system === Oid.Hetu && value.value !== undefined && !isValidHetu(value.value)) {
+          issues.push(createIssue('hetu-invalid', ctx.language, `${obj.path}.value`));
+        } else if (obj.type === 'Extension') {
+          const issue = checkExtension(value, obj.path, ctx);
+          if (issue) {
+            issues.push(issue);
+          }
+        }
+      },
+      visitProperty(_parent, key, _path, propertyValues, parentSchema) {
+        const element = parentSchema.elements[key];
+        if (!element) {
+          return;
+        }
+        const binding = element.binding?.strength === 'required' ? element.binding.valueSet : undefined;
+        const referenceType = element.type.find((t) => t.code === 'Reference');
+        // medplum accepts any valueXxx of the base type; a profile may have narrowed the choice
+        const choiceTypes = key.endsWith('[x]') ? element.type.map((t) => t.code) : undefined;
+        const fixed = element.fixed?.value;
+        const pattern = element.pattern?.value;
+        if (!binding && !referenceType && !choiceTypes && fixed === undefined && pattern === undefined) {
+          return;
+        }
+        for (const propertyValue of propertyValues) {
+          for (const v of arrayify(propertyValue as TypedValue & { path: string }) ?? []) {
+            if (v?.value === undefined || v.value === null) {
+              continue;
+            }
+            if (choiceTypes && !choiceTypes.includes(v.type)) {
+              const expression = v.path.replace(/\[x\](?=(\[\d+\])?$)/, v.type.charAt(0).toUpperCase() + v.type.slice(1));
+              issues.push(
+                createIssue('wrong-type', ctx.language, expression, { params: { expected: choiceTypes.join(' | '), found: v.type } })
+              );
+              continue;
+            }
+            // Per value, so the expression names the failing repetition (medplum reports the element path only).
+            const raw = v.value.valueOf();
+            if ((fixed !== undefined && !deepEquals(raw, fixed)) || (pattern !== undefined && !deepIncludes(raw, pattern))) {
+              issues.push(createIssue('value-mismatch', ctx.language, v.path));
+            }
+            const issue =
+              (binding && checkRequiredBinding(v.value.valueOf(), v.type, binding, v.path, ctx)) ||
+              (v.type === 'Reference' && checkReference(v.value as Reference, referenceType?.targetProfile, v.path, ctx)) ||
+              undefined;
+            if (issue) {
+              issues.push(issue);
+            }
+          }
+        }
+      },
+    },
+    { schema, initialPath: schema.path }
+  );
+  return issues;
+}

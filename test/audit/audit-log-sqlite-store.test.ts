@@ -1,0 +1,135 @@
+// A3: tampering with the real SQLite store's rows is detected by verify() and by `npm run audit:verify`.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AuditEvent } from '@medplum/fhirtypes';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { buildRestAuditEvent } from '../../src/audit/audit-event.js';
+import { createAuditLog } from '../../src/audit/audit-log.js';
+import { runAuditVerify } from '../../src/cli/audit-verify.js';
+import { createSearchRegistry } from '../../src/search/registry.js';
+import type { SqlDatabase } from '../../src/store/sql/database.js';
+import { createSqlResourceStore, migrateResourceStore } from '../../src/store/sql/sql-resource-store.js';
+import { openSqliteDatabase } from '../../src/store/sqlite/sqlite-database.js';
+
+const registry = createSearchRegistry();
+const log = createAuditLog();
+
+function event(n: number): AuditEvent {
+  return buildRestAuditEvent({
+    ctx: {
+      principal: { kind: 'professional', subject: '030368-9075', organization: '1.2.246.10.99990001.10.0', purposeOfUse: 'TREAT', scopes: [] },
+      requestId: `req-${n}`,
+      now: new Date(Date.UTC(2026, 10, 26, 10, 0, n)),
+      language: 'en',
+    },
+    interaction: 'read',
+    resourceType: 'Encounter',
+    id: `e${n}`,
+    status: 200,
+    patientIds: ['p1'],
+    disclosed: [],
+    withheld: [],
+  });
+}
+
+describe('audit chain over the SQLite resource store', () => {
+  let dir: string;
+  let file: string;
+  let db: SqlDatabase;
+  let ids: string[];
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'audit-'));
+    file = join(dir, 'gateway.db');
+    db = openSqliteDatabase(file);
+    await migrateResourceStore(db);
+    await log.migrate(db);
+    for (let n = 1; n <= 5; n++) {
+      await db.transaction((tx) => log.append({ db: tx, store: createSqlResourceStore(tx, registry, { appendOnlyTypes: ['AuditEvent'] }) }, [event(n)]));
+    }
+    ids = (await db.query<{ resource_id: string }>('SELECT resource_id FROM audit_chain ORDER BY seq')).map((r) => r.resource_id);
+  });
+
+  afterEach(async () => {
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A raw connection with the append-only triggers dropped: what an attacker with file access could do. */
+  function tamper(sql: string[]): void {
+    const raw = new Database(file);
+    for (const t of ['audit_chain_no_update', 'audit_chain_no_delete', 'audit_resource_no_update', 'audit_resource_no_delete', 'audit_version_no_update', 'audit_version_no_delete']) {
+      raw.exec(`DROP TRIGGER IF EXISTS ${t}`);
+    }
+    for (const s of sql) raw.exec(s);
+    raw.close();
+  }
+
+  const summary = async (): Promise<Array<[number | null, string | null, string]>> => (await log.verify(db)).problems.map((p) => [p.seq, p.resourceId, p.kind]);
+
+  it('A3: events stored through the real store are ordinary readable AuditEvents and the chain verifies', async () => {
+    const store = createSqlResourceStore(db, registry, { appendOnlyTypes: ['AuditEvent'] });
+    const read = await store.read('AuditEvent', ids[0]);
+    expect(read).toMatchObject({ resourceType: 'AuditEvent', id: ids[0], action: 'R' });
+    expect(await log.verify(db)).toMatchObject({ ok: true, checked: 5, problems: [] });
+  });
+
+  it('A3: the store and the database both refuse to change an AuditEvent', async () => {
+    const store = createSqlResourceStore(db, registry, { appendOnlyTypes: ['AuditEvent'] });
+    const current = await store.read('AuditEvent', ids[0]);
+    await expect(store.update({ ...(current as AuditEvent), action: 'D' })).rejects.toThrow();
+    const unguarded = createSqlResourceStore(db, registry);
+    await expect(unguarded.update({ ...(current as AuditEvent), action: 'D' })).rejects.toThrow('append-only');
+    await expect(unguarded.delete('AuditEvent', ids[0])).rejects.toThrow('append-only');
+    expect((await log.verify(db)).ok).toBe(true);
+  });
+
+  it('A3: content edited in the resource table is named as altered', async () => {
+    tamper([`UPDATE resource SET content = replace(content, '"action":"R"', '"action":"D"') WHERE id = '${ids[2]}'`]);
+    expect(await summary()).toEqual([[3, ids[2], 'altered']]);
+  });
+
+  it('A3: a deleted AuditEvent row is named as removed', async () => {
+    tamper([`DELETE FROM resource_version WHERE rid = (SELECT rid FROM resource WHERE id = '${ids[1]}')`, `DELETE FROM resource WHERE id = '${ids[1]}'`]);
+    expect(await summary()).toEqual([[2, ids[1], 'removed']]);
+  });
+
+  it('A3: a deleted chain row is named as removed, with the AuditEvent it covered', async () => {
+    tamper([`DELETE FROM audit_chain WHERE seq = 3`]);
+    expect(await summary()).toEqual([[3, ids[2], 'removed']]);
+  });
+
+  it('A3: chain rows swapped in order are named as reordered', async () => {
+    tamper(['UPDATE audit_chain SET seq = 100 WHERE seq = 2', 'UPDATE audit_chain SET seq = 2 WHERE seq = 3', 'UPDATE audit_chain SET seq = 3 WHERE seq = 100']);
+    expect(await summary()).toEqual([
+      [2, ids[2], 'reordered'],
+      [3, ids[1], 'reordered'],
+    ]);
+  });
+
+  it('A3: an AuditEvent slipped into the resource table without a chain row is named as inserted', async () => {
+    tamper([`INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, content) VALUES ('AuditEvent', 'forged', 1, '2026-01-01T00:00:00Z', 0, '{"resourceType":"AuditEvent","id":"forged"}')`]);
+    expect(await summary()).toEqual([[null, 'forged', 'inserted']]);
+  });
+
+  it('A3: audit:verify prints each broken event and exits 1; an intact chain exits 0', async () => {
+    const ok: string[] = [];
+    expect(await runAuditVerify({ DATA_DIR: dir }, (l) => ok.push(l))).toBe(0);
+    expect(ok.at(-1)).toMatch(/^Audit chain intact: 5 AuditEvents checked; head [0-9a-f]{64}$/);
+
+    tamper([`UPDATE resource SET content = replace(content, '"outcome":"0"', '"outcome":"4"') WHERE id = '${ids[0]}'`, 'DELETE FROM audit_chain WHERE seq = 4']);
+    const lines: string[] = [];
+    expect(await runAuditVerify({ DATA_DIR: dir }, (l) => lines.push(l))).toBe(1);
+    expect(lines).toContain('Audit chain BROKEN: 2 problem(s) in 4 chain rows');
+    expect(lines).toContain(`  altered   seq 1 AuditEvent/${ids[0]}: AuditEvent content does not match its hash`);
+    expect(lines).toContain(`  removed   seq 4 AuditEvent/${ids[3]}: Chain row of this AuditEvent was removed`);
+  });
+
+  it('audit:verify exits 2 without creating a database when none exists', async () => {
+    const lines: string[] = [];
+    expect(await runAuditVerify({ DATA_DIR: join(dir, 'nowhere') }, (l) => lines.push(l))).toBe(2);
+    expect(lines[0]).toContain('No database at');
+  });
+});

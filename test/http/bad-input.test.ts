@@ -1,0 +1,89 @@
+// SPEC §4: every malformed request gets a clear 4xx OperationOutcome and changes nothing.
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { backends } from '../support/backends.js';
+import { startTestGateway, SystemClaims, type TestGateway } from '../support/test-gateway.js';
+
+describe.each(backends())('bad input (%s)', (backend) => {
+  let gw: TestGateway;
+  let auth: string;
+  const countPatients = async () => (await request(gw.app).get('/fhir/Patient?_summary=count').set('Authorization', auth)).body.total as number;
+
+  beforeAll(async () => {
+    gw = await startTestGateway(backend, { BODY_LIMIT: '2kb' });
+    auth = `Bearer ${await gw.token(SystemClaims)}`;
+  });
+  afterAll(async () => gw?.close());
+
+  test('malformed JSON answers 400 and stores nothing', async () => {
+    const before = await countPatients();
+    const res = await request(gw.app).post('/fhir/Patient').set('Authorization', auth).set('Content-Type', 'application/fhir+json').send('{"resourceType": "Patient",');
+    expect(res.status).toBe(400);
+    expect(res.body.issue[0].details.text).toMatch(/not valid JSON/);
+    expect(await countPatients()).toBe(before);
+  });
+
+  test('a body whose resourceType differs from the URL answers 400 naming resourceType', async () => {
+    const res = await request(gw.app).post('/fhir/Patient').set('Authorization', auth).send({ resourceType: 'Observation', status: 'final' });
+    expect(res.status).toBe(400);
+    expect(res.body.issue[0].expression).toEqual(['resourceType']);
+  });
+
+  test('an unknown resource type answers 404 with an OperationOutcome', async () => {
+    const res = await request(gw.app).get('/fhir/Spaceship').set('Authorization', auth);
+    expect(res.status).toBe(404);
+    expect(res.body.issue[0].details.text).toMatch(/Spaceship/);
+  });
+
+  test('an invalid HETU check character is refused on write', async () => {
+    const before = await countPatients();
+    const res = await request(gw.app).post('/fhir/Patient').set('Authorization', auth).send({ resourceType: 'Patient', identifier: [{ system: 'urn:oid:1.2.246.21', value: '131052-308X' }] });
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(res.body.issue)).toMatch(/identifier/);
+    expect(await countPatients()).toBe(before);
+  });
+
+  test('an invalid date in a resource is refused with the failing path', async () => {
+    const res = await request(gw.app).post('/fhir/Patient').set('Authorization', auth).send({ resourceType: 'Patient', birthDate: '2020-02-31x' });
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(res.body.issue)).toMatch(/birthDate/);
+  });
+
+  test('an oversized body answers 413', async () => {
+    const res = await request(gw.app).post('/fhir/Patient').set('Authorization', auth).send({ resourceType: 'Patient', name: [{ text: 'x'.repeat(5000) }] });
+    expect(res.status).toBe(413);
+    expect(res.body.resourceType).toBe('OperationOutcome');
+  });
+
+  test('XML is not served: Accept application/fhir+xml answers 406, an XML body 415', async () => {
+    const accept = await request(gw.app).get('/fhir/Patient').set('Authorization', auth).set('Accept', 'application/fhir+xml');
+    expect(accept.status).toBe(406);
+    expect(accept.body.issue[0].code).toBe('not-supported');
+    const format = await request(gw.app).get('/fhir/metadata?_format=xml');
+    expect(format.status).toBe(406);
+    const body = await request(gw.app).post('/fhir/Patient').set('Authorization', auth).set('Content-Type', 'application/fhir+xml').send('<Patient xmlns="http://hl7.org/fhir"/>');
+    expect(body.status).toBe(415);
+  });
+
+  test('an unsupported interaction answers 405 and an unknown route 404', async () => {
+    const del = await request(gw.app).delete('/fhir/Patient/x').set('Authorization', auth);
+    expect(del.status).toBe(405);
+    expect(del.body.issue[0].details.text).toMatch(/delete/);
+    const op = await request(gw.app).get('/fhir/Patient/$nonsense').set('Authorization', auth);
+    expect(op.status).toBe(404);
+  });
+
+  test('AuditEvents cannot be updated or deleted through the API (A3)', async () => {
+    const put = await request(gw.app).put('/fhir/AuditEvent/x').set('Authorization', auth).send({ resourceType: 'AuditEvent', id: 'x' });
+    expect(put.status).toBe(405);
+    const del = await request(gw.app).delete('/fhir/AuditEvent/x').set('Authorization', auth);
+    expect(del.status).toBe(405);
+  });
+
+  test('no token answers 401 with a WWW-Authenticate challenge', async () => {
+    const res = await request(gw.app).get('/fhir/Patient');
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
+    expect(res.body.resourceType).toBe('OperationOutcome');
+  });
+});

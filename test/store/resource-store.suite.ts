@@ -1,0 +1,464 @@
+// The one behaviour suite every ResourceStore backend must pass (SQLite always, PostgreSQL when configured). https://hl7.org/fhir/R4/http.html
+import { OperationOutcomeError } from '@medplum/core';
+import type { Observation, Patient, Resource } from '@medplum/fhirtypes';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseSearch } from '../../src/search/parse.js';
+import { createSearchRegistry, type SearchRegistry } from '../../src/search/registry.js';
+import type { AccessPolicy, Condition, ResourceStore, SearchResult } from '../../src/store/resource-store.js';
+import type { SqlDatabase } from '../../src/store/sql/database.js';
+import { createSqlResourceStore, migrateResourceStore } from '../../src/store/sql/sql-resource-store.js';
+
+export interface Backend {
+  db: SqlDatabase;
+  cleanup(): Promise<void>;
+}
+
+/** Runs `fn` and returns the OperationOutcomeError it throws. */
+export async function outcomeOf(fn: () => Promise<unknown>): Promise<OperationOutcomeError> {
+  try {
+    await fn();
+  } catch (err) {
+    if (err instanceof OperationOutcomeError) return err;
+    throw err;
+  }
+  throw new Error('expected an OperationOutcomeError');
+}
+
+const issueText = (err: OperationOutcomeError): string => err.outcome.issue?.[0]?.details?.text ?? '';
+
+export function resourceStoreSuite(name: string, open: () => Promise<Backend>): void {
+  describe(`ResourceStore on ${name}`, () => {
+    let backend: Backend;
+    let store: ResourceStore;
+    let registry: SearchRegistry;
+    /** Each test works in its own namespace of ids so tests never see each other's data. */
+    let seq = 0;
+    const ns = (): string => `t${++seq}-${Date.now().toString(36)}`;
+
+    beforeAll(async () => {
+      backend = await open();
+      await migrateResourceStore(backend.db);
+      await migrateResourceStore(backend.db); // idempotent
+      registry = createSearchRegistry();
+      store = createSqlResourceStore(backend.db, registry, { appendOnlyTypes: ['AuditEvent'] });
+    });
+    afterAll(async () => backend?.cleanup());
+
+    function search(url: string, access?: AccessPolicy): Promise<SearchResult> {
+      const [type, qs = ''] = url.split('?');
+      const query: Record<string, string[]> = {};
+      for (const [k, v] of new URLSearchParams(qs)) (query[k] ??= []).push(v);
+      return store.search(parseSearch(type, query, registry, { strict: true }).query, access);
+    }
+    const ids = (r: SearchResult): string[] => r.resources.map((x) => x.id as string).sort();
+
+    async function patient(id: string, extra: Partial<Patient> = {}): Promise<Patient> {
+      return store.create<Patient>({ resourceType: 'Patient', id, ...extra });
+    }
+    async function observation(id: string, subject: string, extra: Partial<Observation> = {}): Promise<Observation> {
+      return store.create<Observation>({
+        resourceType: 'Observation',
+        id,
+        status: 'final',
+        code: { coding: [{ system: 'http://loinc.org', code: '29463-7', display: 'Body weight' }] },
+        subject: { reference: subject },
+        ...extra,
+      });
+    }
+
+    describe('create, read, update, delete and versions', () => {
+      it('create assigns an id, version 1 and lastUpdated', async () => {
+        const p = await store.create<Patient>({ resourceType: 'Patient', active: true });
+        expect(p.id).toMatch(/^[0-9a-f-]{36}$/);
+        expect(p.meta?.versionId).toBe('1');
+        expect(new Date(p.meta?.lastUpdated as string).toISOString()).toBe(p.meta?.lastUpdated);
+        expect(await store.read('Patient', p.id as string)).toEqual(p);
+      });
+
+      it('create keeps a given id and refuses to create it twice', async () => {
+        const id = ns();
+        await patient(id);
+        const err = await outcomeOf(() => patient(id));
+        expect(err.outcome.issue?.[0]?.code).toBe('conflict');
+        expect(issueText(err)).toContain(`Patient/${id}`);
+      });
+
+      it('update makes a new version with a strictly later lastUpdated, keeping every version', async () => {
+        const id = ns();
+        const v1 = await patient(id, { gender: 'male' });
+        const v2 = await store.update<Patient>({ ...v1, gender: 'female' });
+        const v3 = await store.update<Patient>({ ...v2, gender: 'other' });
+        expect([v2.meta?.versionId, v3.meta?.versionId]).toEqual(['2', '3']);
+        expect(v3.meta!.lastUpdated! > v2.meta!.lastUpdated!).toBe(true);
+        expect(v2.meta!.lastUpdated! > v1.meta!.lastUpdated!).toBe(true);
+        expect(((await store.vread('Patient', id, '1')) as Patient).gender).toBe('male');
+        expect(((await store.vread('Patient', id, '2')) as Patient).gender).toBe('female');
+        expect(((await store.read('Patient', id)) as Patient).gender).toBe('other');
+        expect(await store.vread('Patient', id, '9')).toBeUndefined();
+      });
+
+      it('update of a missing id creates version 1', async () => {
+        const id = ns();
+        const p = await store.update<Patient>({ resourceType: 'Patient', id });
+        expect(p.meta?.versionId).toBe('1');
+      });
+
+      it('a stale If-Match fails with 412 precondition failed and stores nothing', async () => {
+        const id = ns();
+        const v1 = await patient(id);
+        await store.update<Patient>({ ...v1, active: true }, { ifMatch: 'W/"1"' });
+        const err = await outcomeOf(() => store.update<Patient>({ ...v1, active: false }, { ifMatch: 'W/"1"' }));
+        expect(err.outcome.id).toBe('precondition-failed');
+        expect(issueText(err)).toContain('If-Match 1, current 2');
+        expect(((await store.read('Patient', id)) as Patient).active).toBe(true);
+      });
+
+      it('delete writes a deletion marker: read and vread of it are undefined, older versions stay', async () => {
+        const id = ns();
+        await patient(id);
+        await store.delete('Patient', id);
+        expect(await store.read('Patient', id)).toBeUndefined();
+        expect(await store.isDeleted('Patient', id)).toBe(true);
+        expect(await store.vread('Patient', id, '2')).toBeUndefined();
+        expect(await store.vread('Patient', id, '1')).toBeDefined();
+        expect(await store.isDeleted('Patient', ns())).toBe(false);
+        expect((await search(`Patient?_id=${id}`)).resources).toEqual([]);
+        const again = await store.update<Patient>({ resourceType: 'Patient', id, active: true });
+        expect(again.meta?.versionId).toBe('3');
+      });
+
+      it('append-only types refuse update and delete at the store level', async () => {
+        const ev = await store.create({ resourceType: 'AuditEvent', type: { code: 'rest' }, recorded: '2024-01-01T00:00:00Z', agent: [], source: { observer: {} } } as Resource);
+        const upd = await outcomeOf(() => store.update({ ...ev }));
+        expect(upd.outcome.id).toBe('forbidden');
+        expect(issueText(upd)).toContain('append-only');
+        const del = await outcomeOf(() => store.delete('AuditEvent', ev.id as string));
+        expect(del.outcome.id).toBe('forbidden');
+        expect(await store.read('AuditEvent', ev.id as string)).toEqual(ev);
+      });
+    });
+
+    describe('search parameter types', () => {
+      let p1: string, p2: string;
+      beforeAll(async () => {
+        p1 = ns();
+        p2 = ns();
+        await patient(p1, {
+          name: [{ family: 'Äijälä', given: ['Matti'] }],
+          gender: 'male',
+          birthDate: '1980-05-01',
+          active: true,
+          identifier: [{ system: 'urn:oid:1.2.246.21', value: `010180-${p1}` }],
+          telecom: [{ system: 'email', value: `${p1}@example.fi` }],
+          meta: { profile: ['http://example.fi/StructureDefinition/fi-patient'], tag: [{ system: 'urn:tags', code: 'demo' }] },
+        });
+        await patient(p2, { name: [{ family: 'Virtanen', given: ['Maija'] }], gender: 'female', birthDate: '1990' });
+        await observation(`${p1}-o1`, `Patient/${p1}`, {
+          effectiveDateTime: '2020-03-04T10:00:00Z',
+          valueQuantity: { value: 82.5, system: 'http://unitsofmeasure.org', code: 'kg', unit: 'kg' },
+          code: { coding: [{ system: 'http://loinc.org', code: '29463-7', display: 'Body weight' }], text: 'Paino' },
+        });
+        await observation(`${p1}-o2`, `http://other.example/fhir/Patient/${p1}`, {
+          effectivePeriod: { start: '2021-01-01', end: '2021-02-01' },
+          valueQuantity: { value: 120, system: 'http://unitsofmeasure.org', code: 'mm[Hg]' },
+          code: { coding: [{ system: 'http://loinc.org', code: '8480-6' }] },
+        });
+        await observation(`${p2}-o1`, `Patient/${p2}`, { effectivePeriod: { start: '2022-06-01' } });
+        await store.create({
+          resourceType: 'RiskAssessment',
+          id: `${p1}-r1`,
+          status: 'final',
+          subject: { reference: `Patient/${p1}` },
+          prediction: [{ probabilityDecimal: 0.75 }],
+        } as Resource);
+      });
+
+      it('string: starts-with ignoring case and accents, :exact and :contains', async () => {
+        expect(ids(await search(`Patient?name=aija&_id=${p1},${p2}`))).toEqual([p1]);
+        expect(ids(await search(`Patient?family=ÄIJ&_id=${p1},${p2}`))).toEqual([p1]);
+        expect(ids(await search(`Patient?family:exact=Äijälä&_id=${p1},${p2}`))).toEqual([p1]);
+        expect(ids(await search(`Patient?family:exact=aijala&_id=${p1},${p2}`))).toEqual([]);
+        expect(ids(await search(`Patient?name:contains=rtan&_id=${p1},${p2}`))).toEqual([p2]);
+        expect(ids(await search(`Patient?name=matti,maija&_id=${p1},${p2}`))).toEqual([p1, p2].sort());
+        expect(ids(await search(`Patient?name=matti&name=virt&_id=${p1},${p2}`))).toEqual([]);
+      });
+
+      it('token: code, system|code, |code, system|, :not, :text, identifiers and booleans', async () => {
+        const within = `&subject=Patient/${p1}`;
+        expect(ids(await search(`Observation?code=29463-7${within}`))).toEqual([`${p1}-o1`]);
+        expect(ids(await search(`Observation?code=http://loinc.org|8480-6${within}`))).toEqual([`${p1}-o2`]);
+        expect(ids(await search(`Observation?code=http://snomed.info/sct|8480-6${within}`))).toEqual([]);
+        expect(ids(await search(`Observation?code=|8480-6${within}`))).toEqual([]);
+        expect(ids(await search(`Observation?code=http://loinc.org|${within}`))).toHaveLength(2);
+        expect(ids(await search(`Observation?code:not=8480-6${within}`))).toEqual([`${p1}-o1`]);
+        expect(ids(await search(`Observation?code:text=paino${within}`))).toEqual([`${p1}-o1`]);
+        expect(ids(await search(`Observation?code:text=weight${within}`))).toEqual([`${p1}-o1`]);
+        expect(ids(await search(`Patient?identifier=urn:oid:1.2.246.21|010180-${p1}`))).toEqual([p1]);
+        expect(ids(await search(`Patient?active=true&_id=${p1},${p2}`))).toEqual([p1]);
+        expect(ids(await search(`Patient?gender=female&_id=${p1},${p2}`))).toEqual([p2]);
+        expect(ids(await search(`Patient?email=${p1}@example.fi`))).toEqual([p1]);
+        expect(ids(await search(`Patient?_tag=urn:tags|demo&_id=${p1},${p2}`))).toEqual([p1]);
+      });
+
+      it('date: precision ranges, prefixes, periods and open ends', async () => {
+        const within = `&subject=Patient/${p1},Patient/${p2}`;
+        expect(ids(await search(`Observation?date=2020${within}`))).toEqual([`${p1}-o1`]);
+        expect(ids(await search(`Observation?date=2020-03-04${within}`))).toEqual([`${p1}-o1`]);
+        expect(ids(await search(`Observation?date=2020-03-05${within}`))).toEqual([]);
+        expect(ids(await search(`Observation?date=ge2021${within}`))).toEqual([`${p1}-o2`, `${p2}-o1`].sort());
+        expect(ids(await search(`Observation?date=lt2021${within}`))).toEqual([`${p1}-o1`]);
+        expect(ids(await search(`Observation?date=2021-01${within}`))).toEqual([]);
+        expect(ids(await search(`Observation?date=sa2020-12-31${within}`))).toEqual([`${p1}-o2`, `${p2}-o1`].sort());
+        expect(ids(await search(`Observation?date=eb2021${within}`))).toEqual([`${p1}-o1`]);
+        expect(ids(await search(`Observation?date=gt2030${within}`))).toEqual([`${p2}-o1`]);
+        expect(ids(await search(`Observation?date=ne2020${within}`))).toEqual([`${p1}-o2`, `${p2}-o1`].sort());
+        expect(ids(await search(`Patient?birthdate=1980&_id=${p1},${p2}`))).toEqual([p1]);
+        expect(ids(await search(`Patient?birthdate=ge1985-01-01&_id=${p1},${p2}`))).toEqual([p2]);
+      });
+
+      it('quantity and number: prefixes, units and implied precision', async () => {
+        const within = `&subject=Patient/${p1}`;
+        expect(ids(await search(`Observation?value-quantity=82.5${within}`))).toEqual([`${p1}-o1`]);
+        expect(ids(await search(`Observation?value-quantity=82.5|http://unitsofmeasure.org|kg${within}`))).toEqual([`${p1}-o1`]);
+        expect(ids(await search(`Observation?value-quantity=82.5||mm[Hg]${within}`))).toEqual([]);
+        expect(ids(await search(`Observation?value-quantity=gt100${within}`))).toEqual([`${p1}-o2`]);
+        expect(ids(await search(`Observation?value-quantity=le82.5${within}`))).toEqual([`${p1}-o1`]);
+        expect(ids(await search(`Observation?value-quantity=83${within}`))).toEqual([`${p1}-o1`]);
+        expect(ids(await search(`Observation?value-quantity=84${within}`))).toEqual([]);
+        expect(ids(await search(`RiskAssessment?probability=0.75&subject=Patient/${p1}`))).toEqual([`${p1}-r1`]);
+        expect(ids(await search(`RiskAssessment?probability=0.9&subject=Patient/${p1}`))).toEqual([`${p1}-r1`].slice(0, 0));
+        expect(ids(await search(`RiskAssessment?probability=gt0.5&subject=Patient/${p1}`))).toEqual([`${p1}-r1`]);
+        expect(ids(await search(`RiskAssessment?probability=lt0.5&subject=Patient/${p1}`))).toEqual([]);
+      });
+
+      it('_lastUpdated and _security search the stored meta', async () => {
+        const id = ns();
+        const created = await patient(id, { meta: { security: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality', code: 'R' }] } });
+        const at = created.meta?.lastUpdated as string;
+        expect(ids(await search(`Patient?_lastUpdated=ge${at}&_id=${id}`))).toEqual([id]);
+        expect(ids(await search(`Patient?_lastUpdated=lt${at}&_id=${id}`))).toEqual([]);
+        expect(ids(await search(`Patient?_security=R&_id=${id},${p1}`))).toEqual([id]);
+        expect(ids(await search(`Patient?_security:not=R&_id=${id},${p1}`))).toEqual([p1]);
+      });
+
+      it('uri: exact and :below on canonical profiles', async () => {
+        expect(ids(await search(`Patient?_profile=http://example.fi/StructureDefinition/fi-patient&_id=${p1},${p2}`))).toEqual([p1]);
+        expect(ids(await search(`Patient?_profile:below=http://example.fi/StructureDefinition&_id=${p1},${p2}`))).toEqual([p1]);
+        expect(ids(await search(`Patient?_profile=http://example.fi&_id=${p1},${p2}`))).toEqual([]);
+      });
+
+      it('reference: Type/id, bare id, absolute URL, :Type, :missing', async () => {
+        expect(ids(await search(`Observation?subject=Patient/${p1}`))).toEqual([`${p1}-o1`, `${p1}-o2`]);
+        expect(ids(await search(`Observation?patient=${p1}`))).toEqual([`${p1}-o1`, `${p1}-o2`]);
+        expect(ids(await search(`Observation?subject:Patient=${p1}`))).toEqual([`${p1}-o1`, `${p1}-o2`]);
+        expect(ids(await search(`Observation?subject=http://gw.example/fhir/Patient/${p2}`))).toEqual([`${p2}-o1`]);
+        expect(ids(await search(`Observation?subject=Patient/${p1}&value-quantity:missing=true`))).toEqual([]);
+        expect(ids(await search(`Observation?subject=Patient/${p2}&value-quantity:missing=true`))).toEqual([`${p2}-o1`]);
+      });
+
+      it('chains: single and multi-level, with and without a target type', async () => {
+        const org = await store.create({ resourceType: 'Organization', id: `${p1}-org`, name: `Acme ${p1}` } as Resource);
+        await store.update<Patient>({ ...((await store.read('Patient', p1)) as Patient), managingOrganization: { reference: `Organization/${org.id}` } });
+        expect(ids(await search(`Observation?subject:Patient.name=aijala&subject=Patient/${p1},Patient/${p2}`))).toEqual([`${p1}-o1`, `${p1}-o2`]);
+        expect(ids(await search(`Observation?patient.gender=female&subject=Patient/${p1},Patient/${p2}`))).toEqual([`${p2}-o1`]);
+        expect(ids(await search(`Observation?subject:Patient.organization.name=acme ${p1}`))).toEqual([`${p1}-o1`, `${p1}-o2`]);
+      });
+
+      it('_has: reverse chains, nested', async () => {
+        expect(ids(await search(`Patient?_has:Observation:subject:code=8480-6&_id=${p1},${p2}`))).toEqual([p1]);
+        expect(ids(await search(`Patient?_has:Observation:patient:date=ge2022&_id=${p1},${p2}`))).toEqual([p2]);
+        expect(ids(await search(`Patient?_has:Observation:patient:_has:Provenance:target:agent=Practitioner/none&_id=${p1},${p2}`))).toEqual([]);
+      });
+
+      it('compartment membership covers the patient itself and resources referring to it', async () => {
+        const where: Condition[] = [{ kind: 'compartment', compartment: 'Patient', id: p1 }];
+        const base = { sort: [], count: 50, offset: 0, total: 'accurate' as const, include: [], revinclude: [] };
+        expect(ids(await store.search({ ...base, resourceType: 'Observation', where }))).toEqual([`${p1}-o1`, `${p1}-o2`]);
+        expect(ids(await store.search({ ...base, resourceType: 'Patient', where }))).toEqual([p1]);
+        expect(ids(await store.search({ ...base, resourceType: 'RiskAssessment', where }))).toEqual([`${p1}-r1`]);
+      });
+
+      it('_include and _revinclude, with :iterate and *', async () => {
+        const r = await search(`Observation?subject=Patient/${p1}&code=29463-7&_include=Observation:subject`);
+        expect(r.included.map((x) => `${x.resourceType}/${x.id}`)).toEqual([`Patient/${p1}`]);
+        const rev = await search(`Patient?_id=${p1}&_revinclude=Observation:subject`);
+        expect(rev.included.map((x) => x.id).sort()).toEqual([`${p1}-o1`, `${p1}-o2`]);
+        const star = await search(`Observation?_id=${p1}-o1&_include=*`);
+        expect(star.included.map((x) => x.id)).toEqual([p1]);
+        const iter = await search(`Observation?_id=${p1}-o1&_include=Observation:subject&_include:iterate=Patient:organization`);
+        expect(iter.included.map((x) => x.resourceType).sort()).toEqual(['Organization', 'Patient']);
+        const noIter = await search(`Observation?_id=${p1}-o1&_include=Observation:subject&_include=Patient:organization`);
+        expect(noIter.included.map((x) => x.resourceType)).toEqual(['Patient']);
+      });
+    });
+
+    describe('sort, paging and totals', () => {
+      let p: string;
+      beforeAll(async () => {
+        p = ns();
+        await patient(p);
+        for (let i = 0; i < 7; i++) {
+          await observation(`${p}-${i}`, `Patient/${p}`, { effectiveDateTime: `2020-01-0${(i % 3) + 1}` });
+        }
+      });
+
+      it('sorts by a date parameter descending with a stable tiebreaker, and by _id', async () => {
+        const r = await search(`Observation?subject=Patient/${p}&_sort=-date,_id`);
+        expect(r.resources.map((x) => x.id)).toEqual([2, 5, 1, 4, 0, 3, 6].map((i) => `${p}-${i}`));
+        const byId = await search(`Observation?subject=Patient/${p}&_sort=-_id`);
+        expect(byId.resources.map((x) => x.id)).toEqual([6, 5, 4, 3, 2, 1, 0].map((i) => `${p}-${i}`));
+      });
+
+      it('pages with _count and _offset and reports the total across pages', async () => {
+        const page1 = await search(`Observation?subject=Patient/${p}&_sort=_id&_count=3`);
+        const page3 = await search(`Observation?subject=Patient/${p}&_sort=_id&_count=3&_offset=6`);
+        expect(page1.resources.map((x) => x.id)).toEqual([0, 1, 2].map((i) => `${p}-${i}`));
+        expect(page3.resources.map((x) => x.id)).toEqual([`${p}-6`]);
+        expect(page1.total).toBe(7);
+        expect(page3.total).toBe(7);
+        const beyond = await search(`Observation?subject=Patient/${p}&_count=3&_offset=30`);
+        expect(beyond.resources).toEqual([]);
+        expect(beyond.total).toBe(7);
+      });
+
+      it('_summary=count returns only the total, _total=none omits it', async () => {
+        const c = await search(`Observation?subject=Patient/${p}&_summary=count`);
+        expect(c.resources).toEqual([]);
+        expect(c.total).toBe(7);
+        expect((await search(`Observation?subject=Patient/${p}&_total=none`)).total).toBeUndefined();
+      });
+    });
+
+    describe('history', () => {
+      it('instance history is newest first with deletion markers, _since and paging', async () => {
+        const id = ns();
+        const v1 = await patient(id);
+        const v2 = await store.update<Patient>({ ...v1, active: true });
+        await store.delete('Patient', id);
+        const h = await store.history({ resourceType: 'Patient', id, count: 10, offset: 0 });
+        expect(h.total).toBe(3);
+        expect(h.entries.map((e) => [e.resource.meta?.versionId, e.deleted])).toEqual([
+          ['3', true],
+          ['2', false],
+          ['1', false],
+        ]);
+        expect(h.entries[0].resource).toMatchObject({ resourceType: 'Patient', id });
+        const since = await store.history({ resourceType: 'Patient', id, since: v1.meta?.lastUpdated, count: 10, offset: 0 });
+        expect(since.entries.map((e) => e.resource.meta?.versionId)).toEqual(['3', '2']);
+        const paged = await store.history({ resourceType: 'Patient', id, count: 1, offset: 1 });
+        expect(paged.entries.map((e) => e.resource.meta?.versionId)).toEqual(['2']);
+        expect(paged.total).toBe(3);
+        void v2;
+      });
+
+      it('type and system history include every version since an instant', async () => {
+        const start = new Date(Date.now() - 1).toISOString();
+        const id = ns();
+        const v1 = await store.create({ resourceType: 'Organization', id, name: 'x' } as Resource);
+        await store.update({ ...v1, name: 'y' } as Resource);
+        const t = await store.history({ resourceType: 'Organization', since: start, count: 100, offset: 0 });
+        expect(t.entries.filter((e) => e.resource.id === id).map((e) => e.resource.meta?.versionId)).toEqual(['2', '1']);
+        const s = await store.history({ since: start, count: 100, offset: 0 });
+        expect(s.entries.filter((e) => e.resource.id === id)).toHaveLength(2);
+      });
+    });
+
+    describe('D11: access policies withhold without leaking', () => {
+      let p: string, hidden: string;
+      /** Observations are visible only with LOINC 29463-7; Patients only when active. */
+      const policy: AccessPolicy = {
+        forType(type) {
+          if (type === 'Observation') return { kind: 'param', code: 'code', values: ['http://loinc.org|29463-7'] };
+          if (type === 'Patient') return { kind: 'param', code: 'active', values: ['true'] };
+          return { kind: 'true' };
+        },
+      };
+      beforeAll(async () => {
+        p = ns();
+        hidden = ns();
+        await patient(p, { active: true });
+        await patient(hidden, { active: false });
+        await observation(`${p}-ok`, `Patient/${p}`);
+        await observation(`${p}-no`, `Patient/${p}`, { code: { coding: [{ system: 'http://loinc.org', code: '8480-6' }] } });
+        await observation(`${hidden}-ok`, `Patient/${hidden}`);
+      });
+
+      it('D11: withheld rows are absent from results and totals, even across pages', async () => {
+        const r = await search(`Observation?subject=Patient/${p},Patient/${hidden}&_count=1&_sort=_id`, policy);
+        expect(r.total).toBe(2);
+        expect(r.resources.map((x) => x.id)).toEqual([`${p}-ok`]);
+        const c = await search(`Observation?subject=Patient/${p}&_summary=count`, policy);
+        expect(c.total).toBe(1);
+      });
+
+      it('D11: withheld resources are not included or revincluded', async () => {
+        const r = await search(`Observation?subject=Patient/${hidden}&_include=Observation:subject`, policy);
+        expect(r.resources.map((x) => x.id)).toEqual([`${hidden}-ok`]);
+        expect(r.included).toEqual([]);
+        const rev = await search(`Patient?_id=${p}&_revinclude=Observation:subject`, policy);
+        expect(rev.included.map((x) => x.id)).toEqual([`${p}-ok`]);
+      });
+
+      it('D11: chains and _has do not match through withheld resources', async () => {
+        const chained = await search(`Observation?subject:Patient.active=false&subject=Patient/${p},Patient/${hidden}`, policy);
+        expect(chained.resources).toEqual([]);
+        const has = await search(`Patient?_has:Observation:subject:code=8480-6&_id=${p}`, policy);
+        expect(has.resources).toEqual([]);
+        const hasOk = await search(`Patient?_has:Observation:subject:code=29463-7&_id=${p}`, policy);
+        expect(ids(hasOk)).toEqual([p]);
+      });
+
+      it('D11: read, vread and history of a withheld resource look like a missing one', async () => {
+        expect(await store.read('Observation', `${p}-no`, policy)).toBeUndefined();
+        expect(await store.vread('Observation', `${p}-no`, '1', policy)).toBeUndefined();
+        expect(await store.read('Observation', `${p}-ok`, policy)).toBeDefined();
+        const h = await store.history({ resourceType: 'Observation', id: `${p}-no`, count: 10, offset: 0 }, policy);
+        expect(h).toEqual({ entries: [], total: 0 });
+        const sys = await store.history({ count: 1000, offset: 0 }, policy);
+        expect(sys.entries.some((e) => e.resource.id === `${p}-no`)).toBe(false);
+        expect(sys.entries.some((e) => e.resource.id === `${p}-ok`)).toBe(true);
+      });
+    });
+
+    describe('transactions', () => {
+      it('a failing transaction stores nothing', async () => {
+        const id = ns();
+        await expect(
+          store.transaction(async (tx) => {
+            await tx.create<Patient>({ resourceType: 'Patient', id });
+            expect(await tx.read('Patient', id)).toBeDefined();
+            throw new Error('boom');
+          }),
+        ).rejects.toThrow('boom');
+        expect(await store.read('Patient', id)).toBeUndefined();
+        expect((await store.history({ resourceType: 'Patient', id, count: 10, offset: 0 })).total).toBe(0);
+      });
+
+      it('a nested transaction rolls back alone and the outer one commits', async () => {
+        const a = ns();
+        const b = ns();
+        await store.transaction(async (tx) => {
+          await tx.create<Patient>({ resourceType: 'Patient', id: a });
+          await expect(
+            tx.transaction(async (inner) => {
+              await inner.create<Patient>({ resourceType: 'Patient', id: b });
+              throw new Error('inner');
+            }),
+          ).rejects.toThrow('inner');
+        });
+        expect(await store.read('Patient', a)).toBeDefined();
+        expect(await store.read('Patient', b)).toBeUndefined();
+      });
+
+      it('concurrent updates of one resource keep every version with distinct ids', async () => {
+        const id = ns();
+        const v1 = await patient(id);
+        await Promise.all(Array.from({ length: 10 }, (_, i) => store.update<Patient>({ ...v1, birthDate: `20${10 + i}` })));
+        const h = await store.history({ resourceType: 'Patient', id, count: 100, offset: 0 });
+        expect(h.entries.map((e) => Number(e.resource.meta?.versionId)).sort((x, y) => x - y)).toEqual(
+          Array.from({ length: 11 }, (_, i) => i + 1),
+        );
+      });
+    });
+  });
+}

@@ -114,7 +114,7 @@ export function demoPopulation(asOf: string = new Date().toISOString().slice(0, 
     toConsent({ id: 'consent-maija-wellness-app', kind: 'wellness-app', patientRef: me, performerRef: me, dateTime: '2025-01-05T12:00:00+02:00', app: { clientId: DemoAppClientId, name: 'Hyvinvointisovellus (demo)' } }),
     toConsent({ id: 'consent-aino-informing', kind: 'informing', patientRef: `Patient/${P.Child9}`, performerRef: 'RelatedPerson/demo-guardian-of-aino', dateTime: '2020-01-10T12:00:00+02:00' }),
     toConsent({ id: 'consent-eino-informing', kind: 'informing', patientRef: `Patient/${P.Child12}`, performerRef: 'RelatedPerson/demo-guardian-of-eino', dateTime: '2020-01-10T12:00:00+02:00' }),
-    toConsent({ id: 'consent-eino-social-to-health', kind: 'permission-social-to-health', patientRef: `Patient/${P.Child12}`, performerRef: 'RelatedPerson/demo-guardian-of-eino', dateTime: '2027-01-10T12:00:00+02:00', targets: [{ recipientRef: `Organization/${unitId(provider('UusimaaPublicHealth'))}`, serviceTask: 'child-welfare' }] }),
+    toConsent({ id: 'consent-eino-social-to-health', kind: 'permission-social-to-health', patientRef: `Patient/${P.Child12}`, performerRef: 'RelatedPerson/demo-guardian-of-eino', dateTime: '2026-01-10T12:00:00+02:00', targets: [{ recipientRef: `Organization/${unitId(provider('UusimaaPublicHealth'))}`, serviceTask: 'child-welfare' }] }),
     toConsent({ id: 'consent-elsa-informing', kind: 'informing', patientRef: `Patient/${P.Elderly}`, performerRef: `Patient/${P.Elderly}`, dateTime: '2021-01-10T12:00:00+02:00' }),
   );
   return out;

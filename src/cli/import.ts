@@ -1,0 +1,80 @@
+// `npm run import -- FILES...`: imports Kanta CDA R2 documents and JSON record files into the configured store, each file all-or-nothing. https://hl7.org/fhir/R4/http.html#transaction
+import { mkdirSync, readFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { importSources, type ImportInput, type ImportReport } from '../kanta/import.js';
+import { createSearchRegistry } from '../search/registry.js';
+import type { SqlDatabase } from '../store/sql/database.js';
+import { createSqlResourceStore, migrateResourceStore } from '../store/sql/sql-resource-store.js';
+import { openPostgresDatabase } from '../store/postgres/postgres-database.js';
+import { openSqliteDatabase } from '../store/sqlite/sqlite-database.js';
+
+export interface ImportEnv {
+  DATABASE_URL?: string;
+  DATA_DIR?: string;
+}
+
+/** Exit codes: 0 every file imported, 1 some file refused (nothing of it stored), 2 could not run. */
+export const ImportExitCode = { Ok: 0, Refused: 1, Error: 2 } as const;
+
+function openConfigured(env: ImportEnv): { db: SqlDatabase; where: string } {
+  if (env.DATABASE_URL) return { db: openPostgresDatabase(env.DATABASE_URL, { max: 1 }), where: 'PostgreSQL (DATABASE_URL)' };
+  const dir = resolve(env.DATA_DIR ?? './data');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'gateway.db');
+  return { db: openSqliteDatabase(file), where: file };
+}
+
+export function formatReport(report: ImportReport): string[] {
+  return report.inputs.map((i) =>
+    i.ok
+      ? `imported ${i.name} (${i.format}): ${i.created.length} created, ${i.updated.length} updated`
+      : `REFUSED  ${i.name} (${i.format}): ${(i.outcome?.issue ?? []).map((x) => x.details?.text ?? x.diagnostics).join('; ')} — nothing of it was stored`,
+  );
+}
+
+export async function runImport(files: string[], env: ImportEnv, print: (line: string) => void = console.log): Promise<number> {
+  if (!files.length) {
+    print('usage: npm run import -- FILE.xml|FILE.json ... (CDA R2 documents and JSON record files; see mappings/README.md)');
+    return ImportExitCode.Error;
+  }
+  const inputs: ImportInput[] = [];
+  for (const file of files) {
+    try {
+      inputs.push({ name: basename(file), content: readFileSync(file, 'utf8') });
+    } catch (err) {
+      print(`import: cannot read ${file}: ${(err as Error).message}`);
+      return ImportExitCode.Error;
+    }
+  }
+  let opened: { db: SqlDatabase; where: string };
+  try {
+    opened = openConfigured(env);
+  } catch (err) {
+    print(`import: cannot open the database: ${(err as Error).message}`);
+    return ImportExitCode.Error;
+  }
+  try {
+    await migrateResourceStore(opened.db);
+    const store = createSqlResourceStore(opened.db, createSearchRegistry());
+    print(`Importing ${inputs.length} file(s) into ${opened.where}`);
+    const report = await importSources(inputs, store);
+    for (const line of formatReport(report)) print(line);
+    return report.ok ? ImportExitCode.Ok : ImportExitCode.Refused;
+  } catch (err) {
+    print(`import: ${(err as Error).message}`);
+    return ImportExitCode.Error;
+  } finally {
+    await opened.db.close();
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  runImport(process.argv.slice(2), process.env).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(ImportExitCode.Error);
+    },
+  );
+}

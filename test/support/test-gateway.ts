@@ -12,6 +12,8 @@ import type { Backend } from './backends.js';
 export interface TestGateway {
   app: Express;
   gateway: Gateway;
+  /** A second gateway process on the same database (its own dev issuer: mint its tokens with its own token()). */
+  startPeer(): Promise<TestGateway>;
   /** Mints a development token for the given claims. */
   token(claims: Record<string, unknown>): Promise<string>;
   close(): Promise<void>;
@@ -35,11 +37,18 @@ export async function startTestGateway(backend: Backend, env: Record<string, str
   }
   const config = loadConfig({ DATA_DIR: dir, DEV_ISSUER: '1', LOG_LEVEL: 'silent', ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...env });
   const gateway = await createGateway({ config, log: createLogger('silent') });
+  const peers: Gateway[] = [];
   return {
     app: gateway.app,
     gateway,
+    async startPeer() {
+      const peer = await createGateway({ config, log: createLogger('silent') });
+      peers.push(peer);
+      return { app: peer.app, gateway: peer, startPeer: () => Promise.reject(new Error('peer of a peer')), token: (claims) => peer.devIssuer!.mint(claims), close: () => peer.close() };
+    },
     token: (claims) => gateway.devIssuer!.mint(claims),
     async close() {
+      for (const p of peers) await p.close().catch(() => undefined);
       await gateway.close();
       if (schema) {
         const c = new pg.Client({ connectionString: process.env.DATABASE_URL });

@@ -1,0 +1,37 @@
+// $kanta-import: sources as Attachments, refusals reported per source with the file name and nothing of them stored.
+import { readFileSync } from 'node:fs';
+import type { Parameters } from '@medplum/fhirtypes';
+import { getStatus } from '@medplum/core';
+import { describe, expect, it } from 'vitest';
+import { kantaImportHandler } from '../../src/kanta/import-operation.js';
+import type { FhirRequest, HandlerDeps } from '../../src/fhir/types.js';
+import { createMemoryStore } from './memory-store.js';
+
+const source = (name: string, contentType: string): NonNullable<Parameters['parameter']>[number] => ({
+  name: 'source',
+  valueAttachment: { title: name, contentType, data: readFileSync(new URL(`../fixtures/kanta/${name}`, import.meta.url)).toString('base64') },
+});
+const request = (body: unknown) => ({ method: 'POST', path: '$kanta-import', params: {}, query: {}, headers: {}, baseUrl: 'http://x/fhir', body }) as FhirRequest;
+
+describe('$kanta-import operation', () => {
+  it('imports JSON and CDA sources and answers 200 with one information issue per source', async () => {
+    const store = createMemoryStore();
+    const res = await kantaImportHandler(request({ resourceType: 'Parameters', parameter: [source('records-base.json', 'application/json'), source('document-v1.xml', 'application/xml')] }), { store } as unknown as HandlerDeps);
+    expect(getStatus(res.outcome)).toBe(200);
+    expect(res.outcome.issue?.map((i) => i.details?.text)).toEqual(['records-base.json: imported (14 created, 0 updated)', 'document-v1.xml: imported (1 created, 0 updated)']);
+  });
+
+  it('section 4: a malformed CDA answers 400 naming the file and stores nothing', async () => {
+    const store = createMemoryStore();
+    const res = await kantaImportHandler(request({ resourceType: 'Parameters', parameter: [source('malformed.xml', 'application/xml')] }), { store } as unknown as HandlerDeps);
+    expect(getStatus(res.outcome)).toBe(400);
+    expect(res.outcome.issue?.[0]).toMatchObject({ severity: 'error', code: 'invalid', details: { text: expect.stringMatching(/^malformed\.xml: line \d+, column \d+: malformed XML/) } });
+    expect(store.all()).toEqual([]);
+  });
+
+  it('rejects a body that is not Parameters', async () => {
+    await expect(kantaImportHandler(request({ resourceType: 'Patient' }), { store: createMemoryStore() } as unknown as HandlerDeps)).rejects.toMatchObject({
+      outcome: { issue: [{ details: { text: '$kanta-import expects a Parameters resource' } }] },
+    });
+  });
+});

@@ -85,7 +85,7 @@ export function generatePatient(seed: number, index: number, asOf: string): Reso
   const encounterRefs: { ref: string; provider: DemoProvider }[] = [];
   const documentRefs: string[] = [];
 
-  const visits = rng.int(1, 6);
+  const visits = rng.int(1, 4);
   for (let v = 0; v < visits; v++) {
     const provider = rng.pick(HEALTH);
     const carePeriod = rng.chance(0.15);

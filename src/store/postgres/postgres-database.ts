@@ -1,6 +1,7 @@
 // SqlDatabase over a node-postgres Pool: transactions on a dedicated client, nested ones as savepoints. https://node-postgres.com/features/transactions
 import pg from 'pg';
 import type { SqlDatabase } from '../sql/database.js';
+import { createTxDatabase, type TxConnection } from '../sql/transaction-database.js';
 
 /** BIGINT and NUMERIC come back as strings by default; our keys and epoch values fit in a double. */
 const types = {
@@ -41,40 +42,15 @@ async function run<R>(conn: Queryable, sql: string, params?: unknown[]): Promise
   return conn.query<R & pg.QueryResultRow>(toPositional(sql), bindable(params));
 }
 
-function createTxDatabase(client: pg.PoolClient, depth: number): SqlDatabase & { active: boolean } {
-  const tx = {
-    dialect: 'postgres' as const,
-    inTransaction: true,
-    active: true,
-    async query<R>(sql: string, params?: unknown[]): Promise<R[]> {
-      if (!tx.active) throw new Error('Transaction already finished');
-      return (await run<R>(client, sql, params)).rows;
-    },
-    async execute(sql: string, params?: unknown[]) {
-      if (!tx.active) throw new Error('Transaction already finished');
-      return { changes: (await run(client, sql, params)).rowCount ?? 0 };
-    },
-    async transaction<T>(fn: (inner: SqlDatabase) => Promise<T>): Promise<T> {
-      const name = `sp_${depth + 1}`;
-      await client.query(`SAVEPOINT ${name}`);
-      const inner = createTxDatabase(client, depth + 1);
-      try {
-        const result = await fn(inner);
-        await client.query(`RELEASE SAVEPOINT ${name}`);
-        return result;
-      } catch (err) {
-        await client.query(`ROLLBACK TO SAVEPOINT ${name}`);
-        await client.query(`RELEASE SAVEPOINT ${name}`);
-        throw err;
-      } finally {
-        inner.active = false;
-      }
-    },
-    async close() {
-      throw new Error('Cannot close a transaction connection');
+function txConnection(client: pg.PoolClient): TxConnection {
+  return {
+    dialect: 'postgres',
+    query: async <R>(sql: string, params?: unknown[]) => (await run<R>(client, sql, params)).rows,
+    execute: async (sql: string, params?: unknown[]) => ({ changes: (await run(client, sql, params)).rowCount ?? 0 }),
+    exec: async (sql: string) => {
+      await client.query(sql);
     },
   };
-  return tx;
 }
 
 /**
@@ -97,7 +73,7 @@ export function openPostgresDatabase(url: string, options: { max?: number } = {}
     },
     async transaction<T>(fn: (tx: SqlDatabase) => Promise<T>): Promise<T> {
       const client = await pool.connect();
-      const tx = createTxDatabase(client, 0);
+      const tx = createTxDatabase(txConnection(client));
       let broken = false;
       try {
         await client.query('BEGIN');

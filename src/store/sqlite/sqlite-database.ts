@@ -2,6 +2,7 @@
 import Database from 'better-sqlite3';
 import type { SqlDatabase } from '../sql/database.js';
 import { createMutex, type Mutex } from '../sql/mutex.js';
+import { createTxDatabase, type TxConnection } from '../sql/transaction-database.js';
 
 type Connection = Database.Database;
 
@@ -67,40 +68,15 @@ function createRunner(conn: Connection): Runner {
 }
 
 /** The connection handed to a transaction callback; nested transactions become savepoints. */
-function createTxDatabase(writer: Runner, conn: Connection, depth: number): SqlDatabase & { active: boolean } {
-  const tx = {
-    dialect: 'sqlite' as const,
-    inTransaction: true,
-    active: true,
-    async query<R>(sql: string, params?: unknown[]): Promise<R[]> {
-      if (!tx.active) throw new Error('Transaction already finished');
-      return writer.query(sql, params) as R[];
-    },
-    async execute(sql: string, params?: unknown[]) {
-      if (!tx.active) throw new Error('Transaction already finished');
-      return writer.execute(sql, params);
-    },
-    async transaction<T>(fn: (inner: SqlDatabase) => Promise<T>): Promise<T> {
-      const name = `sp_${depth + 1}`;
-      conn.exec(`SAVEPOINT ${name}`);
-      const inner = createTxDatabase(writer, conn, depth + 1);
-      try {
-        const result = await fn(inner);
-        conn.exec(`RELEASE ${name}`);
-        return result;
-      } catch (err) {
-        conn.exec(`ROLLBACK TO ${name}`);
-        conn.exec(`RELEASE ${name}`);
-        throw err;
-      } finally {
-        inner.active = false;
-      }
-    },
-    async close() {
-      throw new Error('Cannot close a transaction connection');
+function txConnection(writer: Runner, conn: Connection): TxConnection {
+  return {
+    dialect: 'sqlite',
+    query: async <R>(sql: string, params?: unknown[]) => writer.query(sql, params) as R[],
+    execute: async (sql: string, params?: unknown[]) => writer.execute(sql, params),
+    exec: async (sql: string) => {
+      conn.exec(sql);
     },
   };
-  return tx;
 }
 
 /**
@@ -128,7 +104,7 @@ export function openSqliteDatabase(path: string): SqlDatabase {
     async transaction<T>(fn: (tx: SqlDatabase) => Promise<T>): Promise<T> {
       return mutex.run(async () => {
         writeConn.exec('BEGIN IMMEDIATE');
-        const tx = createTxDatabase(writer, writeConn, 0);
+        const tx = createTxDatabase(txConnection(writer, writeConn));
         try {
           const result = await fn(tx);
           writeConn.exec('COMMIT');

@@ -1,0 +1,48 @@
+// The SqlDatabase handed to a transaction callback, shared by both dialects: nested calls become savepoints.
+import type { SqlDatabase, SqlDialect } from './database.js';
+
+/** What a dialect provides for a connection already inside BEGIN. */
+export interface TxConnection {
+  dialect: SqlDialect;
+  query<R>(sql: string, params?: unknown[]): Promise<R[]>;
+  execute(sql: string, params?: unknown[]): Promise<{ changes: number }>;
+  /** Runs a statement without parameters (savepoint control). */
+  exec(sql: string): Promise<void>;
+}
+
+export function createTxDatabase(conn: TxConnection, depth = 0): SqlDatabase & { active: boolean } {
+  const tx = {
+    dialect: conn.dialect,
+    inTransaction: true,
+    active: true,
+    async query<R>(sql: string, params?: unknown[]): Promise<R[]> {
+      if (!tx.active) throw new Error('Transaction already finished');
+      return conn.query<R>(sql, params);
+    },
+    async execute(sql: string, params?: unknown[]) {
+      if (!tx.active) throw new Error('Transaction already finished');
+      return conn.execute(sql, params);
+    },
+    async transaction<T>(fn: (inner: SqlDatabase) => Promise<T>): Promise<T> {
+      // Both SQLite and PostgreSQL accept the full SAVEPOINT / RELEASE SAVEPOINT / ROLLBACK TO SAVEPOINT forms.
+      const name = `sp_${depth + 1}`;
+      await conn.exec(`SAVEPOINT ${name}`);
+      const inner = createTxDatabase(conn, depth + 1);
+      try {
+        const result = await fn(inner);
+        await conn.exec(`RELEASE SAVEPOINT ${name}`);
+        return result;
+      } catch (err) {
+        await conn.exec(`ROLLBACK TO SAVEPOINT ${name}`);
+        await conn.exec(`RELEASE SAVEPOINT ${name}`);
+        throw err;
+      } finally {
+        inner.active = false;
+      }
+    },
+    async close() {
+      throw new Error('Cannot close a transaction connection');
+    },
+  };
+  return tx;
+}

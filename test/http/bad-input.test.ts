@@ -43,6 +43,17 @@ describe.each(backends())('bad input (%s)', (backend) => {
     expect(await countPatients()).toBe(before);
   });
 
+  test('F3: validation texts follow Accept-Language: Finnish, Swedish, English by default', async () => {
+    const bad = { resourceType: 'Patient', identifier: [{ system: 'urn:oid:1.2.246.21', value: '131052-308X' }] };
+    const fi = await request(gw.app).post('/fhir/Patient').set('Authorization', auth).set('Accept-Language', 'fi-FI, en;q=0.5').send(bad);
+    expect(fi.status).toBe(400);
+    expect(fi.body.issue[0].details.text).toMatch(/Virheellinen henkilötunnus/);
+    const sv = await request(gw.app).post('/fhir/Patient/$validate').set('Authorization', auth).set('Accept-Language', 'sv;q=0.9, en;q=0.8').send(bad);
+    expect(sv.body.issue[0].details.text).toMatch(/Ogiltig finsk personbeteckning/);
+    const en = await request(gw.app).post('/fhir/Patient/$validate').set('Authorization', auth).send(bad);
+    expect(en.body.issue[0].details.text).toMatch(/Invalid Finnish personal identity code/);
+  });
+
   test('an invalid date in a resource is refused with the failing path', async () => {
     const res = await request(gw.app).post('/fhir/Patient').set('Authorization', auth).send({ resourceType: 'Patient', birthDate: '2020-02-31x' });
     expect(res.status).toBe(400);

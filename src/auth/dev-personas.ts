@@ -1,48 +1,15 @@
 // Demo personas the development issuer mints tokens for; their ids point at the demo population. https://hl7.org/fhir/smart-app-launch/scopes-and-launch-context.html
 import type { KantaClaims } from './claims.js';
 
-/**
- * PLACEHOLDERS: patient ids, organisation and unit OIDs below are demo values, not real organisations;
- * the demo data loader must use the same ids (align them in one place: DemoPatient / DemoOrganization).
- * HETUs use individual numbers 900-999 (the range reserved for test identities) with valid check characters.
- */
-export const DemoPatient = {
-  Adult: 'demo-patient-maija',
-  Child9: 'demo-patient-aino',
-  Child12: 'demo-patient-eino',
-  Elderly: 'demo-patient-elsa',
-} as const;
+// The demo population (src/kanta/demo-ids.ts) owns the ids; personas only point at them.
+import { DemoAppClientId, DemoOrganizationOid, DemoPatientId, DemoUnitOid } from '../kanta/demo-ids.js';
 
-export const DemoOrganization = {
-  /** Uusimaa public health-care provider (wellbeing area / HUS-like). */
-  UusimaaPublicHealth: '1.2.246.10.99990001.10.0',
-  /** Another Uusimaa public health-care provider (D7). */
-  UusimaaPublicHealth2: '1.2.246.10.99990002.10.0',
-  /** Public health-care provider outside Uusimaa (D2). */
-  OtherCountyHealth: '1.2.246.10.99990003.10.0',
-  /** Private health-care provider (D1 purchased service / D2). */
-  PrivateHealth: '1.2.246.10.99990004.10.0',
-  /** Pharmacy (D6). */
-  Pharmacy: '1.2.246.10.99990005.10.0',
-  /** Social-care register holder of a wellbeing area (D4, D5). */
-  UusimaaSocialCare: '1.2.246.10.99990006.10.0',
-  /** Social-care authority that claims a statutory right to information (D8). */
-  SocialCareAuthority: '1.2.246.10.99990007.10.0',
-} as const;
-
-export const DemoUnit = {
-  UusimaaEmergency: '1.2.246.10.99990001.10.101',
-  UusimaaHealthCentre: '1.2.246.10.99990002.10.201',
-  OtherCountyClinic: '1.2.246.10.99990003.10.301',
-  PrivateClinic: '1.2.246.10.99990004.10.401',
-  Pharmacy: '1.2.246.10.99990005.10.501',
-  /** Social-care main responsible unit (Sos.PäävastuullinenYksikkö = T in the demo data). */
-  ChildWelfare: '1.2.246.10.99990006.10.601',
-  AuthorityOffice: '1.2.246.10.99990007.10.701',
-} as const;
+export const DemoPatient = DemoPatientId;
+export const DemoOrganization = DemoOrganizationOid;
+export const DemoUnit = DemoUnitOid;
 
 export const DemoClient = {
-  WellnessApp: 'demo-wellness-app',
+  WellnessApp: DemoAppClientId,
   Importer: 'demo-importer',
 } as const;
 

@@ -1,8 +1,17 @@
-// Loads the fixed demo population into an empty store so the demo answers out of the box.
+// Loads the fixed demo population (src/kanta/demo-population.ts) into an empty store, in one transaction.
 import type { Logger } from 'pino';
+import { demoPopulation } from '../kanta/demo-population.js';
+import { DemoPatientId } from '../kanta/demo-ids.js';
 import type { ResourceStore } from '../store/resource-store.js';
 
 export async function loadDemoData(store: ResourceStore, log: Logger): Promise<void> {
-  void store;
-  log.warn('demo population not available yet');
+  if (await store.read('Patient', DemoPatientId.Adult)) {
+    log.info('demo population already present');
+    return;
+  }
+  const resources = demoPopulation();
+  await store.transaction(async (tx) => {
+    for (const r of resources) await tx.create(r);
+  });
+  log.info({ resources: resources.length }, 'demo population loaded');
 }

@@ -98,3 +98,48 @@ describe.each(backends())('bad input (%s)', (backend) => {
     expect(res.body.resourceType).toBe('OperationOutcome');
   });
 });
+
+describe.each(backends())('unknown references (%s)', (backend) => {
+  let gw: TestGateway;
+  let auth: string;
+  beforeAll(async () => {
+    gw = await startTestGateway(backend);
+    auth = `Bearer ${await gw.token(SystemClaims)}`;
+  });
+  afterAll(async () => gw?.close());
+
+  const encounter = (subject: string) => ({
+    resourceType: 'Encounter',
+    status: 'finished',
+    class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' },
+    subject: { reference: subject },
+  });
+
+  test('a write pointing at a resource that does not exist answers 400 naming the path, and stores nothing', async () => {
+    const res = await request(gw.app).post('/fhir/Encounter').set('Authorization', auth).send(encounter('Patient/ghost'));
+    expect(res.status).toBe(400);
+    expect(res.body.issue[0].details.text).toBe("Unknown reference 'Patient/ghost'");
+    expect(res.body.issue[0].expression).toEqual(['Encounter.subject.reference']);
+    const count = await request(gw.app).get('/fhir/Encounter?_summary=count').set('Authorization', auth);
+    expect(count.body.total).toBe(0);
+  });
+
+  test('a transaction entry with an unknown reference rolls the whole Bundle back', async () => {
+    const res = await request(gw.app)
+      .post('/fhir')
+      .set('Authorization', auth)
+      .send({
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: [
+          { fullUrl: 'urn:uuid:22222222-2222-4222-8222-222222222222', resource: { resourceType: 'Patient', name: [{ family: 'Viite' }] }, request: { method: 'POST', url: 'Patient' } },
+          { resource: encounter('urn:uuid:22222222-2222-4222-8222-222222222222'), request: { method: 'POST', url: 'Encounter' } },
+          { resource: encounter('Patient/ghost'), request: { method: 'POST', url: 'Encounter' } },
+        ],
+      });
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(res.body.issue)).toMatch(/Bundle\.entry\[2\].*Unknown reference 'Patient\/ghost'|Unknown reference 'Patient\/ghost'/);
+    const count = await request(gw.app).get('/fhir/Patient?name=viite&_summary=count').set('Authorization', auth);
+    expect(count.body.total).toBe(0);
+  });
+});

@@ -3,6 +3,7 @@ import { allOk, badRequest, OperationOutcomeError } from '@medplum/core';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { randomUUID } from 'node:crypto';
 import { statusOf, toOutcome } from '../outcomes.js';
+import { requireReferencesResolve } from './references.js';
 import type { FhirHandler, FhirRequest, FhirResponse } from '../types.js';
 
 const Methods = ['GET', 'POST', 'PUT', 'DELETE'] as const;
@@ -86,6 +87,7 @@ export const bundle: FhirHandler = async (req, { store, services }) => {
   const requests = entries.map((e, i) => {
     const r = entryRequest(req, isTransaction ? { ...e, resource: rewriteReferences(e.resource, ids) as Resource } : e, i);
     if (assigned[i]) r.params.assignedId = assigned[i]!;
+    if (isTransaction) r.params.deferReferenceCheck = '1';
     return r;
   });
 
@@ -100,6 +102,16 @@ export const bundle: FhirHandler = async (req, { store, services }) => {
         throw new OperationOutcomeError({ ...res.outcome, issue });
       }
       responses[i] = responseEntry(res, req.baseUrl);
+    }
+    for (const [i, entry] of responses.entries()) {
+      const written = entry.resource;
+      const isWrite = (requests[i].method === 'POST' && entry.response?.status === '201') || (requests[i].method === 'PUT' && entry.response?.status === '200');
+      if (written && isWrite) {
+        await requireReferencesResolve(store, written).catch((err: unknown) => {
+          const outcome = toOutcome(err);
+          throw new OperationOutcomeError({ ...outcome, issue: (outcome.issue ?? []).map((x) => ({ ...x, expression: [`Bundle.entry[${i}]`, ...(x.expression ?? [])] })) });
+        });
+      }
     }
   } else {
     for (let i = 0; i < requests.length; i++) {

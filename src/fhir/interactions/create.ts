@@ -1,6 +1,7 @@
 // FHIR create interaction (server-assigned ids; conditional create is not offered, it would reveal withheld matches). https://hl7.org/fhir/R4/http.html#create
 import { badRequest, created, OperationOutcomeError } from '@medplum/core';
 import type { FhirHandler } from '../types.js';
+import { requireReferencesResolve } from './references.js';
 import { requireResourceBody, requireValid } from './resource-body.js';
 
 export const create: FhirHandler = async (req, { store, services }) => {
@@ -13,6 +14,8 @@ export const create: FhirHandler = async (req, { store, services }) => {
   const { id: _ignored, ...rest } = body;
   const resource = { ...rest, ...(req.params.assignedId ? { id: req.params.assignedId } : undefined), meta: { ...body.meta, versionId: undefined, lastUpdated: undefined } } as typeof body;
   requireValid(services, resource);
+  // Inside a transaction Bundle the references are checked once every entry is written (forward urn:uuid links).
+  if (!req.params.deferReferenceCheck) await requireReferencesResolve(store, resource);
   const stored = await store.create(resource);
   return { outcome: created, resource: stored, location: `${resourceType}/${stored.id}/_history/${stored.meta?.versionId}` };
 };

@@ -1,6 +1,7 @@
 // FHIR update interaction; update-as-create is not offered so a withheld id answers like a missing one. https://hl7.org/fhir/R4/http.html#update
 import { allOk, badRequest, notFound, OperationOutcomeError } from '@medplum/core';
 import type { FhirHandler } from '../types.js';
+import { requireReferencesResolve } from './references.js';
 import { requireResourceBody, requireValid } from './resource-body.js';
 
 export const update: FhirHandler = async (req, { store, services }) => {
@@ -12,6 +13,7 @@ export const update: FhirHandler = async (req, { store, services }) => {
   requireValid(services, body);
   const current = await store.read(resourceType, id);
   if (!current) throw new OperationOutcomeError(notFound);
+  if (!req.params.deferReferenceCheck) await requireReferencesResolve(store, body);
   const stored = await store.update(body, { ifMatch: req.headers.ifMatch });
   return { outcome: allOk, resource: stored };
 };

@@ -25,6 +25,8 @@ export interface GatewayConfig {
   /** Requests per minute per client address; 0 turns limiting off. */
   rateLimitPerMinute: number;
   logLevel: string;
+  /** Key of an HMAC-SHA-256 audit hash chain (AUDIT_HMAC_KEY); audit:verify needs the same key. */
+  auditHmacKey?: string;
 }
 
 const schema = {
@@ -53,6 +55,7 @@ const schema = {
     corsOrigins: { type: 'array', items: { type: 'string' } },
     rateLimitPerMinute: { type: 'integer', minimum: 0 },
     logLevel: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
+    auditHmacKey: { type: 'string', minLength: 16 },
   },
 } as const;
 
@@ -82,6 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[] = []): Gateway
     corsOrigins: list(env.CORS_ORIGINS),
     rateLimitPerMinute: Number(env.RATE_LIMIT_PER_MINUTE ?? 6000),
     logLevel: env.LOG_LEVEL ?? 'info',
+    auditHmacKey: env.AUDIT_HMAC_KEY || undefined,
   };
   const ajv = new Ajv({ allErrors: true });
   if (!ajv.validate(schema, config)) {

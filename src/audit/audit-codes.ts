@@ -5,6 +5,13 @@ import { LOCAL_BASE } from '../kanta/codes.js';
 /** See: http://terminology.hl7.org/CodeSystem/audit-event-type */
 export const AuditEventType = {
   Rest: { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest', display: 'Restful Operation' },
+  /** A login attempt (here: a bearer token presented); BALP's pattern for authentication events. */
+  UserAuthentication: { system: 'http://dicom.nema.org/resources/ontology/DCM', code: '110114', display: 'User Authentication' },
+} as const satisfies Record<string, Coding>;
+
+/** Subtypes of DCM 110114. See: http://dicom.nema.org/resources/ontology/DCM */
+export const UserAuthenticationSubtype = {
+  Login: { system: 'http://dicom.nema.org/resources/ontology/DCM', code: '110122', display: 'Login' },
 } as const satisfies Record<string, Coding>;
 
 /** Subtype codes are the interaction codes themselves. See: http://hl7.org/fhir/restful-interaction */
@@ -107,6 +114,8 @@ export const AuditLocalSystem = {
 } as const;
 
 export const AuditEntityKind = {
+  /** Why a presented token was refused (AUTH_FAILURE_SYSTEM code in entity.detail). */
+  AuthenticationFailure: { system: AuditLocalSystem.EntityKind, code: 'authentication-failure', display: 'Refused credential' },
   Withheld: { system: AuditLocalSystem.EntityKind, code: 'withheld', display: 'Withheld from disclosure' },
   LegalBasis: { system: AuditLocalSystem.EntityKind, code: 'legal-basis', display: 'Statutory legal basis claimed' },
 } as const satisfies Record<string, Coding>;

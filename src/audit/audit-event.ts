@@ -1,5 +1,5 @@
 // Builds BALP-shaped AuditEvents for FHIR REST interactions, disclosures across registers and refusals (A1, D8, D11). https://profiles.ihe.net/ITI/BALP/
-import type { AuditEvent, AuditEventAgent, AuditEventEntity, CodeableConcept, Coding, OperationOutcome } from '@medplum/fhirtypes';
+import type { AuditEvent, AuditEventAgent, AuditEventEntity, CodeableConcept, Coding, OperationOutcome, Resource } from '@medplum/fhirtypes';
 import type { Principal, RequestContext } from '../context.js';
 import { Interaction, type InteractionCode } from '../fhir/types.js';
 import { Oid } from '../kanta/codes.js';
@@ -25,6 +25,7 @@ import {
   RoleClass,
   RoleCode,
   SecuritySourceType,
+  UserAuthenticationSubtype,
   type AuditEventActionCode,
   type AuditEventOutcomeCode,
 } from './audit-codes.js';
@@ -149,6 +150,17 @@ export function isWithheldEntity(e: AuditEventEntity): boolean {
 export function redactWithheld(event: AuditEvent): AuditEvent {
   if (!event.entity?.some(isWithheldEntity)) return event;
   return { ...event, entity: event.entity.filter((e) => !isWithheldEntity(e)) };
+}
+
+/** Only the archive operator's own back-end (a system token without organisation) audits; everyone else sees redacted events. */
+export function isAuditor(p: Principal): boolean {
+  return p.kind === 'system' && !p.organization;
+}
+
+/** The redaction for a caller, as the consent layer applies it to everything leaving the guarded store; undefined for auditors. */
+export function auditEventPresenterFor(p: Principal): ((r: Resource) => Resource) | undefined {
+  if (isAuditor(p)) return undefined;
+  return (r) => (r.resourceType === 'AuditEvent' ? redactWithheld(r) : r);
 }
 
 const orgIdentifierValue = (oid: string): string => (oid.startsWith('urn:oid:') ? oid : `urn:oid:${oid}`);
@@ -320,4 +332,59 @@ export function buildRestAuditEvents(input: RestAuditInput): AuditEvent[] {
       input.withheld.filter((w) => w.patientId === undefined || w.patientId === pid),
     ),
   );
+}
+
+/** What is known about a refused bearer token: nothing about the person, since none of its claims can be trusted. */
+export interface AuthenticationFailureInput {
+  requestId: string;
+  remoteAddress?: string;
+  recorded: Date;
+  /** Reason code (AUTH_FAILURE_SYSTEM) and its text, e.g. 'expired' / 'Token expired'. */
+  reason?: { system: string; code: string };
+  text: string;
+  source?: AuditSource;
+}
+
+/**
+ * A failed login (DCM 110114 User Authentication, subtype 110122 Login, outcome 4). The token is not decoded:
+ * an unverified claim could be forged and could carry a HETU, so the event names only the network address,
+ * the request id and the reason.
+ */
+export function buildAuthenticationFailureEvent(input: AuthenticationFailureInput): AuditEvent {
+  const source = input.source ?? DEFAULT_AUDIT_SOURCE;
+  const entity: AuditEventEntity[] = [];
+  if (input.reason) {
+    entity.push({
+      type: AuditEntityKind.AuthenticationFailure,
+      description: input.text,
+      detail: [{ type: input.reason.system, valueString: input.reason.code }],
+    });
+  }
+  entity.push({ what: { identifier: { value: input.requestId } }, type: BasicAuditEntityType.RequestId });
+  return {
+    resourceType: 'AuditEvent',
+    type: AuditEventType.UserAuthentication,
+    subtype: [UserAuthenticationSubtype.Login],
+    action: AuditEventAction.Execute,
+    recorded: input.recorded.toISOString(),
+    outcome: AuditEventOutcome.MinorFailure,
+    outcomeDesc: input.text,
+    agent: [
+      {
+        type: { coding: [DicomRole.Source, DicomRole.Application] },
+        requestor: true,
+        ...(input.remoteAddress ? { network: { address: input.remoteAddress, type: NETWORK_TYPE_IP } } : undefined),
+      },
+      {
+        type: { coding: [DicomRole.Destination] },
+        who: { identifier: { system: AuditLocalSystem.AuditSource, value: source.id }, ...(source.display ? { display: source.display } : undefined) },
+        requestor: false,
+      },
+    ],
+    source: {
+      observer: { identifier: { system: AuditLocalSystem.AuditSource, value: source.id }, ...(source.display ? { display: source.display } : undefined) },
+      type: [SecuritySourceType.ApplicationServer],
+    },
+    entity,
+  };
 }

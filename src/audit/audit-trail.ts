@@ -3,7 +3,7 @@ import type { Reference, Resource } from '@medplum/fhirtypes';
 import { LocalSystem } from '../kanta/codes.js';
 import type { AuditInput, AuditTrail } from '../pipeline/ports.js';
 import type { SqlDatabase } from '../store/sql/database.js';
-import { buildRestAuditEvents, type DisclosedEntry } from './audit-event.js';
+import { buildAuthenticationFailureEvent, buildRestAuditEvents, type DisclosedEntry } from './audit-event.js';
 import { createAuditLog, type AuditLogOptions } from './audit-log.js';
 
 const PatientRef = /^Patient\/([^/]+)$/;
@@ -32,6 +32,17 @@ export function createAuditTrail(opts: AuditLogOptions = {}): AuditTrailWithLog 
   return {
     migrate: (db) => log.migrate(db),
     append: (tx, events) => log.append(tx, events),
+    buildAuthenticationFailure({ requestId, remoteAddress, now, outcome }) {
+      const coded = outcome.issue?.find((i) => i.details?.coding?.[0]?.code);
+      const coding = coded?.details?.coding?.[0];
+      return buildAuthenticationFailureEvent({
+        requestId,
+        remoteAddress,
+        recorded: now,
+        reason: coding?.system && coding.code ? { system: coding.system, code: coding.code } : undefined,
+        text: coded?.details?.text ?? outcome.issue?.[0]?.details?.text ?? 'Authentication failed',
+      });
+    },
     build(input: AuditInput) {
       const touched = [...input.record.disclosed, ...(input.written ? [input.written] : [])];
       const disclosed: DisclosedEntry[] = input.record.disclosed
@@ -42,6 +53,8 @@ export function createAuditTrail(opts: AuditLogOptions = {}): AuditTrailWithLog 
         const p = patientOf(r);
         if (p) patientIds.add(p);
       }
+      // A refused read of a Patient touched nothing, but the event is still about that patient (A4 lets them see it).
+      if (input.resourceType === 'Patient' && input.id && patientIds.size === 0) patientIds.add(input.id);
       if (input.ctx.principal.patient && patientIds.size === 0) patientIds.add(input.ctx.principal.patient);
       return buildRestAuditEvents({
         ctx: input.ctx,

@@ -25,6 +25,12 @@ export const DEFAULT_SCOPES_SUPPORTED = [
   'user/*.write',
   'system/*.read',
   'system/*.write',
+  // Wellness apps of the personal data store (P1): the citizen's own Observations, within the app's registered kinds.
+  'patient/Observation.cruds',
+  'patient/Observation.crs',
+  'patient/Observation.rs',
+  'patient/Observation.read',
+  'patient/Observation.write',
 ] as const;
 
 export interface SmartConfigurationInput {

@@ -16,7 +16,7 @@ export interface VerifyEnv {
 /** Exit codes: 0 chain intact, 1 chain broken, 2 could not check. */
 export const ExitCode = { Ok: 0, Broken: 1, Error: 2 } as const;
 
-function openConfigured(env: VerifyEnv): { db: SqlDatabase; where: string } {
+export function openConfigured(env: VerifyEnv): { db: SqlDatabase; where: string } {
   if (env.DATABASE_URL) return { db: openPostgresDatabase(env.DATABASE_URL, { max: 1 }), where: 'PostgreSQL (DATABASE_URL)' };
   const file = resolve(join(env.DATA_DIR ?? './data', 'gateway.db'));
   // Opening a missing file would create an empty database and report an empty, "intact" chain.

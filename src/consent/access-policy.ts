@@ -14,6 +14,7 @@ import {
 } from '../kanta/codes.js';
 import type { CompiledConsents, Grant, PermissionKind, ProvisionRef } from './consent-compiler.js';
 import { and, chain, FALSE, not, or, param, security, TRUE } from './conditions.js';
+import type { WellnessPort } from './wellness-port.js';
 import {
   ADULT_AGE,
   addYears,
@@ -331,6 +332,8 @@ function personBranches(t: string, ctx: RequestContext, f: PolicyFacts): PolicyB
     return [
       { rules: ['C1', ...self], cond: and(base, notSocial), provisions: [] },
       { rules: ['C2', ...self], cond: and(base, isSocial()), provisions: [] },
+      // C6: all own wellness data, whatever its status, so the citizen can review and delete every item.
+      ...(t === 'Observation' ? [{ rules: ['C6', ...self] as RuleId[], cond: and(ofPatient(P), isPds()), provisions: [] }] : []),
     ];
   }
   if (p.kind === 'guardian') {
@@ -347,21 +350,25 @@ function personBranches(t: string, ctx: RequestContext, f: PolicyFacts): PolicyB
   return out;
 }
 
-function appBranches(t: string, ctx: RequestContext, c: CompiledConsents | undefined): PolicyBranch[] {
+function appBranches(t: string, ctx: RequestContext, c: CompiledConsents | undefined, apps: WellnessPort | undefined): PolicyBranch[] {
   const p = ctx.principal;
   if (isDirectoryType(t)) return [{ rules: ['directory'], cond: TRUE, provisions: [] }];
   const auth = p.clientId && c ? c.wellnessApps.get(p.clientId) : undefined;
   if (!p.patient || !auth?.length) return [];
+  // A registered app sees only the measurement kinds it is registered for; an unregistered client id sees nothing.
+  const codes = apps && p.clientId ? apps.codesOf(p.clientId) : undefined;
+  if (apps && !codes?.length) return [];
   if (t === 'Patient') return [{ rules: ['P1'], cond: param('_id', [p.patient]), provisions: auth }];
-  if (t === 'Observation') return [{ rules: ['P1'], cond: and(ofPatient(p.patient), isPds()), provisions: auth }];
+  if (t === 'Observation') return [{ rules: ['P1'], cond: and(ofPatient(p.patient), isPds(), codes ? param('code', codes) : TRUE), provisions: auth }];
   return [];
 }
 
 /**
  * Builds the request's access policy. `compiled` holds the active consents of the patient the caller acts for
- * (undefined when there is none). Deny by default: types and callers not modelled here see nothing.
+ * (undefined when there is none); `apps` narrows app callers to their registered measurement kinds.
+ * Deny by default: types and callers not modelled here see nothing.
  */
-export function buildAccessPolicy(ctx: RequestContext, compiled: CompiledConsents | undefined, facts: PolicyFacts): ConsentAccessPolicy {
+export function buildAccessPolicy(ctx: RequestContext, compiled: CompiledConsents | undefined, facts: PolicyFacts, apps?: WellnessPort): ConsentAccessPolicy {
   const branchCache = new Map<string, PolicyBranch[]>();
   const condCache = new Map<string, Condition>();
   const branches = (t: string): PolicyBranch[] => {
@@ -377,7 +384,7 @@ export function buildAccessPolicy(ctx: RequestContext, compiled: CompiledConsent
           list = personBranches(t, ctx, facts);
           break;
         case 'app':
-          list = appBranches(t, ctx, compiled);
+          list = appBranches(t, ctx, compiled, apps);
           break;
         case 'system':
           // The archive operator's own back-end (import, administration) holds no organisation: it acts as the

@@ -1,5 +1,6 @@
 // Per-request consent enforcement: loads consents, builds the policy and hands out the guarded store. https://hl7.org/fhir/R4/security.html
 import { OperationOutcomeError } from '@medplum/core';
+import type { Resource } from '@medplum/fhirtypes';
 import type { RequestContext } from '../context.js';
 import type { ResourceStore } from '../store/resource-store.js';
 import { buildAccessPolicy, type ConsentAccessPolicy } from './access-policy.js';
@@ -8,8 +9,9 @@ import { loadRequestFacts } from './consent-facts.js';
 import { createDisclosureRecorder, type DisclosureRecord } from './disclosure-observer.js';
 import { explainDisclosure, type DisclosureExplanation, type ExplainTarget } from './explanation.js';
 import { createGuardedStore } from './guarded-store.js';
-import { AccessRefusal, forbiddenOutcome } from './messages.js';
+import { AccessRefusal, forbiddenOutcome, WriteRefusal } from './messages.js';
 import { createWriteGuard } from './write-guard.js';
+import type { WellnessPort } from './wellness-port.js';
 
 export interface ConsentSession {
   /** The consent-guarded store: the only store handlers may use. */
@@ -20,13 +22,18 @@ export interface ConsentSession {
   consentsUsed: () => string[];
   /** `$disclosure`: why a resource (or a type) is disclosed to this caller; withheld resources answer 404. */
   explain: (target: ExplainTarget) => Promise<DisclosureExplanation>;
+  /** Which of `refs` (`Type/id`) this caller may see; records nothing (used to redact references in answers, D11). */
+  visible: (refs: string[]) => Promise<Set<string>>;
   policy: ConsentAccessPolicy;
 }
 
 export interface ConsentService {
   forRequest(ctx: RequestContext, raw: ResourceStore): Promise<ConsentSession>;
   /** The pipeline port (src/pipeline/ports.ts ConsentGate). */
-  open(ctx: RequestContext, raw: ResourceStore): Promise<{ store: ResourceStore; record: () => DisclosureRecord }>;
+  open(
+    ctx: RequestContext,
+    raw: ResourceStore
+  ): Promise<{ store: ResourceStore; record: () => DisclosureRecord; explain: ConsentSession['explain']; visible: ConsentSession['visible'] }>;
 }
 
 function usedConsents(compiled: CompiledConsents | undefined, policy: ConsentAccessPolicy, types: Iterable<string>): string[] {
@@ -36,8 +43,34 @@ function usedConsents(compiled: CompiledConsents | undefined, policy: ConsentAcc
   return [...out];
 }
 
+export interface ConsentServiceOptions {
+  /** How resources are shown to this caller as they leave the guarded store (the audit module cuts withheld entities, D11). */
+  presentFor?(ctx: RequestContext): ((r: Resource) => Resource) | undefined;
+  /** Registered wellness apps and the personal data store's write rules (src/pds); absent = any authorised app, any kind. */
+  wellness?: WellnessPort;
+}
+
+/** One policy-constrained search per type, so a page of AuditEvents costs a query per referenced type, not per reference. */
+async function visibleRefs(raw: ResourceStore, policy: ConsentAccessPolicy, refs: string[]): Promise<Set<string>> {
+  const byType = new Map<string, Set<string>>();
+  for (const ref of refs) {
+    const [type, id, ...rest] = ref.split('/');
+    if (!type || !id || rest.length) continue;
+    (byType.get(type) ?? byType.set(type, new Set()).get(type)!).add(id);
+  }
+  const out = new Set<string>();
+  for (const [resourceType, ids] of byType) {
+    // A type the store does not know holds nothing the caller may see.
+    const res = await raw
+      .search({ resourceType, where: [{ kind: 'param', code: '_id', values: [...ids] }], sort: [], count: ids.size, offset: 0, total: 'none', include: [], revinclude: [] }, policy)
+      .catch(() => undefined);
+    for (const r of res?.resources ?? []) out.add(`${resourceType}/${r.id}`);
+  }
+  return out;
+}
+
 /** No state is kept between requests: a consent change takes effect on the next request. */
-export function createConsentService(): ConsentService {
+export function createConsentService(options: ConsentServiceOptions = {}): ConsentService {
   async function forRequest(ctx: RequestContext, raw: ResourceStore): Promise<ConsentSession> {
     const p = ctx.principal;
     if (p.kind === 'professional' && !p.relationship?.trim() && !p.purposeOfUse?.trim()) {
@@ -47,22 +80,29 @@ export function createConsentService(): ConsentService {
     if (p.kind === 'guardian' && !facts.guardianVerified) {
       throw new OperationOutcomeError(forbiddenOutcome('C3', AccessRefusal.GuardianRelationship, ctx.language));
     }
-    const policy = buildAccessPolicy(ctx, compiled, facts);
+    if (p.kind === 'app' && options.wellness) {
+      // P1 with an app registry: an unregistered client, or an app the user has not (or no longer) authorised, is refused
+      // outright, so revocation shows on the app's next request as a refusal rather than as an empty record.
+      if (!p.clientId || !options.wellness.codesOf(p.clientId)) throw new OperationOutcomeError(forbiddenOutcome('P1', WriteRefusal.AppNotRegistered, ctx.language));
+      if (!compiled?.wellnessApps.get(p.clientId)?.length) throw new OperationOutcomeError(forbiddenOutcome('P1', WriteRefusal.AppNotAuthorised, ctx.language));
+    }
+    const policy = buildAccessPolicy(ctx, compiled, facts, options.wellness);
     const recorder = createDisclosureRecorder();
-    const store = createGuardedStore(raw, policy, recorder.observer, createWriteGuard(ctx, compiled, facts));
+    const store = createGuardedStore(raw, policy, recorder.observer, createWriteGuard(ctx, compiled, facts, options.wellness), options.presentFor?.(ctx));
     return {
       store,
       policy,
       record: recorder.record,
       consentsUsed: () => usedConsents(compiled, policy, new Set(recorder.record().disclosed.map((r) => r.resourceType))),
       explain: (target) => explainDisclosure(raw, policy, target),
+      visible: (refs) => visibleRefs(raw, policy, refs),
     };
   }
   return {
     forRequest,
     async open(ctx, raw) {
       const s = await forRequest(ctx, raw);
-      return { store: s.store, record: s.record };
+      return { store: s.store, record: s.record, explain: s.explain, visible: s.visible };
     },
   };
 }

@@ -10,7 +10,14 @@ import type { WriteGuard } from './write-guard.js';
  * inside the query (D11: withheld data is simply absent), and writes pass `writeGuard` first.
  * A caller-supplied `access` argument is ignored: the policy of this request is the only one.
  */
-export function createGuardedStore(inner: ResourceStore, policy: AccessPolicy, observer: DisclosureObserver, writeGuard: WriteGuard): ResourceStore {
+export function createGuardedStore(
+  inner: ResourceStore,
+  policy: AccessPolicy,
+  observer: DisclosureObserver,
+  writeGuard: WriteGuard,
+  /** Last change to what leaves the store for this caller (e.g. withheld entities cut from AuditEvents, D11). */
+  present: (r: Resource) => Resource = (r) => r,
+): ResourceStore {
   const visible = (resourceType: string, id: string): Promise<Resource | undefined> => inner.read(resourceType, id, policy);
 
   /** Writes must not reveal or touch what the caller cannot see: a hidden target answers as missing. */
@@ -30,23 +37,23 @@ export function createGuardedStore(inner: ResourceStore, policy: AccessPolicy, o
       const r = await inner.read(resourceType, id, policy);
       if (r) observer.disclosed([r]);
       else if (await inner.read(resourceType, id)) observer.withheld({ resourceType, id });
-      return r;
+      return r && present(r);
     },
     async vread(resourceType, id, versionId) {
       const r = await inner.vread(resourceType, id, versionId, policy);
       if (r) observer.disclosed([r]);
       else if (await inner.vread(resourceType, id, versionId)) observer.withheld({ resourceType, id });
-      return r;
+      return r && present(r);
     },
     async history(query: HistoryQuery): Promise<HistoryResult> {
       const result = await inner.history(query, policy);
       observer.disclosed(result.entries.filter((e) => !e.deleted).map((e) => e.resource));
-      return result;
+      return { ...result, entries: result.entries.map((e) => (e.deleted ? e : { ...e, resource: present(e.resource) })) };
     },
     async search(query: SearchQuery): Promise<SearchResult> {
       const result = await inner.search(query, policy);
       observer.disclosed([...result.resources, ...result.included]);
-      return result;
+      return { ...result, resources: result.resources.map(present), included: result.included.map(present) };
     },
     async create<T extends Resource>(resource: T): Promise<T> {
       if (resource.id && (await inner.read(resource.resourceType, resource.id))) await existingFor(resource.resourceType, resource.id);
@@ -68,6 +75,16 @@ export function createGuardedStore(inner: ResourceStore, policy: AccessPolicy, o
       await writeGuard('delete', undefined, existing);
       await inner.delete(resourceType, id);
     },
+    ...(inner.purge
+      ? {
+          async purge(resourceType: string, id: string): Promise<void> {
+            const existing = await existingFor(resourceType, id);
+            if (!existing) throw new OperationOutcomeError(notFound);
+            await writeGuard('delete', undefined, existing);
+            await inner.purge!(resourceType, id);
+          },
+        }
+      : undefined),
     async isDeleted(resourceType: string, id: string): Promise<boolean> {
       if (!(await inner.isDeleted(resourceType, id))) return false;
       // 410 only for what the caller could once see; otherwise a deletion would betray a withheld record.
@@ -75,7 +92,7 @@ export function createGuardedStore(inner: ResourceStore, policy: AccessPolicy, o
       return versions.entries.some((e) => !e.deleted);
     },
     transaction<T>(fn: (tx: ResourceStore) => Promise<T>): Promise<T> {
-      return inner.transaction((tx) => fn(createGuardedStore(tx, policy, observer, writeGuard)));
+      return inner.transaction((tx) => fn(createGuardedStore(tx, policy, observer, writeGuard, present)));
     },
   };
   return store;

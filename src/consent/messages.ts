@@ -68,6 +68,16 @@ export const WriteRefusal = {
     sv: 'appen har inget giltigt tillstånd till användarens välbefinnandeuppgifter',
     en: "the app has no active authorisation to the user's wellness data",
   },
+  AppNotRegistered: {
+    fi: 'sovellus ei ole rekisteröity Omatietovarannon hyvinvointisovellukseksi',
+    sv: 'appen är inte registrerad som välbefinnandeapp i Egen informationsresurs',
+    en: 'the client is not a registered wellness app of the personal data store',
+  },
+  AppNotSource: {
+    fi: 'vain mittauksen tallentanut sovellus tai kansalainen itse voi muuttaa tai poistaa sen',
+    sv: 'bara appen som sparade mätningen eller medborgaren själv kan ändra eller radera den',
+    en: 'only the app that wrote a measurement, or the citizen, can change or delete it',
+  },
   NotAllowed: {
     fi: 'tämä käyttäjärooli ei voi tallentaa tietoja',
     sv: 'denna användarroll kan inte spara uppgifter',

@@ -9,6 +9,7 @@ import { ADULT_AGE, ageOn, finnishDate, stripOid } from './kanta-rules.js';
 import { forbiddenOutcome, type Texts, WriteRefusal } from './messages.js';
 import type { PolicyFacts } from './access-policy.js';
 import { isRecordType } from './record-types.js';
+import type { WellnessPort } from './wellness-port.js';
 
 export type WriteOperation = 'create' | 'update' | 'delete';
 
@@ -53,7 +54,7 @@ const ProxyMandateFor: Partial<Record<ConsentKindCode, 'health' | 'social' | 'an
   [ConsentKind.EuEPrescription]: 'health',
 };
 
-export function createWriteGuard(ctx: RequestContext, compiled: CompiledConsents | undefined, facts: WriteFacts): WriteGuard {
+export function createWriteGuard(ctx: RequestContext, compiled: CompiledConsents | undefined, facts: WriteFacts, apps?: WellnessPort): WriteGuard {
   const p = ctx.principal;
   const P = p.patient;
   const refuse = (rule: string, texts: Texts): never => {
@@ -101,6 +102,7 @@ export function createWriteGuard(ctx: RequestContext, compiled: CompiledConsents
     if (type === 'Consent') {
       if (resource) checkConsentKind(op, consentKind(resource as Consent), true, undefined);
       if (existing) checkConsentKind(op, consentKind(existing as Consent), false, existing as Consent);
+      if (apps && resource && consentKind(resource as Consent) === ConsentKind.WellnessApp) apps.checkAuthorisation(resource as Consent, ctx.language);
       return resource;
     }
     if (type === 'Task') {
@@ -113,7 +115,8 @@ export function createWriteGuard(ctx: RequestContext, compiled: CompiledConsents
       if (p.kind === 'proxy') refuse('C4', WriteRefusal.ProxyConsent);
       if (p.kind !== 'citizen') refuse('C6', WriteRefusal.CitizenOwnOnly);
       if (existing && securityCode(existing, LocalSystem.RegisterKind) !== RegisterKind.PersonalDataStore) refuse('C6', WriteRefusal.CitizenOwnOnly);
-      return resource && markAsWellness(resource);
+      const prepared = resource && apps ? apps.prepareObservation(resource, { existing }, ctx.language) : resource;
+      return prepared && markAsWellness(prepared);
     }
     return refuse('C6', WriteRefusal.CitizenOwnOnly);
   }
@@ -139,11 +142,15 @@ export function createWriteGuard(ctx: RequestContext, compiled: CompiledConsents
       case 'app': {
         const authorised = !!p.clientId && !!compiled?.wellnessApps.get(p.clientId)?.length;
         if (!authorised) refuse('P1', WriteRefusal.AppNotAuthorised);
+        if (apps && !apps.codesOf(p.clientId as string)) refuse('P1', WriteRefusal.AppNotRegistered);
         for (const r of items) {
           if (r.resourceType !== 'Observation' || !ownPatient(r)) refuse('P1', WriteRefusal.AppNotAuthorised);
         }
         if (existing && securityCode(existing, LocalSystem.RegisterKind) !== RegisterKind.PersonalDataStore) refuse('P1', WriteRefusal.AppNotAuthorised);
-        return resource && markAsWellness(resource);
+        // Kanta PHR: only the source of a measurement (or the citizen) changes or deletes it.
+        if (apps && existing && apps.writerOf(existing) !== p.clientId) refuse('P1', WriteRefusal.AppNotSource);
+        const prepared = resource && apps ? apps.prepareObservation(resource, { clientId: p.clientId, existing }, ctx.language) : resource;
+        return prepared && markAsWellness(prepared);
       }
       case 'system':
         // The archive operator's back-end (no organisation) writes imported records; see access-policy.ts.

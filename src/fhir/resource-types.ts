@@ -29,7 +29,8 @@ export const DefaultResourceTypes: Readonly<Record<string, readonly InteractionC
   MedicationRequest: Writable,
   MedicationDispense: Writable,
   Task: Writable,
-  Observation: Writable,
+  // Personal-data-store Observations: the app that wrote one, or the citizen, may delete it (Kanta PHR).
+  Observation: [...Writable, Interaction.Delete],
   Provenance: Writable,
   AuditEvent: [Interaction.Read, Interaction.Vread, Interaction.SearchType],
   StructureDefinition: ReadOnly,

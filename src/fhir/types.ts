@@ -72,15 +72,30 @@ export interface FhirServices {
   capabilityStatement(): CapabilityStatement;
   /** Resource types in the Patient compartment that this server serves ($everything). */
   patientCompartmentTypes(): string[];
+  /** Top-level isSummary elements of a type (_summary=true). */
+  summaryElements(resourceType: string): string[];
   /** Counts a page size request against the server's bounds. */
   maxCount: number;
 }
+
+/** Why the caller may see a record (Patient/$disclosure); the rule IDs and texts come from the consent layer. */
+export interface DisclosureExplanation {
+  decision: 'permit' | 'deny';
+  rules: string[];
+  provisions: Array<{ consent: string; path: string; type: 'permit' | 'deny' }>;
+  text: { fi: string; sv: string; en: string };
+}
+
+/** Explains a resource (`id` given) or a type to this request's caller; a resource they may not see throws 404 like a missing one. */
+export type ExplainDisclosure = (target: { resourceType: string; id?: string }) => Promise<DisclosureExplanation>;
 
 /** Everything a handler may touch: the consent-guarded store, the request context and stateless services. */
 export interface HandlerDeps {
   store: ResourceStore;
   ctx: RequestContext;
   services: FhirServices;
+  /** This request's disclosure explanation, bound to the same consent decisions as `store` (absent when no consent gate runs). */
+  explain?: ExplainDisclosure;
 }
 
 export type FhirHandler = (req: FhirRequest, deps: HandlerDeps) => Promise<FhirResponse>;

@@ -1,18 +1,19 @@
 // Express adapter for the FHIR base: turns HTTP into a FhirRequest, runs the pipeline and writes the answer.
+import type { OperationOutcome } from '@medplum/fhirtypes';
 import type { NextFunction, Request, Response } from 'express';
-import { randomUUID } from 'node:crypto';
 import type { FhirRequest } from '../fhir/types.js';
 import type { RequestPipeline } from '../pipeline/request-pipeline.js';
 import { toOutcome } from '../fhir/outcomes.js';
 import { requireJsonBody, requireJsonResponse } from './content-negotiation.js';
+import { currentRequestId } from './request-id.js';
 import { sendFhir, sendOutcome } from './respond.js';
 
 export interface EndpointOptions {
   /** Public base URL when behind a proxy; otherwise derived from the request. */
   publicBaseUrl?: string;
   pickLanguage(acceptLanguage: string | undefined): 'fi' | 'sv' | 'en';
-  /** Extra headers on auth failures (WWW-Authenticate). */
-  challenge(outcomeText: string): Record<string, string>;
+  /** Extra headers on auth failures (WWW-Authenticate), from the 401 outcome. */
+  challenge(outcome: OperationOutcome): Record<string, string>;
 }
 
 export function baseUrlOf(req: Request, publicBaseUrl?: string): string {
@@ -55,8 +56,7 @@ export function toFhirRequest(req: Request, baseUrl: string): FhirRequest {
 
 export function fhirEndpoint(pipeline: RequestPipeline, opts: EndpointOptions) {
   return async (req: Request, res: Response, _next: NextFunction): Promise<void> => {
-    const requestId = (req.get('x-request-id') ?? '').replace(/[^\w\-.]/g, '').slice(0, 64) || randomUUID();
-    res.set('X-Request-Id', requestId);
+    const requestId = currentRequestId(req, res);
     const baseUrl = baseUrlOf(req, opts.publicBaseUrl);
     try {
       requireJsonResponse(req.get('accept'), typeof req.query._format === 'string' ? req.query._format : undefined);
@@ -73,7 +73,7 @@ export function fhirEndpoint(pipeline: RequestPipeline, opts: EndpointOptions) {
       sendFhir(res, response, { baseUrl, prefer: req.get('prefer'), method: req.method });
     } catch (err) {
       const outcome = toOutcome(err);
-      const headers = outcome.id === 'unauthorized' || outcome.issue?.[0]?.code === 'login' ? opts.challenge(outcome.issue?.[0]?.details?.text ?? '') : {};
+      const headers = outcome.id === 'unauthorized' || outcome.issue?.[0]?.code === 'login' ? opts.challenge(outcome) : {};
       sendOutcome(res, outcome, headers);
     }
   };

@@ -201,5 +201,14 @@ export const ProfileId = {
   ConsentOrganDonationWill: 'kanta-consent-organ-donation-will',
   ConsentEuEPrescription: 'kanta-consent-eu-eprescription',
   ConsentWellnessApp: 'kanta-consent-wellness-app',
+  // Personal data store (Omatietovaranto) wellness Observations, profiles/phr/ (table: src/pds/phr-kinds.ts).
+  PhrBodyWeight: 'phr-body-weight',
+  PhrBodyHeight: 'phr-body-height',
+  PhrBloodPressure: 'phr-blood-pressure',
+  PhrHeartRate: 'phr-heart-rate',
+  PhrSteps: 'phr-steps',
+  PhrBloodGlucose: 'phr-blood-glucose',
+  PhrBodyTemperature: 'phr-body-temperature',
+  PhrSleepDuration: 'phr-sleep-duration',
 } as const;
 export const profileUrl = (id: string): string => `${LOCAL_BASE}/StructureDefinition/${id}`;

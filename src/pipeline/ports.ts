@@ -1,7 +1,7 @@
 // The pipeline's view of authentication, scopes, consent and audit: small ports the app wires to their modules.
 import type { AuditEvent, OperationOutcome, Resource } from '@medplum/fhirtypes';
 import type { Principal, RequestContext } from '../context.js';
-import type { InteractionCode } from '../fhir/types.js';
+import type { ExplainDisclosure, InteractionCode } from '../fhir/types.js';
 import type { ResourceStore } from '../store/resource-store.js';
 import type { SqlDatabase } from '../store/sql/database.js';
 
@@ -23,7 +23,17 @@ export interface DisclosureRecord {
 
 export interface ConsentGate {
   /** A guarded view of `raw` for this caller; every route below reads only through it. */
-  open(ctx: RequestContext, raw: ResourceStore): Promise<{ store: ResourceStore; record: () => DisclosureRecord }>;
+  open(
+    ctx: RequestContext,
+    raw: ResourceStore
+  ): Promise<{
+    store: ResourceStore;
+    record: () => DisclosureRecord;
+    /** `$disclosure` explanations bound to the same decisions as `store`. */
+    explain?: ExplainDisclosure;
+    /** Which of the `Type/id` references the caller may see, recording nothing (redaction of audit answers, D11). */
+    visible?: (refs: string[]) => Promise<Set<string>>;
+  }>;
 }
 
 export interface AuditInput {
@@ -42,8 +52,19 @@ export interface AuditInput {
   written?: Resource;
 }
 
+/** A bearer token that was refused (401): only what can be said without trusting any of its claims. */
+export interface AuthenticationFailureAuditInput {
+  requestId: string;
+  remoteAddress?: string;
+  now: Date;
+  /** The 401 outcome sent to the client; its coded issue names the reason. */
+  outcome: OperationOutcome;
+}
+
 export interface AuditTrail {
   build(input: AuditInput): AuditEvent[];
+  /** The login-failure event (DCM 110114) for a refused token; optional so minimal trails can skip it. */
+  buildAuthenticationFailure?(input: AuthenticationFailureAuditInput): AuditEvent;
   /** Stores the events in the caller's transaction; throws when it cannot (fail-closed). */
   append(tx: { db: SqlDatabase; store: ResourceStore }, events: AuditEvent[]): Promise<void>;
 }

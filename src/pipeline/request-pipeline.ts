@@ -4,10 +4,11 @@ import type { AuditEvent } from '@medplum/fhirtypes';
 import type { Principal, RequestContext } from '../context.js';
 import { serviceUnavailable, statusOf, toOutcome } from '../fhir/outcomes.js';
 import type { FhirRouter, RouteMatch } from '../fhir/router.js';
-import { Interaction, type FhirRequest, type FhirResponse, type FhirServices } from '../fhir/types.js';
+import { Interaction, type ExplainDisclosure, type FhirRequest, type FhirResponse, type FhirServices } from '../fhir/types.js';
 import type { ResourceStore } from '../store/resource-store.js';
 import type { SqlDatabase } from '../store/sql/database.js';
 import type { Authentication, AuditInput, AuditTrail, ConsentGate, DisclosureRecord, ScopeCheck } from './ports.js';
+import { redactAuditEvents } from './redact-audit.js';
 
 export interface PipelineDeps {
   db: SqlDatabase;
@@ -45,17 +46,23 @@ function checkScope(deps: PipelineDeps, principal: Principal, m: RouteMatch): vo
   }
 }
 
-function rawQuery(req: FhirRequest): string | undefined {
+/** The query string as received (BALP's entity.query); the audit builder prefixes the resource type. */
+function rawQuery(req: FhirRequest): string {
   const qs = new URLSearchParams();
   for (const [k, vs] of Object.entries(req.query)) for (const v of vs) qs.append(k, v);
-  const s = qs.toString();
-  return s ? `${req.path}?${s}` : undefined;
+  return qs.toString();
 }
 
 export function createRequestPipeline(deps: PipelineDeps) {
   /** Runs one (sub)request against an already opened guarded store, collecting audit inputs. */
-  async function dispatch(req: FhirRequest, store: ResourceStore, ctx: RequestContext, audits: AuditInput[], record: () => DisclosureRecord, nested: boolean): Promise<FhirResponse> {
+  async function dispatch(req: FhirRequest, store: ResourceStore, ctx: RequestContext, audits: AuditInput[], record: () => DisclosureRecord, nested: boolean, explain?: ExplainDisclosure): Promise<FhirResponse> {
     let m: RouteMatch | undefined;
+    // Each entry of a batch or transaction is audited with what it disclosed itself, not what earlier entries did.
+    const before = record();
+    const own = (): DisclosureRecord => {
+      const now = record();
+      return { disclosed: now.disclosed.slice(before.disclosed.length), withheld: now.withheld.slice(before.withheld.length) };
+    };
     try {
       m = deps.router.match(req);
       if (nested && m.interaction === Interaction.Transaction) {
@@ -66,15 +73,15 @@ export function createRequestPipeline(deps: PipelineDeps) {
       const services: FhirServices = {
         ...deps.services,
         validate: (resource, options) => deps.services.validate(resource, { ...options, language: ctx.language }),
-        dispatch: (sub, subStore) => dispatch(sub, subStore, ctx, audits, record, true),
+        dispatch: (sub, subStore) => dispatch(sub, subStore, ctx, audits, record, true, explain),
       };
-      const res = await match.handler({ ...req, params: { ...req.params, ...match.params } }, { store, ctx, services });
-      if (match.interaction !== Interaction.Transaction) audits.push(auditInput(ctx, req, match, statusOf(res.outcome), record(), res));
+      const res = await match.handler({ ...req, params: { ...req.params, ...match.params } }, { store, ctx, services, explain });
+      if (match.interaction !== Interaction.Transaction) audits.push(auditInput(ctx, req, match, statusOf(res.outcome), own(), res));
       return res;
     } catch (err) {
       if (m && m.interaction !== Interaction.Transaction) {
         const outcome = toOutcome(err);
-        audits.push({ ...auditInput(ctx, req, m, statusOf(outcome), record()), outcome });
+        audits.push({ ...auditInput(ctx, req, m, statusOf(outcome), own()), outcome });
       }
       throw err;
     }
@@ -95,6 +102,29 @@ export function createRequestPipeline(deps: PipelineDeps) {
     };
   }
 
+  function refusalInput(ctx: RequestContext, req: FhirRequest, err: unknown): AuditInput | undefined {
+    let m: RouteMatch;
+    try {
+      m = deps.router.match(req);
+    } catch {
+      return undefined; // no such endpoint: nothing personal was asked for
+    }
+    const outcome = toOutcome(err);
+    return { ...auditInput(ctx, req, m, statusOf(outcome), { disclosed: [], withheld: [] }), outcome };
+  }
+
+  /** A refused token is a failed login (A1): recorded in its own transaction; the client gets its 401 either way. */
+  async function auditAuthenticationFailure(err: unknown, meta: RequestMeta): Promise<void> {
+    const outcome = toOutcome(err);
+    if (statusOf(outcome) !== 401 || !deps.audit.buildAuthenticationFailure) return;
+    try {
+      const event = deps.audit.buildAuthenticationFailure({ requestId: meta.requestId, remoteAddress: meta.remoteAddress, now: new Date(), outcome });
+      await deps.db.transaction((tx) => appendAudit(tx, [event]));
+    } catch {
+      // Refusing is already the safe answer; an unwritable log must not turn a 401 into something else.
+    }
+  }
+
   async function appendAudit(tx: SqlDatabase, events: AuditEvent[]): Promise<void> {
     try {
       await deps.audit.append({ db: tx, store: deps.rawStore(tx) }, events);
@@ -105,16 +135,31 @@ export function createRequestPipeline(deps: PipelineDeps) {
 
   return {
     async handle(req: FhirRequest, meta: RequestMeta): Promise<FhirResponse> {
-      const principal = await deps.auth.authenticate(meta.authorization);
+      let principal: Principal;
+      try {
+        principal = await deps.auth.authenticate(meta.authorization);
+      } catch (err) {
+        await auditAuthenticationFailure(err, meta);
+        throw err;
+      }
       const ctx: RequestContext = { principal, requestId: meta.requestId, now: new Date(), remoteAddress: meta.remoteAddress, language: meta.language };
       const audits: AuditInput[] = [];
       try {
         return await deps.db.transaction(async (tx) => {
           const raw = deps.rawStore(tx);
-          const gate = await deps.consent.open(ctx, raw);
-          const res = await dispatch(req, gate.store, ctx, audits, gate.record, false);
+          let gate: Awaited<ReturnType<ConsentGate['open']>>;
+          try {
+            gate = await deps.consent.open(ctx, raw);
+          } catch (err) {
+            // A caller refused before any route ran (no justified connection, unverified guardian) is still audited.
+            const refused = refusalInput(ctx, req, err);
+            if (refused) audits.push(refused);
+            throw err;
+          }
+          const res = await dispatch(req, gate.store, ctx, audits, gate.record, false, gate.explain);
+          const shown = await redactAuditEvents(ctx.principal, res, gate.visible);
           await appendAudit(tx, audits.flatMap((a) => deps.audit.build(a)));
-          return res;
+          return shown;
         });
       } catch (err) {
         if (err instanceof AuditUnavailable) {

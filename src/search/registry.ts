@@ -102,7 +102,8 @@ export function createSearchRegistry(extra: SearchParameter[] = []): SearchRegis
       let known = true;
       for (const part of splitUnion(param.expression ?? '')) {
         const m = /^\(?\s*([A-Za-z]+)\.([a-z][A-Za-z]*)/.exec(part);
-        if (!m) {
+        // An expression that can be true without its root element (Patient.deceased != false) needs every resource indexed.
+        if (!m || /\b(exists|empty|not)\(|!=/.test(part)) {
           known = false;
           break;
         }

@@ -103,6 +103,12 @@ export interface ResourceStore {
   update<T extends Resource>(resource: T, options?: WriteOptions): Promise<T>;
   /** Writes a deletion marker version; the resource then reads as gone (410). */
   delete(resourceType: string, id: string): Promise<void>;
+  /**
+   * Erases a resource for good (the citizen's right to delete own wellness data): writes a deletion marker if it is
+   * live, then removes the content and search index of every earlier version; only the marker (type, id, version,
+   * time) remains. Optional: stores that cannot erase leave it out and callers answer 501.
+   */
+  purge?(resourceType: string, id: string): Promise<void>;
   /** True when the resource's latest version is a deletion marker. */
   isDeleted(resourceType: string, id: string): Promise<boolean>;
   /** Runs `fn` atomically: everything it writes commits together or not at all. */

@@ -124,6 +124,15 @@ describe.each(backends())('REST interactions (%s)', (backend) => {
     expect(r.meta.tag).toContainEqual(expect.objectContaining({ code: 'SUBSETTED' }));
   });
 
+  test('_summary=true keeps only the summary elements and marks the resource SUBSETTED', async () => {
+    const res = await fhir().get('/fhir/Patient?name=hakulainen&_summary=true').set('Authorization', auth);
+    const r = res.body.entry[0].resource;
+    expect(r.birthDate).toBe('2005-08-15');
+    expect(r.name[0].family).toBe('Hakulainen');
+    expect(r.text).toBeUndefined();
+    expect(r.meta.tag).toContainEqual(expect.objectContaining({ code: 'SUBSETTED' }));
+  });
+
   test('an unknown search parameter is ignored and reported, or refused under Prefer: handling=strict', async () => {
     const lenient = await fhir().get('/fhir/Patient?name=hakulainen&nonsense=1').set('Authorization', auth);
     expect(lenient.status).toBe(200);

@@ -3,6 +3,7 @@ import { allOk } from '@medplum/core';
 import type { OperationOutcome } from '@medplum/fhirtypes';
 import { pagingLinks, searchsetBundle } from '../bundles.js';
 import { selectElements, summarize } from '../elements.js';
+import { summaryFields } from '../summary-elements.js';
 import type { FhirHandler, FhirRequest } from '../types.js';
 
 /** Prefer: handling=strict turns unknown parameters into 400; lenient (default) ignores and reports them. */
@@ -27,9 +28,11 @@ export const searchType: FhirHandler = async (req, { store, services }) => {
   const parsed = services.parseSearch(resourceType, req.query, isStrict(req));
   const { query } = parsed;
   const result = await store.search(query);
-  const resources = result.resources.map((r) =>
-    parsed.elements ? selectElements(r, parsed.elements) : parsed.summary ? summarize(r, parsed.summary) : r,
-  );
+  const resources = result.resources.map((r) => {
+    if (parsed.elements) return selectElements(r, parsed.elements);
+    if (parsed.summary === 'true') return selectElements(r, summaryFields(r as unknown as Record<string, unknown>, services.summaryElements(r.resourceType)));
+    return parsed.summary ? summarize(r, parsed.summary) : r;
+  });
   const links = pagingLinks({
     baseUrl: req.baseUrl,
     path: resourceType,

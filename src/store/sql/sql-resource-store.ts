@@ -204,6 +204,22 @@ function bind(db: SqlDatabase, shared: Shared): ResourceStore {
       });
     },
 
+    async purge(type, id) {
+      checkType(type);
+      checkAppendOnly(type, 'deleted');
+      await withRetry(async (tx) => {
+        const existing = await current(tx, type, id);
+        if (!existing) return;
+        if (existing.deleted !== 1) {
+          const marker = stamp({ resourceType: type, id } as Resource, id, existing.version_id + 1, nextInstant(existing.last_updated));
+          await writeVersion(tx, existing, marker, true);
+        }
+        // Deletion markers hold no content; every live version, and the index a deletion keeps, goes.
+        await tx.execute('DELETE FROM resource_version WHERE rid = ? AND deleted = 0', [existing.rid]);
+        await deleteIndex(tx, existing.rid);
+      });
+    },
+
     async isDeleted(type, id) {
       const [row] = await db.query<{ deleted: number }>('SELECT deleted FROM resource WHERE resource_type = ? AND id = ?', [type, id]);
       return row?.deleted === 1;
@@ -217,12 +233,21 @@ function bind(db: SqlDatabase, shared: Shared): ResourceStore {
 }
 
 export function createSqlResourceStore(db: SqlDatabase, registry: SearchRegistry, opts: SqlResourceStoreOptions = {}): ResourceStore {
-  return bind(db, {
+  return createSqlResourceStoreFactory(registry, db.dialect, opts)(db);
+}
+
+/**
+ * Binds stores to connections (one per request transaction) while the condition compiler and the
+ * indexer, which compile every search parameter's expression, are built once.
+ */
+export function createSqlResourceStoreFactory(registry: SearchRegistry, dialect: SqlDatabase['dialect'], opts: SqlResourceStoreOptions = {}): (db: SqlDatabase) => ResourceStore {
+  const shared: Shared = {
     registry,
-    compiler: createConditionCompiler(registry, db.dialect),
+    compiler: createConditionCompiler(registry, dialect),
     indexer: createResourceIndexer(registry),
     appendOnly: new Set(opts.appendOnlyTypes ?? []),
-  });
+  };
+  return (db) => bind(db, shared);
 }
 
 export type { AccessPolicy };

@@ -6,10 +6,7 @@ import { backends } from '../support/backends.js';
 import { startTestGateway, SystemClaims, type TestGateway } from '../support/test-gateway.js';
 import { listenOnLoopback, type Listening } from '../conformance/listen.js';
 
-// TODO(interop, second library): add the SMART client `fhirclient` (npm "fhirclient@2.6.3", Node mode:
-// `import smart from 'fhirclient'; smart(req, res).client({ serverUrl, tokenResponse: { access_token } })`) and repeat
-// create/read/search and `client.request('Observation?...', { pageLimit: 0, flat: true })` paging here. Not installed
-// yet: the lead adds it to devDependencies.
+// The second, independent library (the SMART `fhirclient`) is driven in test/http/interop-fhirclient.test.ts.
 
 const patient = (family: string): Patient => ({
   resourceType: 'Patient',

@@ -253,4 +253,16 @@ describe.each(backends())('D11: no leaks of withheld data over HTTP (%s)', (back
     const offending = (log.body.entry ?? []).filter((e: unknown) => JSON.stringify(e).includes(target));
     expect(JSON.stringify(offending).slice(0, 3000)).toBe('[]');
   });
+
+  it('D11: searching AuditEvents by a withheld record finds nothing, exactly as for a missing id', async () => {
+    const target = id('DocumentReference/d-hus-on-tays');
+    expect((await c.get(`/fhir/DocumentReference/${target}`, tays)).status).toBe(404);
+    const citizen: Caller = { kind: 'citizen', subject: hetu('1980-03-01', 960), patient: 'p1' };
+    for (const caller of [tays, citizen]) {
+      const byWithheld = await c.get(`/fhir/AuditEvent?entity=DocumentReference/${target}&_summary=count`, caller);
+      const byMissing = await c.get(`/fhir/AuditEvent?entity=DocumentReference/${MISSING}&_summary=count`, caller);
+      expect(byWithheld.status).toBe(byMissing.status);
+      expect(byWithheld.body.total).toBe(byMissing.body.total);
+    }
+  });
 });

@@ -6,7 +6,7 @@ import { backends } from '../support/backends.js';
 import { startTestGateway, SystemClaims, type TestGateway } from '../support/test-gateway.js';
 import { listenOnLoopback, type Listening } from '../conformance/listen.js';
 
-// The second, independent library (the SMART `fhirclient`) is driven in test/http/interop-fhirclient.test.ts.
+// The second, independent library (MedplumClient) is driven in test/http/interop-medplum-client.test.ts.
 
 const patient = (family: string): Patient => ({
   resourceType: 'Patient',

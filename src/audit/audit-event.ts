@@ -1,8 +1,9 @@
 // Builds BALP-shaped AuditEvents for FHIR REST interactions, disclosures across registers and refusals (A1, D8, D11). https://profiles.ihe.net/ITI/BALP/
 import type { AuditEvent, AuditEventAgent, AuditEventEntity, CodeableConcept, Coding, OperationOutcome, Resource } from '@medplum/fhirtypes';
-import type { Principal, RequestContext } from '../context.js';
+import type { Principal } from '../context.js';
 import { Interaction, type InteractionCode } from '../fhir/types.js';
 import { Oid } from '../kanta/codes.js';
+import type { AuditInput } from '../pipeline/ports.js';
 import {
   AuditAgentKind,
   AuditEntityKind,
@@ -52,17 +53,8 @@ export interface AuditSource {
 
 export const DEFAULT_AUDIT_SOURCE: AuditSource = { id: 'kanta-gateway', display: 'Kanta FHIR Gateway' };
 
-export interface RestAuditInput {
-  ctx: RequestContext;
-  interaction: InteractionCode;
-  resourceType?: string;
-  id?: string;
-  /** Operation name without `$`, for interaction 'operation'. */
-  operation?: string;
-  /** HTTP status answered (or about to be answered). */
-  status: number;
-  /** The error outcome, when status >= 400; its first text becomes outcomeDesc. */
-  outcome?: OperationOutcome;
+/** The request facts shared with the pipeline's AuditInput (one field list, kept there), plus what the audit trail resolved. */
+export interface RestAuditInput extends Pick<AuditInput, 'ctx' | 'interaction' | 'resourceType' | 'id' | 'operation' | 'status' | 'outcome'> {
   /** Every patient the request touched (the lead collects them). */
   patientIds: string[];
   disclosed: DisclosedEntry[];

@@ -41,9 +41,11 @@ export interface AuditInput {
   interaction: InteractionCode;
   resourceType?: string;
   id?: string;
+  /** Operation name without `$`, for interaction 'operation'. */
   operation?: string;
+  /** HTTP status answered (or about to be answered). */
   status: number;
-  /** The error outcome of a failed request. */
+  /** The error outcome of a failed request (status >= 400); its first text becomes the AuditEvent's outcomeDesc. */
   outcome?: OperationOutcome;
   /** Raw request line for searches (BALP puts it in entity.query). */
   query?: string;

@@ -4,7 +4,7 @@ import { OperationOutcomeError } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
 import type { Principal, RequestContext } from '../../src/context.js';
 import { createConsentService } from '../../src/consent/consent-service.js';
-import { ConsentKind, DataOrigin, DocumentMark, RegisterKind } from '../../src/kanta/codes.js';
+import { ConsentKind, DocumentMark, RegisterKind } from '../../src/kanta/codes.js';
 import type { ResourceStore } from '../../src/store/resource-store.js';
 import { Oracle } from './oracle.js';
 import {
@@ -15,10 +15,13 @@ import {
   encounter,
   episode,
   guardianLink,
+  healthMarks as H,
   informing,
   load,
   openStore,
-  org,
+  Org,
+  organizations,
+  p1Records,
   patient,
   permission,
   prescription,
@@ -26,52 +29,12 @@ import {
   prohibition,
   recipientTarget,
   searchQuery,
+  socialMarks as S,
   wellness,
   wellnessApp,
 } from './world.js';
 
-const HUS = '1.2.246.10.1'; // public health, Uusimaa
-const TAYS = '1.2.246.10.2'; // public health, Pirkanmaa
-const MEHI = '1.2.246.10.3'; // private health
-const SOS = '1.2.246.10.4'; // social care
-const SOS2 = '1.2.246.10.5'; // social care
-const VANTAA = '1.2.246.10.6'; // public health, Uusimaa
-const SOS_UNIT = '1.2.246.10.4.1'; // social unit, päävastuullinen (social)
-const SOS_UNIT_NOFLAG = '1.2.246.10.4.2'; // flag missing = F
-const TAYS_UNIT = '1.2.246.10.2.1'; // health unit, päävastuullinen (health)
-
-const orgs = (): Resource[] => [
-  org(HUS, { public: true, region: 'uusimaa' }),
-  org(TAYS, { public: true, region: 'other' }),
-  org(MEHI, { public: false, region: 'uusimaa' }),
-  org(SOS, { public: true }),
-  org(SOS2, { public: true }),
-  org(VANTAA, { public: true, region: 'uusimaa' }),
-  org(SOS_UNIT, { socialFlag: true }),
-  org(SOS_UNIT_NOFLAG, {}),
-  org(TAYS_UNIT, { healthFlag: true }),
-];
-const H = (holder: string, extra: { origin?: string; docMarks?: string[]; kind?: string } = {}) => ({ holder, kind: RegisterKind.PublicHealth, ...extra });
-const S = (holder: string, extra: { origin?: string; docMarks?: string[] } = {}) => ({ holder, kind: RegisterKind.SocialCare, ...extra });
-
-/** The adult patient p1's basic health and social records, in several registers. */
-const p1Records = (): Resource[] => [
-  patient('p1', '1980-03-01'),
-  patient('p2', '1975-01-01'),
-  encounter('e-hus', 'p1', H(HUS), '2024-02-01'),
-  doc('d-hus', 'p1', H(HUS), '2024-02-01', { encounter: 'Encounter/e-hus' }),
-  encounter('e-hus2', 'p1', H(HUS), '2024-03-01'),
-  doc('d-hus2', 'p1', H(HUS), '2024-03-01', { encounter: 'Encounter/e-hus2' }),
-  encounter('e-tays', 'p1', H(TAYS), '2024-04-01'),
-  encounter('e-mehi', 'p1', { holder: MEHI, kind: RegisterKind.PrivateHealth }, '2024-05-01'),
-  encounter('e-local', 'p1', H(HUS, { origin: DataOrigin.Local }), '2024-06-01'),
-  episode('ep-cw', 'p1', S(SOS), '2024-01-10', 'child-welfare'),
-  episode('ep-adult', 'p1', S(SOS), '2024-01-11', 'adult-social-work'),
-  doc('d-cw', 'p1', S(SOS), '2024-01-10', { encounter: 'EpisodeOfCare/ep-cw' }),
-  doc('d-adult', 'p1', S(SOS), '2024-01-11', { encounter: 'EpisodeOfCare/ep-adult' }),
-  encounter('e-p2', 'p2', H(HUS), '2024-02-01'),
-  encounter('e-p2-tays', 'p2', H(TAYS), '2024-02-01'),
-];
+const { HUS, TAYS, MEHI, SOS, SOS2, VANTAA, SOS_UNIT, SOS_UNIT_NOFLAG, TAYS_UNIT } = Org;
 
 interface Scenario {
   raw: ResourceStore;
@@ -115,31 +78,31 @@ async function refusal(p: Promise<unknown>): Promise<string> {
 
 describe('disclosure to professionals', () => {
   it('D1: a professional sees their own register without any permission, and nothing else', async () => {
-    const s = await scenario([...orgs(), ...p1Records()]);
+    const s = await scenario([...organizations(), ...p1Records()]);
     expect(await s.seen(pro(TAYS, 'health'), 'Encounter')).toEqual(['e-p2-tays', 'e-tays']);
   });
 
   it('D1: records of other patients come only from the own register', async () => {
-    const s = await scenario([...orgs(), ...p1Records(), informing('p2'), permission(ConsentKind.PermissionHealth, 'p2')]);
+    const s = await scenario([...organizations(), ...p1Records(), informing('p2'), permission(ConsentKind.PermissionHealth, 'p2')]);
     const seen = await s.seen(pro(TAYS, 'health'), 'Encounter');
     expect(seen).toContain('e-p2-tays');
     expect(seen).not.toContain('e-p2');
   });
 
   it('D2: a permission without acknowledged informing discloses nothing', async () => {
-    const s = await scenario([...orgs(), ...p1Records(), permission(ConsentKind.PermissionHealth, 'p1')]);
+    const s = await scenario([...organizations(), ...p1Records(), permission(ConsentKind.PermissionHealth, 'p1')]);
     expect(await s.seen(pro(TAYS, 'health'), 'Encounter')).toEqual(['e-p2-tays', 'e-tays']);
   });
 
   it('D2: informing and a health permission disclose other health registers', async () => {
-    const s = await scenario([...orgs(), ...p1Records(), informing('p1'), permission(ConsentKind.PermissionHealth, 'p1')]);
+    const s = await scenario([...organizations(), ...p1Records(), informing('p1'), permission(ConsentKind.PermissionHealth, 'p1')]);
     expect(await s.seen(pro(TAYS, 'health'), 'Encounter')).toEqual(['e-hus', 'e-hus2', 'e-local', 'e-mehi', 'e-p2-tays', 'e-tays']);
     expect(await s.seen(pro(TAYS, 'health'), 'DocumentReference')).toEqual(['d-hus', 'd-hus2']);
   });
 
   it('D2: a negative permission discloses nothing, even beside a positive one (deny wins)', async () => {
     const s = await scenario([
-      ...orgs(),
+      ...organizations(),
       ...p1Records(),
       informing('p1'),
       permission(ConsentKind.PermissionHealth, 'p1'),
@@ -149,15 +112,15 @@ describe('disclosure to professionals', () => {
   });
 
   it('D10: a permission given in 2023 covers only data stored in Kanta; one from 2024 covers local data too', async () => {
-    const old = await scenario([...orgs(), ...p1Records(), informing('p1'), permission(ConsentKind.PermissionHealth, 'p1', { dateTime: '2023-12-31T20:00:00Z' })]);
+    const old = await scenario([...organizations(), ...p1Records(), informing('p1'), permission(ConsentKind.PermissionHealth, 'p1', { dateTime: '2023-12-31T20:00:00Z' })]);
     expect(await old.seen(pro(TAYS, 'health'), 'Encounter')).not.toContain('e-local');
     expect(await old.seen(pro(TAYS, 'health'), 'Encounter')).toContain('e-hus');
-    const fresh = await scenario([...orgs(), ...p1Records(), informing('p1'), permission(ConsentKind.PermissionHealth, 'p1', { dateTime: '2024-01-01T08:00:00Z' })]);
+    const fresh = await scenario([...organizations(), ...p1Records(), informing('p1'), permission(ConsentKind.PermissionHealth, 'p1', { dateTime: '2024-01-01T08:00:00Z' })]);
     expect(await fresh.seen(pro(TAYS, 'health'), 'Encounter')).toContain('e-local');
   });
 
   it('D3: a prohibition on one visit leaves the other visits visible', async () => {
-    const s = await scenario([...orgs(), ...p1Records(), informing('p1'), permission(ConsentKind.PermissionHealth, 'p1'), prohibition('p1', [{ event: 'Encounter/e-hus' }])]);
+    const s = await scenario([...organizations(), ...p1Records(), informing('p1'), permission(ConsentKind.PermissionHealth, 'p1'), prohibition('p1', [{ event: 'Encounter/e-hus' }])]);
     expect(await s.seen(pro(TAYS, 'health'), 'Encounter')).toEqual(['e-hus2', 'e-local', 'e-mehi', 'e-p2-tays', 'e-tays']);
     expect(await s.seen(pro(TAYS, 'health'), 'DocumentReference')).toEqual(['d-hus2']);
     // Prohibitions bind disclosure only: the register holder still sees its own.
@@ -166,7 +129,7 @@ describe('disclosure to professionals', () => {
 
   it('D3: a prohibition on a register holder or on one document withholds just those', async () => {
     const s = await scenario([
-      ...orgs(),
+      ...organizations(),
       ...p1Records(),
       informing('p1'),
       permission(ConsentKind.PermissionHealth, 'p1'),
@@ -177,21 +140,21 @@ describe('disclosure to professionals', () => {
   });
 
   it('D3: a prohibition on a social-care service task withholds all documents of that task', async () => {
-    const s = await scenario([...orgs(), ...p1Records(), informing('p1'), permission(ConsentKind.PermissionSocial, 'p1'), prohibition('p1', [{ task: 'child-welfare' }])]);
+    const s = await scenario([...organizations(), ...p1Records(), informing('p1'), permission(ConsentKind.PermissionSocial, 'p1'), prohibition('p1', [{ task: 'child-welfare' }])]);
     expect(await s.seen(pro(SOS2, 'social'), 'DocumentReference')).toEqual(['d-adult']);
     expect(await s.seen(pro(SOS2, 'social'), 'EpisodeOfCare')).toEqual(['ep-adult']);
   });
 
   it('D4: a health permission never discloses social-care data, nor a social permission health data', async () => {
-    const s = await scenario([...orgs(), ...p1Records(), informing('p1'), permission(ConsentKind.PermissionHealth, 'p1')]);
+    const s = await scenario([...organizations(), ...p1Records(), informing('p1'), permission(ConsentKind.PermissionHealth, 'p1')]);
     expect(await s.seen(pro(SOS2, 'social'), 'DocumentReference')).toEqual([]);
-    const t = await scenario([...orgs(), ...p1Records(), informing('p1'), permission(ConsentKind.PermissionSocial, 'p1')]);
+    const t = await scenario([...organizations(), ...p1Records(), informing('p1'), permission(ConsentKind.PermissionSocial, 'p1')]);
     expect(await t.seen(pro(TAYS, 'health'), 'DocumentReference')).toEqual([]);
     expect(await t.seen(pro(SOS2, 'social'), 'DocumentReference')).toEqual(['d-adult', 'd-cw']);
   });
 
   it('D5: health data reaches social care only by the cross-sector permission and a päävastuullinen unit (missing flag = F)', async () => {
-    const base = [...orgs(), ...p1Records(), informing('p1')];
+    const base = [...organizations(), ...p1Records(), informing('p1')];
     const s = await scenario([...base, permission(ConsentKind.PermissionHealthToSocial, 'p1')]);
     expect(await s.seen(pro(SOS2, 'social', { unit: SOS_UNIT }), 'DocumentReference')).toEqual(['d-hus', 'd-hus2']);
     expect(await s.seen(pro(SOS2, 'social', { unit: SOS_UNIT_NOFLAG }), 'DocumentReference')).toEqual([]);
@@ -201,7 +164,7 @@ describe('disclosure to professionals', () => {
 
   it('D5: cross-sector targeting by receiving provider, data and time is honoured', async () => {
     const s = await scenario([
-      ...orgs(),
+      ...organizations(),
       ...p1Records(),
       informing('p1'),
       permission(ConsentKind.PermissionHealthToSocial, 'p1', {
@@ -214,35 +177,35 @@ describe('disclosure to professionals', () => {
   });
 
   it('D5: social-care data reaches health care only by the social-to-health permission', async () => {
-    const s = await scenario([...orgs(), ...p1Records(), informing('p1'), permission(ConsentKind.PermissionSocialToHealth, 'p1', { targets: [{ code: [{ coding: [{ system: 'https://kanta-gateway.example.org/fhir/CodeSystem/social-service-task', code: 'adult-social-work' }] }] }] })]);
+    const s = await scenario([...organizations(), ...p1Records(), informing('p1'), permission(ConsentKind.PermissionSocialToHealth, 'p1', { targets: [{ code: [{ coding: [{ system: 'https://kanta-gateway.example.org/fhir/CodeSystem/social-service-task', code: 'adult-social-work' }] }] }] })]);
     expect(await s.seen(pro(TAYS, 'health', { unit: TAYS_UNIT }), 'DocumentReference')).toEqual(['d-adult']);
   });
 
   it('D6: prescriptions are usable at a pharmacy without a permission; a prescription prohibition withholds the prohibited ones', async () => {
     const rx = [prescription('rx1', 'p1', H(HUS), '2024-01-01'), prescription('rx2', 'p1', H(HUS), '2024-02-01'), dispense('md1', 'p1', H(HUS), '2024-01-02', 'rx1'), dispense('md2', 'p1', H(HUS), '2024-02-02', 'rx2')];
     const pharmacy = pro(TAYS, 'health', { pharmacy: true });
-    const s = await scenario([...orgs(), ...p1Records(), ...rx]);
+    const s = await scenario([...organizations(), ...p1Records(), ...rx]);
     expect(await s.seen(pharmacy, 'MedicationRequest')).toEqual(['rx1', 'rx2']);
     expect(await s.seen(pharmacy, 'Encounter')).toEqual(['e-p2-tays', 'e-tays']);
-    const t = await scenario([...orgs(), ...p1Records(), ...rx, prescriptionProhibition('p1', ['rx2'])]);
+    const t = await scenario([...organizations(), ...p1Records(), ...rx, prescriptionProhibition('p1', ['rx2'])]);
     expect(await t.seen(pharmacy, 'MedicationRequest')).toEqual(['rx1']);
     expect(await t.seen(pharmacy, 'MedicationDispense')).toEqual(['md1']);
     expect(await t.seen(pro(HUS, 'health'), 'MedicationRequest')).toEqual(['rx1', 'rx2']);
   });
 
   it('D7: Uusimaa public health care uses each other\'s registers once informed, without a permission; prohibitions bind', async () => {
-    const before = await scenario([...orgs(), ...p1Records()]);
+    const before = await scenario([...organizations(), ...p1Records()]);
     expect(await before.seen(pro(VANTAA, 'health'), 'Encounter')).toEqual([]);
-    const s = await scenario([...orgs(), ...p1Records(), informing('p1')]);
+    const s = await scenario([...organizations(), ...p1Records(), informing('p1')]);
     expect(await s.seen(pro(VANTAA, 'health'), 'Encounter')).toEqual(['e-hus', 'e-hus2', 'e-local']);
     expect(await s.seen(pro(TAYS, 'health'), 'Encounter')).toEqual(['e-p2-tays', 'e-tays']);
     expect(await s.seen(pro(MEHI, 'health'), 'Encounter')).toEqual(['e-mehi']);
-    const p = await scenario([...orgs(), ...p1Records(), informing('p1'), prohibition('p1', [{ holder: HUS }])]);
+    const p = await scenario([...organizations(), ...p1Records(), informing('p1'), prohibition('p1', [{ holder: HUS }])]);
     expect(await p.seen(pro(VANTAA, 'health'), 'Encounter')).toEqual([]);
   });
 
   it('D8: a social-care authority stating its statutory basis gets social-care data without a permission', async () => {
-    const s = await scenario([...orgs(), ...p1Records()]);
+    const s = await scenario([...organizations(), ...p1Records()]);
     expect(await s.seen(pro(SOS2, 'social', { legalBasis: 'Sosiaalihuoltolaki 1301/2014 41 §' }), 'DocumentReference')).toEqual(['d-adult', 'd-cw']);
     expect(await s.seen(pro(SOS2, 'social'), 'DocumentReference')).toEqual([]);
   });
@@ -254,7 +217,7 @@ describe('disclosure to professionals', () => {
   });
 
   it('D11: a withheld read answers exactly as a missing one, and the refusal is recorded', async () => {
-    const s = await scenario([...orgs(), ...p1Records()]);
+    const s = await scenario([...organizations(), ...p1Records()]);
     const session = await createConsentService().forRequest(pro(TAYS, 'health'), s.raw);
     expect(await session.store.read('Encounter', 'e-hus')).toBeUndefined();
     expect(await session.store.read('Encounter', 'no-such')).toBeUndefined();
@@ -272,13 +235,13 @@ describe('disclosure to professionals', () => {
   });
 
   it('P2: wellness data is never disclosed to professionals, not even by D1', async () => {
-    const s = await scenario([...orgs(), ...p1Records(), { ...wellness('w1', 'p1', '2024-01-01'), meta: { security: [{ system: 'https://kanta-gateway.example.org/fhir/CodeSystem/register-holder', code: HUS }, { system: 'https://kanta-gateway.example.org/fhir/CodeSystem/register-kind', code: RegisterKind.PersonalDataStore }] } } as Resource]);
+    const s = await scenario([...organizations(), ...p1Records(), { ...wellness('w1', 'p1', '2024-01-01'), meta: { security: [{ system: 'https://kanta-gateway.example.org/fhir/CodeSystem/register-holder', code: HUS }, { system: 'https://kanta-gateway.example.org/fhir/CodeSystem/register-kind', code: RegisterKind.PersonalDataStore }] } } as Resource]);
     expect(await s.seen(pro(HUS, 'health'), 'Observation')).toEqual([]);
   });
 
   it('explains a disclosure with the rule and the consent provisions it rests on', async () => {
     const perm = permission(ConsentKind.PermissionHealth, 'p1', { id: 'perm1' });
-    const s = await scenario([...orgs(), ...p1Records(), informing('p1', 'inf1'), perm]);
+    const s = await scenario([...organizations(), ...p1Records(), informing('p1', 'inf1'), perm]);
     const session = await createConsentService().forRequest(pro(TAYS, 'health'), s.raw);
     const e = await session.explain({ resourceType: 'DocumentReference', id: 'd-hus' });
     expect(e.decision).toBe('permit');
@@ -318,19 +281,19 @@ describe("the citizen's own view", () => {
   ];
 
   it('C1: a citizen sees only own, linked, latest, valid, released documents without other-person or local-view marks', async () => {
-    const s = await scenario([...orgs(), ...docs()]);
+    const s = await scenario([...organizations(), ...docs()]);
     const seen = await s.seen(citizen(), 'DocumentReference');
     expect(seen.filter((id) => !id.startsWith('s-'))).toEqual(['ok', 'released']);
   });
 
   it('C2: hidden social-care kinds, special content and professional delays are not shown', async () => {
-    const s = await scenario([...orgs(), ...docs()]);
+    const s = await scenario([...organizations(), ...docs()]);
     const seen = await s.seen(citizen(), 'DocumentReference');
     expect(seen.filter((id) => id.startsWith('s-'))).toEqual(['s-decision', 's-delay-over']);
   });
 
   it('C5: a minor acting alone sees own data but cannot give permissions', async () => {
-    const s = await scenario([...orgs(), patient('p1', '2010-01-01'), encounter('e1', 'p1', H(HUS), '2024-02-01')]);
+    const s = await scenario([...organizations(), patient('p1', '2010-01-01'), encounter('e1', 'p1', H(HUS), '2024-02-01')]);
     expect(await s.seen(citizen(), 'Encounter')).toEqual(['e1']);
     const session = await createConsentService().forRequest(citizen(), s.raw);
     expect(await refusal(session.store.create(permission(ConsentKind.PermissionHealth, 'p1')))).toBe(
@@ -340,7 +303,7 @@ describe("the citizen's own view", () => {
 
   it('A4: a citizen reads the AuditEvents about their own data, a proxy does not', async () => {
     const ev = { resourceType: 'AuditEvent', id: 'a1', type: { code: 'rest' }, recorded: '2025-01-01T00:00:00Z', agent: [{ requestor: true }], source: { observer: { display: 'gw' } }, entity: [{ what: { reference: 'Patient/p1' } }] } as Resource;
-    const s = await scenario([...orgs(), patient('p1'), ev]);
+    const s = await scenario([...organizations(), patient('p1'), ev]);
     expect(await s.seen(citizen(), 'AuditEvent')).toEqual(['a1']);
     expect(await s.seen(ctx({ kind: 'proxy', patient: 'p1', mandates: ['health', 'social'] }), 'AuditEvent')).toEqual([]);
   });
@@ -363,24 +326,24 @@ describe('guardians and proxies', () => {
   ];
 
   it('C3: the guardian of a 9-year-old sees visits since 2016-08-01, not earlier ones nor restricted ones', async () => {
-    const s = await scenario([...orgs(), ...kids()]);
+    const s = await scenario([...organizations(), ...kids()]);
     expect(await s.seen(guardian('k9'), 'Encounter')).toEqual(['k9-2020']);
   });
 
   it('C3: the guardian of a 12-year-old sees visits after age 10 only with recorded decision capacity allowing it', async () => {
-    const s = await scenario([...orgs(), ...kids()]);
+    const s = await scenario([...organizations(), ...kids()]);
     expect(await s.seen(guardian('k12'), 'Encounter')).toEqual(['k12-capable-allows', 'k12-under10']);
   });
 
   it('C3: a caller with no guardianship of the child is refused', async () => {
-    const s = await scenario([...orgs(), ...kids()]);
+    const s = await scenario([...organizations(), ...kids()]);
     const msg = await refusal(createConsentService().forRequest(ctx({ kind: 'guardian', subject: 'hetu-stranger', patient: 'k9' }), s.raw));
     expect(msg).toBe('forbidden: C3: no current guardianship of this minor was found');
   });
 
   it('C4: a proxy with only the health mandate reads no social-care data, and never wills or wellness data', async () => {
     const s = await scenario([
-      ...orgs(),
+      ...organizations(),
       ...p1Records(),
       wellness('w1', 'p1', '2024-01-01'),
       consent(ConsentKind.LivingWill, 'p1', { type: 'permit' }, { id: 'will' }),
@@ -397,7 +360,7 @@ describe('guardians and proxies', () => {
 });
 
 describe('citizen actions and their limits', () => {
-  const base = (): Resource[] => [...orgs(), patient('p1'), patient('k9', '2016-01-10'), guardianLink('rp9', 'k9', 'hetu-g'), patient('k15', '2010-01-01')];
+  const base = (): Resource[] => [...organizations(), patient('p1'), patient('k9', '2016-01-10'), guardianLink('rp9', 'k9', 'hetu-g'), patient('k15', '2010-01-01')];
   const guardian = ctx({ kind: 'guardian', subject: 'hetu-g', patient: 'k9' });
 
   it('C6: a citizen gives and revokes own permissions and prohibitions', async () => {
@@ -455,7 +418,7 @@ describe('wellness apps', () => {
 
   it('P1: an authorised app reads and writes the user\'s wellness data; revocation takes effect on the next request', async () => {
     const auth = wellnessApp('p1', 'app-1');
-    const s = await scenario([...orgs(), patient('p1'), wellness('w1', 'p1', '2024-01-01'), encounter('e1', 'p1', H(HUS), '2024-02-01'), auth]);
+    const s = await scenario([...organizations(), patient('p1'), wellness('w1', 'p1', '2024-01-01'), encounter('e1', 'p1', H(HUS), '2024-02-01'), auth]);
     expect(await s.seen(app, 'Observation')).toEqual(['w1']);
     expect(await s.seen(app, 'Encounter')).toEqual([]);
     const session = await createConsentService().forRequest(app, s.raw);

@@ -63,6 +63,33 @@ export function org(oid: string, opts: { region?: string; public?: boolean; soci
   } as Resource;
 }
 
+/** Organisations of the rule scenarios, shared by the store-level and HTTP tests. */
+export const Org = {
+  HUS: '1.2.246.10.1', // public health, Uusimaa
+  TAYS: '1.2.246.10.2', // public health, elsewhere
+  MEHI: '1.2.246.10.3', // private health
+  SOS: '1.2.246.10.4', // social care
+  SOS2: '1.2.246.10.5', // social care
+  VANTAA: '1.2.246.10.6', // public health, Uusimaa
+  SOS_UNIT: '1.2.246.10.4.1', // social unit, päävastuullinen (social)
+  SOS_UNIT_NOFLAG: '1.2.246.10.4.2', // flag missing = F
+  TAYS_UNIT: '1.2.246.10.2.1', // health unit, päävastuullinen (health)
+  SOS_UNIT_FALSE: '1.2.246.10.6.1', // health flag explicitly false, social flag true
+} as const;
+
+export const organizations = (): Resource[] => [
+  org(Org.HUS, { public: true, region: 'uusimaa' }),
+  org(Org.TAYS, { public: true, region: 'other' }),
+  org(Org.MEHI, { public: false, region: 'uusimaa' }),
+  org(Org.SOS, { public: true }),
+  org(Org.SOS2, { public: true }),
+  org(Org.VANTAA, { public: true, region: 'uusimaa' }),
+  org(Org.SOS_UNIT, { socialFlag: true }),
+  org(Org.SOS_UNIT_NOFLAG, {}),
+  org(Org.TAYS_UNIT, { healthFlag: true }),
+  org(Org.SOS_UNIT_FALSE, { healthFlag: false, socialFlag: true }),
+];
+
 // ---- records ----
 export interface Marks {
   holder?: string;
@@ -78,6 +105,8 @@ export function meta(m: Marks): Resource['meta'] {
   for (const d of m.docMarks ?? []) security.push({ system: LocalSystem.DocumentMark, code: d });
   return { security };
 }
+export const healthMarks = (holder: string, extra: { origin?: string; docMarks?: string[]; kind?: string } = {}) => ({ holder, kind: RegisterKind.PublicHealth, ...extra });
+export const socialMarks = (holder: string, extra: { origin?: string; docMarks?: string[] } = {}) => ({ holder, kind: RegisterKind.SocialCare, ...extra });
 const at = (day: string): string => `${day}T12:00:00Z`;
 const rpExt = (rp?: string) => (rp ? [{ url: FiBaseExtension.RestrictionParent, valueCoding: { system: Oid.RestrictionParent, code: rp } }] : undefined);
 
@@ -172,6 +201,33 @@ export function wellness(id: string, p: string, day: string): Resource {
     effectiveDateTime: at(day),
     valueQuantity: { value: 70, unit: 'kg' },
   } as Resource;
+}
+
+/**
+ * The adult patient p1's basic health and social records in several registers, and two visits of p2: the base of
+ * the rule scenarios. `person` builds the two Patients (the HTTP tests need HETUs the gateway accepts).
+ */
+export function p1Records(person: (id: string, birthDate: string) => Resource = patient): Resource[] {
+  const { HUS, TAYS, MEHI, SOS } = Org;
+  const H = healthMarks;
+  const S = socialMarks;
+  return [
+    person('p1', '1980-03-01'),
+    person('p2', '1975-01-01'),
+    encounter('e-hus', 'p1', H(HUS), '2024-02-01'),
+    doc('d-hus', 'p1', H(HUS), '2024-02-01', { encounter: 'Encounter/e-hus' }),
+    encounter('e-hus2', 'p1', H(HUS), '2024-03-01'),
+    doc('d-hus2', 'p1', H(HUS), '2024-03-01', { encounter: 'Encounter/e-hus2' }),
+    encounter('e-tays', 'p1', H(TAYS), '2024-04-01'),
+    encounter('e-mehi', 'p1', { holder: MEHI, kind: RegisterKind.PrivateHealth }, '2024-05-01'),
+    encounter('e-local', 'p1', H(HUS, { origin: DataOrigin.Local }), '2024-06-01'),
+    episode('ep-cw', 'p1', S(SOS), '2024-01-10', 'child-welfare'),
+    episode('ep-adult', 'p1', S(SOS), '2024-01-11', 'adult-social-work'),
+    doc('d-cw', 'p1', S(SOS), '2024-01-10', { encounter: 'EpisodeOfCare/ep-cw' }),
+    doc('d-adult', 'p1', S(SOS), '2024-01-11', { encounter: 'EpisodeOfCare/ep-adult' }),
+    encounter('e-p2', 'p2', H(HUS), '2024-02-01'),
+    encounter('e-p2-tays', 'p2', H(TAYS), '2024-02-01'),
+  ];
 }
 
 // ---- consents ----

@@ -7,6 +7,7 @@ import { ConsentKind } from '../../src/kanta/codes.js';
 import { encounter, permission, prescription } from '../consent/world.js';
 import { backends } from '../support/backends.js';
 import {
+  ago,
   type Caller,
   type Client,
   clientFor,
@@ -30,13 +31,6 @@ function example(name: string, patientRef: string, performerRef = patientRef): R
   const r = JSON.parse(readFileSync(join(import.meta.dirname, '../../profiles/examples', `${name}.valid.json`), 'utf8')) as Consent;
   delete r.id;
   return { ...r, patient: { reference: patientRef }, performer: [{ reference: performerRef }] } as Resource;
-}
-
-function ago(years: number, days = 0): string {
-  const d = new Date();
-  d.setUTCFullYear(d.getUTCFullYear() - years);
-  d.setUTCDate(d.getUTCDate() - days);
-  return d.toISOString().slice(0, 10);
 }
 
 describe.each(backends())('citizen actions over HTTP (%s)', (backend) => {

@@ -1,7 +1,7 @@
 // Disclosure rules D1-D10, C1-C5 and P2 over HTTP through the real gateway, on every storage backend, each cross-checked with the oracle.
 import type { Resource } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConsentKind, DataOrigin, DocumentMark, LocalSystem, RegisterKind } from '../../src/kanta/codes.js';
+import { ConsentKind, DocumentMark, LocalSystem, RegisterKind } from '../../src/kanta/codes.js';
 import { Oracle } from '../consent/oracle.js';
 import {
   consent,
@@ -10,6 +10,7 @@ import {
   encounter,
   episode,
   informing,
+  p1Records,
   permission,
   prescription,
   prescriptionProhibition,
@@ -19,6 +20,7 @@ import {
 } from '../consent/world.js';
 import { backends } from '../support/backends.js';
 import {
+  ago,
   auditOf,
   type Caller,
   clientFor,
@@ -39,32 +41,6 @@ import { startTestGateway, type TestGateway } from '../support/test-gateway.js';
 
 const { HUS, TAYS, MEHI, SOS, SOS2, VANTAA, SOS_UNIT, SOS_UNIT_NOFLAG, SOS_UNIT_FALSE, TAYS_UNIT } = Org;
 
-/** The adult patient p1's records in several registers (as in test/consent/rules.test.ts). */
-const p1Records = (): Resource[] => [
-  patientOf('p1', '1980-03-01'),
-  patientOf('p2', '1975-01-01'),
-  encounter('e-hus', 'p1', H(HUS), '2024-02-01'),
-  doc('d-hus', 'p1', H(HUS), '2024-02-01', { encounter: 'Encounter/e-hus' }),
-  encounter('e-hus2', 'p1', H(HUS), '2024-03-01'),
-  doc('d-hus2', 'p1', H(HUS), '2024-03-01', { encounter: 'Encounter/e-hus2' }),
-  encounter('e-tays', 'p1', H(TAYS), '2024-04-01'),
-  encounter('e-mehi', 'p1', { holder: MEHI, kind: RegisterKind.PrivateHealth }, '2024-05-01'),
-  encounter('e-local', 'p1', H(HUS, { origin: DataOrigin.Local }), '2024-06-01'),
-  episode('ep-cw', 'p1', S(SOS), '2024-01-10', 'child-welfare'),
-  episode('ep-adult', 'p1', S(SOS), '2024-01-11', 'adult-social-work'),
-  doc('d-cw', 'p1', S(SOS), '2024-01-10', { encounter: 'EpisodeOfCare/ep-cw' }),
-  doc('d-adult', 'p1', S(SOS), '2024-01-11', { encounter: 'EpisodeOfCare/ep-adult' }),
-  encounter('e-p2', 'p2', H(HUS), '2024-02-01'),
-  encounter('e-p2-tays', 'p2', H(TAYS), '2024-02-01'),
-];
-
-/** YYYY-MM-DD `years` years and `days` days before today (ages must hold whenever the suite runs). */
-function ago(years: number, days = 0): string {
-  const d = new Date();
-  d.setUTCFullYear(d.getUTCFullYear() - years);
-  d.setUTCDate(d.getUTCDate() - days);
-  return d.toISOString().slice(0, 10);
-}
 const plus = (day: string, years: number, days = 0): string => {
   const d = new Date(`${day}T12:00:00Z`);
   d.setUTCFullYear(d.getUTCFullYear() + years);
@@ -105,84 +81,84 @@ describe.each(backends())('disclosure rules over HTTP (%s)', (backend) => {
 
   describe('disclosure to professionals', () => {
     it('D1: a professional sees their own register without any permission, and nothing else', async () => {
-      const s = await scenario(p1Records());
+      const s = await scenario(p1Records(patientOf));
       expect(await s.seen(pro(TAYS, 'health'), 'Encounter')).toEqual(['e-p2-tays', 'e-tays']);
       expect(await s.seen(pro(TAYS, 'health'), 'DocumentReference')).toEqual([]);
     });
 
     it('D2: a permission without acknowledged informing discloses nothing', async () => {
-      const s = await scenario([...p1Records(), permission(ConsentKind.PermissionHealth, 'p1')]);
+      const s = await scenario([...p1Records(patientOf), permission(ConsentKind.PermissionHealth, 'p1')]);
       expect(await s.seen(pro(TAYS, 'health'), 'Encounter')).toEqual(['e-p2-tays', 'e-tays']);
     });
 
     it('D2: informing acknowledged and a health permission disclose the other health registers of that patient only', async () => {
-      const s = await scenario([...p1Records(), informing('p1'), permission(ConsentKind.PermissionHealth, 'p1')]);
+      const s = await scenario([...p1Records(patientOf), informing('p1'), permission(ConsentKind.PermissionHealth, 'p1')]);
       expect(await s.seen(pro(TAYS, 'health'), 'Encounter')).toEqual(['e-hus', 'e-hus2', 'e-local', 'e-mehi', 'e-p2-tays', 'e-tays']);
       expect(await s.seen(pro(TAYS, 'health'), 'DocumentReference')).toEqual(['d-hus', 'd-hus2']);
     });
 
     it('D2: a negative permission discloses nothing, even beside a positive one (deny wins)', async () => {
       const s = await scenario([
-        ...p1Records(),
+        ...p1Records(patientOf),
         informing('p1'),
         permission(ConsentKind.PermissionHealth, 'p1'),
         permission(ConsentKind.PermissionHealth, 'p1', { negative: true }),
       ]);
       expect(await s.seen(pro(TAYS, 'health'), 'Encounter')).toEqual(['e-p2-tays', 'e-tays']);
-      const only = await scenario([...p1Records(), informing('p1'), permission(ConsentKind.PermissionHealth, 'p1', { negative: true })]);
+      const only = await scenario([...p1Records(patientOf), informing('p1'), permission(ConsentKind.PermissionHealth, 'p1', { negative: true })]);
       expect(await only.seen(pro(TAYS, 'health'), 'DocumentReference')).toEqual([]);
     });
 
     it('D10: a permission given in 2023 or earlier covers only Kanta data; one given from 2024 covers non-Kanta data too', async () => {
-      const old = await scenario([...p1Records(), informing('p1'), permission(ConsentKind.PermissionHealth, 'p1', { dateTime: '2023-12-31T20:00:00Z' })]);
+      const old = await scenario([...p1Records(patientOf), informing('p1'), permission(ConsentKind.PermissionHealth, 'p1', { dateTime: '2023-12-31T20:00:00Z' })]);
       const oldSeen = await old.seen(pro(TAYS, 'health'), 'Encounter');
       expect(oldSeen).toContain('e-hus');
       expect(oldSeen).not.toContain('e-local');
-      const fresh = await scenario([...p1Records(), informing('p1'), permission(ConsentKind.PermissionHealth, 'p1', { dateTime: '2024-01-01T08:00:00Z' })]);
+      const fresh = await scenario([...p1Records(patientOf), informing('p1'), permission(ConsentKind.PermissionHealth, 'p1', { dateTime: '2024-01-01T08:00:00Z' })]);
       expect(await fresh.seen(pro(TAYS, 'health'), 'Encounter')).toContain('e-local');
     });
 
     it('D3: a prohibition on one visit leaves the other visits visible, and the holder still sees its own', async () => {
-      const s = await scenario([...p1Records(), informing('p1'), permission(ConsentKind.PermissionHealth, 'p1'), prohibition('p1', [{ event: 'Encounter/e-hus' }])]);
+      const s = await scenario([...p1Records(patientOf), informing('p1'), permission(ConsentKind.PermissionHealth, 'p1'), prohibition('p1', [{ event: 'Encounter/e-hus' }])]);
       expect(await s.seen(pro(TAYS, 'health'), 'Encounter')).toEqual(['e-hus2', 'e-local', 'e-mehi', 'e-p2-tays', 'e-tays']);
       expect(await s.seen(pro(TAYS, 'health'), 'DocumentReference')).toEqual(['d-hus2']);
       expect(await s.seen(pro(HUS, 'health'), 'DocumentReference')).toEqual(['d-hus', 'd-hus2']);
     });
 
     it('D3: a prohibition on a register holder or on one document withholds just those', async () => {
-      const s = await scenario([...p1Records(), informing('p1'), permission(ConsentKind.PermissionHealth, 'p1'), prohibition('p1', [{ holder: MEHI }, { document: 'd-hus2' }])]);
+      const s = await scenario([...p1Records(patientOf), informing('p1'), permission(ConsentKind.PermissionHealth, 'p1'), prohibition('p1', [{ holder: MEHI }, { document: 'd-hus2' }])]);
       expect(await s.seen(pro(TAYS, 'health'), 'Encounter')).toEqual(['e-hus', 'e-hus2', 'e-local', 'e-p2-tays', 'e-tays']);
       expect(await s.seen(pro(TAYS, 'health'), 'DocumentReference')).toEqual(['d-hus']);
     });
 
     it('D3: a prohibition on a social-care service task withholds all documents of that task', async () => {
-      const s = await scenario([...p1Records(), informing('p1'), permission(ConsentKind.PermissionSocial, 'p1'), prohibition('p1', [{ task: 'child-welfare' }])]);
+      const s = await scenario([...p1Records(patientOf), informing('p1'), permission(ConsentKind.PermissionSocial, 'p1'), prohibition('p1', [{ task: 'child-welfare' }])]);
       expect(await s.seen(pro(SOS2, 'social'), 'DocumentReference')).toEqual(['d-adult']);
       expect(await s.seen(pro(SOS2, 'social'), 'EpisodeOfCare')).toEqual(['ep-adult']);
       expect(await s.seen(pro(SOS, 'social'), 'DocumentReference')).toEqual(['d-adult', 'd-cw']);
     });
 
     it('D4: a health permission never discloses social-care data, nor a social permission health data', async () => {
-      const s = await scenario([...p1Records(), informing('p1'), permission(ConsentKind.PermissionHealth, 'p1')]);
+      const s = await scenario([...p1Records(patientOf), informing('p1'), permission(ConsentKind.PermissionHealth, 'p1')]);
       expect(await s.seen(pro(SOS2, 'social'), 'DocumentReference')).toEqual([]);
-      const t = await scenario([...p1Records(), informing('p1'), permission(ConsentKind.PermissionSocial, 'p1')]);
+      const t = await scenario([...p1Records(patientOf), informing('p1'), permission(ConsentKind.PermissionSocial, 'p1')]);
       expect(await t.seen(pro(TAYS, 'health'), 'DocumentReference')).toEqual([]);
       expect(await t.seen(pro(SOS2, 'social'), 'DocumentReference')).toEqual(['d-adult', 'd-cw']);
     });
 
     it('D5: health data reaches social care only by the cross-sector permission and a päävastuullinen unit (missing or false flag = F)', async () => {
-      const s = await scenario([...p1Records(), informing('p1'), permission(ConsentKind.PermissionHealthToSocial, 'p1')]);
+      const s = await scenario([...p1Records(patientOf), informing('p1'), permission(ConsentKind.PermissionHealthToSocial, 'p1')]);
       expect(await s.seen(pro(SOS2, 'social', { unit: SOS_UNIT }), 'DocumentReference')).toEqual(['d-hus', 'd-hus2']);
       expect(await s.seen(pro(SOS2, 'social', { unit: SOS_UNIT_NOFLAG }), 'DocumentReference')).toEqual([]);
       expect(await s.seen(pro(SOS2, 'social'), 'DocumentReference')).toEqual([]);
       expect(await s.seen(pro(TAYS, 'health', { unit: SOS_UNIT_FALSE }), 'DocumentReference')).toEqual([]);
-      const none = await scenario([...p1Records(), informing('p1')]);
+      const none = await scenario([...p1Records(patientOf), informing('p1')]);
       expect(await none.seen(pro(SOS2, 'social', { unit: SOS_UNIT }), 'DocumentReference')).toEqual([]);
     });
 
     it('D5: cross-sector targeting by receiving provider, data and time is honoured', async () => {
       const s = await scenario([
-        ...p1Records(),
+        ...p1Records(patientOf),
         informing('p1'),
         permission(ConsentKind.PermissionHealthToSocial, 'p1', {
           targets: [{ ...recipientTarget(SOS2), class: [{ system: 'http://hl7.org/fhir/resource-types', code: 'Encounter' }], dataPeriod: { start: '2024-02-15', end: '2024-12-31' } }],
@@ -195,7 +171,7 @@ describe.each(backends())('disclosure rules over HTTP (%s)', (backend) => {
 
     it('D5: social-care data reaches health care only by the social-to-health permission, within its service task', async () => {
       const task = { code: [{ coding: [{ system: 'https://kanta-gateway.example.org/fhir/CodeSystem/social-service-task', code: 'adult-social-work' }] }] };
-      const s = await scenario([...p1Records(), informing('p1'), permission(ConsentKind.PermissionSocialToHealth, 'p1', { targets: [task] })]);
+      const s = await scenario([...p1Records(patientOf), informing('p1'), permission(ConsentKind.PermissionSocialToHealth, 'p1', { targets: [task] })]);
       expect(await s.seen(pro(TAYS, 'health', { unit: TAYS_UNIT }), 'DocumentReference')).toEqual(['d-adult']);
       expect(await s.seen(pro(TAYS, 'health'), 'DocumentReference')).toEqual([]);
     });
@@ -208,29 +184,29 @@ describe.each(backends())('disclosure rules over HTTP (%s)', (backend) => {
         dispense('md2', 'p1', H(HUS), '2024-02-02', 'rx2'),
       ];
       const pharmacy = pro(TAYS, 'health', { pharmacy: true });
-      const s = await scenario([...p1Records(), ...rx]);
+      const s = await scenario([...p1Records(patientOf), ...rx]);
       expect(await s.seen(pharmacy, 'MedicationRequest')).toEqual(['rx1', 'rx2']);
       expect(await s.seen(pharmacy, 'Encounter')).toEqual(['e-p2-tays', 'e-tays']);
       expect(await s.seen(pro(TAYS, 'health'), 'MedicationRequest')).toEqual(['rx1', 'rx2']);
-      const t = await scenario([...p1Records(), ...rx, prescriptionProhibition('p1', ['rx2'])]);
+      const t = await scenario([...p1Records(patientOf), ...rx, prescriptionProhibition('p1', ['rx2'])]);
       expect(await t.seen(pharmacy, 'MedicationRequest')).toEqual(['rx1']);
       expect(await t.seen(pharmacy, 'MedicationDispense')).toEqual(['md1']);
       expect(await t.seen(pro(HUS, 'health'), 'MedicationRequest')).toEqual(['rx1', 'rx2']);
     });
 
     it("D7: Uusimaa public health care uses each other's registers once informed, without a permission; prohibitions still bind", async () => {
-      const before = await scenario(p1Records());
+      const before = await scenario(p1Records(patientOf));
       expect(await before.seen(pro(VANTAA, 'health'), 'Encounter')).toEqual([]);
-      const s = await scenario([...p1Records(), informing('p1')]);
+      const s = await scenario([...p1Records(patientOf), informing('p1')]);
       expect(await s.seen(pro(VANTAA, 'health'), 'Encounter')).toEqual(['e-hus', 'e-hus2', 'e-local']);
       expect(await s.seen(pro(TAYS, 'health'), 'Encounter')).toEqual(['e-p2-tays', 'e-tays']);
       expect(await s.seen(pro(MEHI, 'health'), 'Encounter')).toEqual(['e-mehi']);
-      const p = await scenario([...p1Records(), informing('p1'), prohibition('p1', [{ holder: HUS }])]);
+      const p = await scenario([...p1Records(patientOf), informing('p1'), prohibition('p1', [{ holder: HUS }])]);
       expect(await p.seen(pro(VANTAA, 'health'), 'Encounter')).toEqual([]);
     });
 
     it('D8: a social-care authority gets social-care data without a permission only when it states its legal basis, audited with that basis', async () => {
-      const s = await scenario(p1Records());
+      const s = await scenario(p1Records(patientOf));
       const basis = 'Sosiaalihuoltolaki 1301/2014 41 §';
       expect(await s.seen(pro(SOS2, 'social', { legalBasis: basis }), 'DocumentReference')).toEqual(['d-adult', 'd-cw']);
       expect(await s.seen(pro(SOS2, 'social'), 'DocumentReference')).toEqual([]);
@@ -249,7 +225,7 @@ describe.each(backends())('disclosure rules over HTTP (%s)', (backend) => {
     });
 
     it('D9: a professional request without a care relationship or purpose is refused with a 403 OperationOutcome', async () => {
-      const s = await scenario(p1Records());
+      const s = await scenario(p1Records(patientOf));
       const res = await s.client.get('/fhir/Encounter', pro(HUS, 'health', { relationship: undefined, purposeOfUse: undefined }));
       expect(res.status).toBe(403);
       expect(res.body.issue[0].code).toBe('forbidden');
@@ -260,7 +236,7 @@ describe.each(backends())('disclosure rules over HTTP (%s)', (backend) => {
 
     it('P2: wellness data is never disclosed to professionals, not even by D1 or a permission', async () => {
       const w = { ...wellness('w1', 'p1', '2024-01-01'), meta: { security: [{ system: LocalSystem.RegisterHolder, code: HUS }, { system: LocalSystem.RegisterKind, code: RegisterKind.PersonalDataStore }] } } as Resource;
-      const s = await scenario([...p1Records(), w, informing('p1'), permission(ConsentKind.PermissionHealth, 'p1')]);
+      const s = await scenario([...p1Records(patientOf), w, informing('p1'), permission(ConsentKind.PermissionHealth, 'p1')]);
       expect(await s.seen(pro(HUS, 'health'), 'Observation')).toEqual([]);
       expect(await s.seen(pro(TAYS, 'health'), 'Observation')).toEqual([]);
       expect(await s.seen({ kind: 'citizen', subject: hetu('1980-03-01', 951), patient: 'p1' }, 'Observation')).toEqual(['w1']);
@@ -360,7 +336,7 @@ describe.each(backends())('disclosure rules over HTTP (%s)', (backend) => {
 
     it('C4: a proxy with only the health mandate reads no social-care data, and never wills or wellness data', async () => {
       const s = await scenario([
-        ...p1Records(),
+        ...p1Records(patientOf),
         wellness('w1', 'p1', '2024-01-01'),
         consent(ConsentKind.LivingWill, 'p1', { type: 'permit' }, { id: 'will' }),
         permission(ConsentKind.PermissionHealth, 'p1', { id: 'perm' }),

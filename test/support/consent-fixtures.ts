@@ -4,40 +4,20 @@ import request from 'supertest';
 import { expect } from 'vitest';
 import type { AuditEvent, Bundle, BundleEntry, OperationOutcome, Resource } from '@medplum/fhirtypes';
 import type { Principal, RequestContext } from '../../src/context.js';
-import { Oid, RegisterKind } from '../../src/kanta/codes.js';
+import { Oid } from '../../src/kanta/codes.js';
 import { hetuCheckCharacter } from '../../src/validation/hetu.js';
-import { org } from '../consent/world.js';
 import { SystemClaims, type TestGateway } from './test-gateway.js';
 
-/** Organisations of the rule scenarios (same OIDs as the store-level tests in test/consent). */
-export const Org = {
-  HUS: '1.2.246.10.1', // public health, Uusimaa
-  TAYS: '1.2.246.10.2', // public health, elsewhere
-  MEHI: '1.2.246.10.3', // private health
-  SOS: '1.2.246.10.4', // social care
-  SOS2: '1.2.246.10.5', // social care
-  VANTAA: '1.2.246.10.6', // public health, Uusimaa
-  SOS_UNIT: '1.2.246.10.4.1', // social unit, päävastuullinen (social)
-  SOS_UNIT_NOFLAG: '1.2.246.10.4.2', // flag missing = F
-  TAYS_UNIT: '1.2.246.10.2.1', // health unit, päävastuullinen (health)
-  SOS_UNIT_FALSE: '1.2.246.10.6.1', // health flag explicitly false, social flag true
-} as const;
+/** Builders shared with the store-level tests; guardianOf is a guardian's RelatedPerson (GUARD) carrying the HETU their tokens name as subject. */
+export { guardianLink as guardianOf, healthMarks, Org, organizations, socialMarks } from '../consent/world.js';
 
-export const organizations = (): Resource[] => [
-  org(Org.HUS, { public: true, region: 'uusimaa' }),
-  org(Org.TAYS, { public: true, region: 'other' }),
-  org(Org.MEHI, { public: false, region: 'uusimaa' }),
-  org(Org.SOS, { public: true }),
-  org(Org.SOS2, { public: true }),
-  org(Org.VANTAA, { public: true, region: 'uusimaa' }),
-  org(Org.SOS_UNIT, { socialFlag: true }),
-  org(Org.SOS_UNIT_NOFLAG, {}),
-  org(Org.TAYS_UNIT, { healthFlag: true }),
-  org(Org.SOS_UNIT_FALSE, { healthFlag: false, socialFlag: true }),
-];
-
-export const healthMarks = (holder: string, extra: { origin?: string; docMarks?: string[]; kind?: string } = {}) => ({ holder, kind: RegisterKind.PublicHealth, ...extra });
-export const socialMarks = (holder: string, extra: { origin?: string; docMarks?: string[] } = {}) => ({ holder, kind: RegisterKind.SocialCare, ...extra });
+/** YYYY-MM-DD `years` years and `days` days before today (ages must hold whenever the suite runs). */
+export function ago(years: number, days = 0): string {
+  const d = new Date();
+  d.setUTCFullYear(d.getUTCFullYear() - years);
+  d.setUTCDate(d.getUTCDate() - days);
+  return d.toISOString().slice(0, 10);
+}
 
 /** A well-formed HETU (test individual numbers 900-999) for a birth date. */
 export function hetu(birthDate: string, n = 900): string {
@@ -52,17 +32,6 @@ let hetuSeq = 900;
 /** A Patient whose HETU passes the gateway's validation. */
 export function patientOf(id: string, birthDate = '1980-01-01', hetuValue?: string): Resource {
   return { resourceType: 'Patient', id, birthDate, identifier: [{ system: Oid.Hetu, value: hetuValue ?? hetu(birthDate, 900 + (hetuSeq++ % 99)) }] } as Resource;
-}
-
-/** A guardian's RelatedPerson (GUARD) carrying the guardian's HETU, the token subject of their calls. */
-export function guardianOf(id: string, child: string, guardianHetu: string): Resource {
-  return {
-    resourceType: 'RelatedPerson',
-    id,
-    patient: { reference: `Patient/${child}` },
-    identifier: [{ system: Oid.Hetu, value: guardianHetu }],
-    relationship: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-RoleCode', code: 'GUARD' }] }],
-  } as Resource;
 }
 
 /** What a seeded world looks like from the test: local names <-> server ids, and the world as stored (for the oracle). */

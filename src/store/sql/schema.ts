@@ -73,6 +73,23 @@ export async function migrateResourceStore(db: SqlDatabase): Promise<void> {
   await db.transaction(async (tx) => {
     if (tx.dialect === 'postgres') await tx.query('SELECT pg_advisory_xact_lock(872361)');
     for (const stmt of ddl(tx)) await tx.execute(stmt);
+    await upgradeIndexFormat(tx);
     if (tx.dialect === 'sqlite') await seedSqliteStats(tx);
   });
+}
+
+/** Version of how index rows are written; bumped when existing rows must be rewritten. */
+const IndexFormat = 'type-qualified-codes';
+
+/** Stores written before index codes were qualified by resource type get their rows rewritten once, in place. */
+async function upgradeIndexFormat(tx: SqlDatabase): Promise<void> {
+  await tx.execute('CREATE TABLE IF NOT EXISTS store_meta (meta_key VARCHAR(64) PRIMARY KEY, meta_value VARCHAR(256) NOT NULL)');
+  const [row] = await tx.query<{ meta_value: string }>('SELECT meta_value FROM store_meta WHERE meta_key = ?', ['index_format']);
+  if (row?.meta_value === IndexFormat) return;
+  for (const table of IndexTables) {
+    if (table === 'compartment') continue;
+    await tx.execute(`UPDATE ${table} SET code = (SELECT r.resource_type FROM resource r WHERE r.rid = ${table}.rid) || '.' || code`);
+  }
+  if (row) await tx.execute('UPDATE store_meta SET meta_value = ? WHERE meta_key = ?', [IndexFormat, 'index_format']);
+  else await tx.execute('INSERT INTO store_meta (meta_key, meta_value) VALUES (?, ?)', ['index_format', IndexFormat]);
 }

@@ -2,7 +2,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import type { Conjunct, ConditionCompiler } from '../../search/compile-condition.js';
 import type { Sql } from '../../search/params/param-type.js';
-import { joinSql, sql } from '../../search/params/sql-fragments.js';
+import { escapeLike, joinSql, qualifiedCode, sql } from '../../search/params/sql-fragments.js';
 import type { AccessPolicy, IncludeTarget, SearchQuery, SearchResult } from '../resource-store.js';
 import type { SqlDatabase } from './database.js';
 
@@ -68,7 +68,7 @@ export function createSqlSearch(db: SqlDatabase, compiler: ConditionCompiler): S
       const rids = sources.filter((s) => target.sourceType === '*' || s.resource_type === target.sourceType).map((s) => s.rid);
       for (const chunk of chunks(rids, IN_CHUNK)) {
         const filters: Sql[] = [sql(`ref.rid IN (${chunk.map(() => '?').join(', ')})`, chunk)];
-        if (target.param !== '*') filters.push(sql('ref.code = ?', [target.param]));
+        if (target.param !== '*') filters.push(codeFilter(target));
         if (target.targetType) filters.push(sql('ref.target_type = ?', [target.targetType]));
         const f = joinSql(filters, 'AND', 'TRUE');
         out.push(
@@ -91,7 +91,7 @@ export function createSqlSearch(db: SqlDatabase, compiler: ConditionCompiler): S
     for (const [type, ids] of byType) {
       for (const chunk of chunks(ids, IN_CHUNK)) {
         const filters: Sql[] = [sql(`ref.target_id IN (${chunk.map(() => '?').join(', ')})`, chunk), sql('ref.target_type = ?', [type])];
-        if (target.param !== '*') filters.push(sql('ref.code = ?', [target.param]));
+        if (target.param !== '*') filters.push(codeFilter(target));
         if (target.sourceType !== '*') filters.push(sql('s.resource_type = ?', [target.sourceType]));
         const f = joinSql(filters, 'AND', 'TRUE');
         out.push(
@@ -161,4 +161,11 @@ export function createSqlSearch(db: SqlDatabase, compiler: ConditionCompiler): S
       };
     },
   };
+}
+
+/** The include's reference parameter as stored: qualified by its source type, or any source type for `*`. */
+function codeFilter(target: IncludeTarget): Sql {
+  return target.sourceType === '*'
+    ? sql("ref.code LIKE ? ESCAPE '\\'", [`%.${escapeLike(target.param)}`])
+    : sql('ref.code = ?', [qualifiedCode(target.sourceType, target.param)]);
 }

@@ -36,6 +36,7 @@ function openConnection(path: string, readonly: boolean): Connection {
   conn.pragma('busy_timeout = 5000');
   conn.pragma('cache_size = -65536');
   conn.pragma('temp_store = MEMORY');
+  conn.pragma('wal_autocheckpoint = 10000');
   if (readonly) conn.pragma('query_only = ON');
   return conn;
 }

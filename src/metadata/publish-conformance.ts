@@ -1,4 +1,5 @@
 // Stores the gateway's own conformance resources (profiles, code systems, value sets, ...) so they are readable and searchable by url. https://hl7.org/fhir/R4/conformance-module.html
+import { isConflict, OperationOutcomeError } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
 import type { ResourceStore } from '../store/resource-store.js';
 
@@ -20,8 +21,18 @@ export async function publishConformanceResources(store: ResourceStore, resource
       if (!id) continue;
       const next = { ...r, id, meta: undefined } as Resource;
       const current = await tx.read(r.resourceType, id);
-      if (!current) await tx.create(next);
+      if (!current) await createUnlessRaced(tx, next);
       else if (!sameContent(current, next)) await tx.update(next);
     }
   });
+}
+
+/** Several gateway processes may start at once on one PostgreSQL: the one that loses the race finds it already there. */
+async function createUnlessRaced(store: ResourceStore, resource: Resource): Promise<void> {
+  try {
+    await store.transaction((sp) => sp.create(resource));
+  } catch (err) {
+    const uniqueViolation = (err as { code?: string }).code === '23505';
+    if (!uniqueViolation && !(err instanceof OperationOutcomeError && isConflict(err.outcome))) throw err;
+  }
 }

@@ -50,3 +50,18 @@ describe.skipIf(!process.env.DATABASE_URL)('two gateways on one PostgreSQL', () 
     expect(current.body.meta.versionId).toBe('2');
   });
 });
+
+describe.skipIf(!process.env.DATABASE_URL)('gateways starting together on one PostgreSQL', () => {
+  test('two more gateways starting at the same moment both come up and keep one copy of each profile', async () => {
+    const a = await startTestGateway('postgres');
+    try {
+      const [b, c] = await Promise.all([a.startPeer(), a.startPeer()]);
+      const auth = `Bearer ${await b.token(SystemClaims)}`;
+      const res = await request(c.app).get('/fhir/StructureDefinition?url=https://kanta-gateway.example.org/fhir/StructureDefinition/kanta-patient').set('Authorization', `Bearer ${await c.token(SystemClaims)}`);
+      expect(res.body.total).toBe(1);
+      expect((await request(b.app).get('/fhir/metadata').set('Authorization', auth)).status).toBe(200);
+    } finally {
+      await a.close();
+    }
+  });
+});

@@ -24,6 +24,8 @@ export interface ConsentSession {
   explain: (target: ExplainTarget) => Promise<DisclosureExplanation>;
   /** Which of `refs` (`Type/id`) this caller may see; records nothing (used to redact references in answers, D11). */
   visible: (refs: string[]) => Promise<Set<string>>;
+  /** Role limits of operations that are more than reads and writes of records (throws 403 OperationOutcomeError). */
+  authorizeOperation: (name: string, target: { resourceType?: string; id?: string }) => void;
   policy: ConsentAccessPolicy;
 }
 
@@ -33,7 +35,13 @@ export interface ConsentService {
   open(
     ctx: RequestContext,
     raw: ResourceStore
-  ): Promise<{ store: ResourceStore; record: () => DisclosureRecord; explain: ConsentSession['explain']; visible: ConsentSession['visible'] }>;
+  ): Promise<{
+    store: ResourceStore;
+    record: () => DisclosureRecord;
+    explain: ConsentSession['explain'];
+    visible: ConsentSession['visible'];
+    authorizeOperation: ConsentSession['authorizeOperation'];
+  }>;
 }
 
 function usedConsents(compiled: CompiledConsents | undefined, policy: ConsentAccessPolicy, types: Iterable<string>): string[] {
@@ -96,13 +104,14 @@ export function createConsentService(options: ConsentServiceOptions = {}): Conse
       consentsUsed: () => usedConsents(compiled, policy, new Set(recorder.record().disclosed.map((r) => r.resourceType))),
       explain: (target) => explainDisclosure(raw, policy, target),
       visible: (refs) => visibleRefs(raw, policy, refs),
+      authorizeOperation: (name, target) => options.wellness?.authorizeOperation?.(name, ctx.principal, target, ctx.language),
     };
   }
   return {
     forRequest,
     async open(ctx, raw) {
       const s = await forRequest(ctx, raw);
-      return { store: s.store, record: s.record, explain: s.explain, visible: s.visible };
+      return { store: s.store, record: s.record, explain: s.explain, visible: s.visible, authorizeOperation: s.authorizeOperation };
     },
   };
 }

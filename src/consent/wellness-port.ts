@@ -1,4 +1,5 @@
 // What the consent engine needs to know about registered wellness apps (P1); the personal data store (src/pds) supplies it. https://hl7.org/fhir/smart-app-launch/scopes-and-launch-context.html
+import type { Principal } from '../context.js';
 import type { Consent, Resource } from '@medplum/fhirtypes';
 import type { Language } from './messages.js';
 
@@ -18,4 +19,6 @@ export interface WellnessPort {
   writerOf(resource: Resource): string | undefined;
   /** Checks a wellness-app authorisation names only registered apps; throws OperationOutcomeError (422). */
   checkAuthorisation(consent: Consent, language: Language): void;
+  /** Who may run one of the personal data store's operations on a patient; throws OperationOutcomeError (403). */
+  authorizeOperation?(name: string, principal: Principal, target: { resourceType?: string; id?: string }, language: Language): void;
 }

@@ -5,7 +5,8 @@ import { LOCAL_BASE, LocalSystem, RegisterKind } from '../kanta/codes.js';
 import type { OperationRoute } from '../fhir/operations.js';
 import type { FhirHandler, FhirRequest } from '../fhir/types.js';
 import type { Condition } from '../store/resource-store.js';
-import { invalidOutcome, PdsText, refusalOutcome } from './messages.js';
+import { invalidOutcome, PdsText } from './messages.js';
+import { DeleteWellnessDataOperation } from './wellness-rules.js';
 
 export const DeleteWellnessDataUrl = `${LOCAL_BASE}/OperationDefinition/Patient-delete-wellness-data`;
 
@@ -21,7 +22,7 @@ const definition: OperationDefinition = {
     "The citizen deletes every wellness Observation of the personal data store about them, or only those one app wrote (parameter app = the app's client id), " +
     'in one all-or-nothing request. Deletion is real: each Observation keeps only a deletion marker; its content, earlier versions and search index are erased. ' +
     'The request is audited, naming every deleted Observation. Only the citizen themselves may call it (never a proxy, guardian, professional or app).',
-  code: 'delete-wellness-data',
+  code: DeleteWellnessDataOperation,
   affectsState: true,
   resource: ['Patient'],
   system: false,
@@ -48,12 +49,10 @@ function appParameter(req: FhirRequest, language: 'fi' | 'sv' | 'en'): string | 
   return value?.trim() || undefined;
 }
 
+// Who may call it (the citizen, for their own data) is decided by the consent layer before the handler runs.
 const handler: FhirHandler = async (req, { store, ctx }) => {
   const { id } = req.params;
-  const p = ctx.principal;
   if (!(await store.read('Patient', id))) throw new OperationOutcomeError(notFound);
-  if (p.kind === 'proxy') throw new OperationOutcomeError(refusalOutcome('C4', PdsText.DeleteNotByProxy, ctx.language));
-  if (p.kind !== 'citizen' || p.patient !== id) throw new OperationOutcomeError(refusalOutcome('C6', PdsText.DeleteOwnOnly, ctx.language));
   const app = appParameter(req, ctx.language);
   if (!store.purge) {
     throw new OperationOutcomeError({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-supported', details: { text: 'This store cannot erase data' } }] });
@@ -83,7 +82,7 @@ const handler: FhirHandler = async (req, { store, ctx }) => {
 };
 
 export const deleteWellnessDataOperation: OperationRoute = {
-  name: 'delete-wellness-data',
+  name: DeleteWellnessDataOperation,
   definition,
   instanceLevel: ['Patient'],
   affectsState: true,

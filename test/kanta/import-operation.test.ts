@@ -6,6 +6,14 @@ import { describe, expect, it } from 'vitest';
 import { kantaImportHandler } from '../../src/kanta/import-operation.js';
 import type { FhirRequest, HandlerDeps } from '../../src/fhir/types.js';
 import { createMemoryStore } from './memory-store.js';
+import { loadConformanceResources } from '../../src/validation/load-profiles.js';
+import { createValidator } from '../../src/validation/validator.js';
+import { ProjectRoot } from '../../src/storage.js';
+
+const c = loadConformanceResources(['profiles', 'mappings', 'conformance'].map((d) => `${ProjectRoot}/${d}`));
+const validator = createValidator({ profiles: c.structureDefinitions, valueSets: c.valueSets, codeSystems: c.codeSystems });
+/** The operation validates what it imports through the same services a REST write uses. */
+const deps = (store: ReturnType<typeof createMemoryStore>) => ({ store, services: { validate: (r: unknown) => validator.validate(r) } }) as unknown as HandlerDeps;
 
 const source = (name: string, contentType: string): NonNullable<Parameters['parameter']>[number] => ({
   name: 'source',
@@ -16,14 +24,14 @@ const request = (body: unknown) => ({ method: 'POST', path: '$kanta-import', par
 describe('$kanta-import operation', () => {
   it('imports JSON and CDA sources and answers 200 with one information issue per source', async () => {
     const store = createMemoryStore();
-    const res = await kantaImportHandler(request({ resourceType: 'Parameters', parameter: [source('records-base.json', 'application/json'), source('document-v1.xml', 'application/xml')] }), { store } as unknown as HandlerDeps);
+    const res = await kantaImportHandler(request({ resourceType: 'Parameters', parameter: [source('records-base.json', 'application/json'), source('document-v1.xml', 'application/xml')] }), deps(store));
     expect(getStatus(res.outcome)).toBe(200);
     expect(res.outcome.issue?.map((i) => i.details?.text)).toEqual(['records-base.json: imported (14 created, 0 updated)', 'document-v1.xml: imported (1 created, 0 updated)']);
   });
 
   it('section 4: a malformed CDA answers 400 naming the file and stores nothing', async () => {
     const store = createMemoryStore();
-    const res = await kantaImportHandler(request({ resourceType: 'Parameters', parameter: [source('malformed.xml', 'application/xml')] }), { store } as unknown as HandlerDeps);
+    const res = await kantaImportHandler(request({ resourceType: 'Parameters', parameter: [source('malformed.xml', 'application/xml')] }), deps(store));
     expect(getStatus(res.outcome)).toBe(400);
     expect(res.outcome.issue?.[0]).toMatchObject({ severity: 'error', code: 'invalid', details: { text: expect.stringMatching(/^malformed\.xml: line \d+, column \d+: malformed XML/) } });
     expect(store.all()).toEqual([]);

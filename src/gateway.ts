@@ -81,6 +81,9 @@ export async function createGateway({ config, log }: GatewayOptions): Promise<Ga
   const audience = config.auth.audience;
   const devIssuer = config.devIssuer ? await createDevIssuer({ issuer: config.auth.issuers[0], audience: audience[0] }) : undefined;
   if (devIssuer) log.warn('DEVELOPMENT TOKEN ISSUER IS ON: anyone can mint tokens at POST /auth/dev/token. Never enable it in production.');
+  if (!devIssuer && !config.auth.jwksFile && !config.auth.jwksUri) {
+    throw new Error('no token keys are configured: set AUTH_JWKS_FILE or AUTH_JWKS_URI (or DEV_ISSUER=1 for development)');
+  }
   const authenticator = createAuthenticator({
     issuers: config.auth.issuers,
     audience,

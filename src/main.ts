@@ -3,9 +3,19 @@ import { loadConfig } from './config.js';
 import { createGateway } from './gateway.js';
 import { createLogger } from './logger.js';
 
-const config = loadConfig(process.env, process.argv.slice(2));
-const log = createLogger(config.logLevel);
-const gateway = await createGateway({ config, log });
+async function start() {
+  try {
+    const config = loadConfig(process.env, process.argv.slice(2));
+    const log = createLogger(config.logLevel);
+    return { config, log, gateway: await createGateway({ config, log }) };
+  } catch (err) {
+    // A misconfiguration is a one-line message, not a stack trace.
+    createLogger('info').fatal(`Kanta FHIR Gateway cannot start: ${(err as Error).message}`);
+    process.exit(1);
+  }
+}
+
+const { config, log, gateway } = await start();
 const server = gateway.app.listen(config.port, config.host, () => {
   log.info({ port: config.port, host: config.host, store: config.databaseUrl ? 'postgres' : 'sqlite' }, `Kanta FHIR Gateway listening on http://${config.host}:${config.port}/fhir`);
 });

@@ -62,13 +62,12 @@ export async function loadRequestFacts(ctx: RequestContext, raw: ResourceStore):
   };
   let compiled: CompiledConsents | undefined;
   if (P) {
-    const [consents, patient] = await Promise.all([
-      searchAll<Consent>(raw, 'Consent', [
-        { kind: 'param', code: 'patient', values: [`Patient/${P}`] },
-        { kind: 'param', code: 'status', values: ['active'] },
-      ]),
-      raw.read('Patient', P) as Promise<Patient | undefined>,
+    // One connection serves the whole request transaction, so look-ups run one after another.
+    const consents = await searchAll<Consent>(raw, 'Consent', [
+      { kind: 'param', code: 'patient', values: [`Patient/${P}`] },
+      { kind: 'param', code: 'status', values: ['active'] },
     ]);
+    const patient = (await raw.read('Patient', P)) as Patient | undefined;
     facts.patientBirthDate = patient?.birthDate;
     const orgRefs = new Map<string, string>();
     const refs = new Set<string>();
@@ -83,13 +82,11 @@ export async function loadRequestFacts(ctx: RequestContext, raw: ResourceStore):
       };
       walk(c.provision);
     }
-    await Promise.all(
-      [...refs].map(async (ref) => {
-        const org = (await raw.read('Organization', ref.slice(13))) as Organization | undefined;
-        const oid = org && organizationOid(org);
-        if (oid) orgRefs.set(ref, oid);
-      })
-    );
+    for (const ref of refs) {
+      const org = (await raw.read('Organization', ref.slice(13))) as Organization | undefined;
+      const oid = org && organizationOid(org);
+      if (oid) orgRefs.set(ref, oid);
+    }
     compiled = compileConsents(P, consents, ctx.now, (ref) => oidFromReference(ref, orgRefs));
 
     if (p.kind === 'guardian') {
@@ -111,10 +108,8 @@ export async function loadRequestFacts(ctx: RequestContext, raw: ResourceStore):
   }
 
   if (p.kind === 'professional' && p.organization) {
-    const [org, unit] = await Promise.all([
-      findOrganizationByOid(raw, p.organization),
-      p.unit ? findOrganizationByOid(raw, p.unit) : Promise.resolve(undefined),
-    ]);
+    const org = await findOrganizationByOid(raw, p.organization);
+    const unit = p.unit ? await findOrganizationByOid(raw, p.unit) : undefined;
     facts.callerOrgPublicHealth = isPublicHealthOrganization(org);
     facts.callerOrgRegion = region(org);
     facts.unitMainResponsibleSocial = flag(unit, LocalExtension.MainResponsibleUnitSocial);

@@ -35,21 +35,21 @@ export async function explainDisclosure(raw: ResourceStore, policy: ConsentAcces
   let matched = branches;
   if (target.id !== undefined) {
     const id = target.id;
-    const hits = await Promise.all(
-      branches.map(async (b) => {
-        const res = await raw.search({
-          resourceType: target.resourceType,
-          where: [and(param('_id', [id]), b.cond)],
-          sort: [],
-          count: 1,
-          offset: 0,
-          total: 'none',
-          include: [],
-          revinclude: [],
-        });
-        return res.resources.length > 0;
-      })
-    );
+    // Sequential: the request's single database connection would only queue parallel queries.
+    const hits: boolean[] = [];
+    for (const b of branches) {
+      const res = await raw.search({
+        resourceType: target.resourceType,
+        where: [and(param('_id', [id]), b.cond)],
+        sort: [],
+        count: 1,
+        offset: 0,
+        total: 'none',
+        include: [],
+        revinclude: [],
+      });
+      hits.push(res.resources.length > 0);
+    }
     matched = branches.filter((_, i) => hits[i]);
     if (matched.length === 0) throw new OperationOutcomeError(notFound);
   }

@@ -122,7 +122,8 @@ export async function importRecords(fileName: string, records: KantaRecord[], r:
             const versions = await r.findByToken<DocumentReference>('DocumentReference', oidToken(t.document));
             if (!versions.length) fail(fileName, tp('document'), `no DocumentReference with identifier or setId urn:oid:${t.document}`);
             const setIds = new Set(versions.map((v) => v.masterIdentifier?.value));
-            const all = (await Promise.all([...setIds].map((s) => r.findByToken<DocumentReference>('DocumentReference', `urn:ietf:rfc:3986|${s}`)))).flat();
+            const all: DocumentReference[] = [];
+            for (const s of setIds) all.push(...(await r.findByToken<DocumentReference>('DocumentReference', `urn:ietf:rfc:3986|${s}`)));
             target.documentRefs = [...new Set(all.map(refOf))];
           }
           targets.push(target);

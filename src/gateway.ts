@@ -158,7 +158,10 @@ export async function createGateway({ config, log }: GatewayOptions): Promise<Ga
     bodyLimit: config.bodyLimit,
     publicBaseUrl: config.publicBaseUrl,
     pickLanguage,
-    challenge: (outcome) => ({ 'WWW-Authenticate': wwwAuthenticate(new OperationOutcomeError(outcome)) }),
+    challenge: (outcome) => ({
+      'WWW-Authenticate':
+        outcome.id === 'insufficient-scope' ? wwwAuthenticate(undefined, { insufficientScope: outcome.issue?.[0]?.details?.text ?? '' }) : wwwAuthenticate(new OperationOutcomeError(outcome)),
+    }),
     log,
     middleware: [requestId(), requestLog(log), corsFor(config.corsOrigins), rateLimitPerClient(config.rateLimitPerMinute)].filter(
       (m): m is NonNullable<typeof m> => m !== undefined,

@@ -9,6 +9,7 @@ const ExtraStatus: Record<string, number> = {
   'payload-too-large': 413,
   'unsupported-media-type': 415,
   'service-unavailable': 503,
+  'insufficient-scope': 403,
 };
 
 function outcome(id: string, code: OperationOutcomeIssue['code'], text: string, expression?: string): OperationOutcome {
@@ -24,6 +25,8 @@ export const notAcceptable = (text: string): OperationOutcome => outcome('not-ac
 export const payloadTooLarge = (text: string): OperationOutcome => outcome('payload-too-large', 'too-costly', text);
 export const unsupportedMediaType = (text: string): OperationOutcome => outcome('unsupported-media-type', 'not-supported', text);
 export const serviceUnavailable = (text: string): OperationOutcome => outcome('service-unavailable', 'transient', text);
+/** 403 because the token's SMART scopes do not cover the request (RFC 6750 insufficient_scope). */
+export const insufficientScope = (text: string): OperationOutcome => outcome('insufficient-scope', 'forbidden', text);
 
 /** An error outcome (validation results) keeps its issues but is reported as 400/422 by its id. */
 export function invalidResource(issues: OperationOutcomeIssue[]): OperationOutcome {

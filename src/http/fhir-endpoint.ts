@@ -73,7 +73,7 @@ export function fhirEndpoint(pipeline: RequestPipeline, opts: EndpointOptions) {
       sendFhir(res, response, { baseUrl, prefer: req.get('prefer'), method: req.method });
     } catch (err) {
       const outcome = toOutcome(err);
-      const headers = outcome.id === 'unauthorized' || outcome.issue?.[0]?.code === 'login' ? opts.challenge(outcome) : {};
+      const headers = outcome.id === 'unauthorized' || outcome.id === 'insufficient-scope' || outcome.issue?.[0]?.code === 'login' ? opts.challenge(outcome) : {};
       sendOutcome(res, outcome, headers);
     }
   };

@@ -1,8 +1,8 @@
 // One path for every FHIR request: authenticate, route, check scope, open the consent-guarded store, run the handler, audit, respond.
-import { forbidden, OperationOutcomeError } from '@medplum/core';
+import { OperationOutcomeError } from '@medplum/core';
 import type { AuditEvent } from '@medplum/fhirtypes';
 import type { Principal, RequestContext } from '../context.js';
-import { serviceUnavailable, statusOf, toOutcome } from '../fhir/outcomes.js';
+import { insufficientScope, serviceUnavailable, statusOf, toOutcome } from '../fhir/outcomes.js';
 import type { FhirRouter, RouteMatch } from '../fhir/router.js';
 import { Interaction, type ExplainDisclosure, type FhirRequest, type FhirResponse, type FhirServices } from '../fhir/types.js';
 import type { ResourceStore } from '../store/resource-store.js';
@@ -34,15 +34,11 @@ export interface RequestMeta {
 /** Marks a failure of the audit store, which always becomes 503 with no data (A2). */
 class AuditUnavailable extends Error {}
 
-function denied(text: string) {
-  return new OperationOutcomeError({ ...forbidden, issue: [{ ...forbidden.issue![0], details: { text } }] });
-}
-
 function checkScope(deps: PipelineDeps, principal: Principal, m: RouteMatch): void {
   if (m.interaction === Interaction.Transaction) return; // each entry is checked on its own
   const type = m.resourceType ?? '*';
   if (!deps.scopes.isAllowed(principal, type, m.interaction, m.operation?.scope)) {
-    throw denied(`The token's scopes do not allow ${m.operation ? `$${m.operation.name}` : m.interaction} on ${type}`);
+    throw new OperationOutcomeError(insufficientScope(`The token's scopes do not allow ${m.operation ? `$${m.operation.name}` : m.interaction} on ${type}`));
   }
 }
 

@@ -118,6 +118,7 @@ describe.each(backends())('tokens over HTTP with an external issuer (%s)', (back
     expect(res.body.resourceType).toBe('OperationOutcome');
     expect(res.body.issue[0].code).toBe('forbidden');
     expect(res.body.issue[0].details.text).toMatch(/scopes do not allow search-type on Patient/);
+    expect(res.headers['www-authenticate']).toMatch(/^Bearer realm="kanta-gateway", error="insufficient_scope", error_description="The token's scopes do not allow search-type on Patient"/);
   });
 
   test('F4: smart-configuration describes the external issuer and no token endpoint; the development issuer is off', async () => {

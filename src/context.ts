@@ -35,6 +35,14 @@ export interface Principal {
   tokenId?: string;
 }
 
+/**
+ * The archive operator's own back-end (kanta_role system with no organisation): import and administration. It acts as
+ * the register itself, sees everything and is the only auditor of refusals; every access is still audited.
+ */
+export function isArchiveOperator(p: Principal): boolean {
+  return p.kind === 'system' && !p.organization;
+}
+
 export interface RequestContext {
   principal: Principal;
   requestId: string;

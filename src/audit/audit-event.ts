@@ -1,6 +1,6 @@
 // Builds BALP-shaped AuditEvents for FHIR REST interactions, disclosures across registers and refusals (A1, D8, D11). https://profiles.ihe.net/ITI/BALP/
 import type { AuditEvent, AuditEventAgent, AuditEventEntity, CodeableConcept, Coding, OperationOutcome, Resource } from '@medplum/fhirtypes';
-import type { Principal } from '../context.js';
+import { isArchiveOperator, type Principal } from '../context.js';
 import { Interaction, type InteractionCode } from '../fhir/types.js';
 import { Oid } from '../kanta/codes.js';
 import type { AuditInput } from '../pipeline/ports.js';
@@ -146,7 +146,7 @@ export function redactWithheld(event: AuditEvent): AuditEvent {
 
 /** Only the archive operator's own back-end (a system token without organisation) audits; everyone else sees redacted events. */
 export function isAuditor(p: Principal): boolean {
-  return p.kind === 'system' && !p.organization;
+  return isArchiveOperator(p);
 }
 
 /** The redaction for a caller, as the consent layer applies it to everything leaving the guarded store; undefined for auditors. */

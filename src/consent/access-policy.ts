@@ -1,6 +1,6 @@
 // The disclosure policy (D1-D8, D10, C1-C5, P1-P2, A4) as search Conditions the store applies before paging. https://hl7.org/fhir/R4/search.html
 import type { Condition, AccessPolicy } from '../store/resource-store.js';
-import type { RequestContext, Sector } from '../context.js';
+import { isArchiveOperator, type RequestContext, type Sector } from '../context.js';
 import {
   ConsentKind,
   type ConsentKindCode,
@@ -389,7 +389,7 @@ export function buildAccessPolicy(ctx: RequestContext, compiled: CompiledConsent
         case 'system':
           // The archive operator's own back-end (import, administration) holds no organisation: it acts as the
           // register itself, sees everything and is audited like anyone. A system of an organisation gets directory data only.
-          list = !ctx.principal.organization ? [{ rules: ['operator'], cond: TRUE, provisions: [] }] : isDirectoryType(t) ? [{ rules: ['directory'], cond: TRUE, provisions: [] }] : [];
+          list = isArchiveOperator(ctx.principal) ? [{ rules: ['operator'], cond: TRUE, provisions: [] }] : isDirectoryType(t) ? [{ rules: ['directory'], cond: TRUE, provisions: [] }] : [];
           break;
         default:
           list = isDirectoryType(t) ? [{ rules: ['directory'], cond: TRUE, provisions: [] }] : [];

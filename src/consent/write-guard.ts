@@ -1,7 +1,7 @@
 // Who may create, change and delete what (C3-C6, P1, A3): checked before every write through the guarded store. https://hl7.org/fhir/R4/http.html#create
 import { OperationOutcomeError } from '@medplum/core';
 import type { Consent, Resource } from '@medplum/fhirtypes';
-import type { RequestContext } from '../context.js';
+import { isArchiveOperator, type RequestContext } from '../context.js';
 import { ConsentKind, type ConsentKindCode, LocalSystem, RegisterKind } from '../kanta/codes.js';
 import type { CompiledConsents } from './consent-compiler.js';
 import { consentKind } from './consent-compiler.js';
@@ -154,7 +154,7 @@ export function createWriteGuard(ctx: RequestContext, compiled: CompiledConsents
       }
       case 'system':
         // The archive operator's back-end (no organisation) writes imported records; see access-policy.ts.
-        if (!p.organization) return resource;
+        if (isArchiveOperator(p)) return resource;
         return refuse('C6', WriteRefusal.NotAllowed);
       default:
         return refuse('C6', WriteRefusal.NotAllowed);

@@ -1,11 +1,8 @@
 // Keeps AuditEvents in an answer from naming records the caller may not see, unless the caller is the archive operator (D11, A4). https://profiles.ihe.net/ITI/BALP/
 import type { AuditEvent, Bundle, Resource } from '@medplum/fhirtypes';
-import { redactWithheld } from '../audit/audit-event.js';
+import { isAuditor, redactWithheld } from '../audit/audit-event.js';
 import type { Principal } from '../context.js';
 import type { FhirResponse } from '../fhir/types.js';
-
-/** Only the operator's back-end (a system with no organisation) audits refusals; anyone else would learn what was withheld. */
-const isAuditor = (p: Principal): boolean => p.kind === 'system' && !p.organization;
 
 export type VisibleRefs = (refs: string[]) => Promise<Set<string>>;
 

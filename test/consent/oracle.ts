@@ -248,14 +248,15 @@ export class Oracle {
       if (!RECORD.includes(t)) return false;
       const sector = sectorOf(r);
       if (sector === 'pds') return false; // P2
-      if (holderOf(r) === org) return true; // D1
-      if (!P || patientOf(r) !== P) return false;
+      if (!P || patientOf(r) !== P) return false; // D9
+      if (holderOf(r) === org && sector === p.sector) return true; // D1
+
       const informed = this.informed(P);
       const pharmacy = !!p.pharmacy;
       const callerOrg = this.orgByOid(org);
       const unit = this.orgByOid(p.unit);
       // D6
-      if ((p.sector === 'health' || pharmacy) && (t === 'MedicationRequest' || t === 'MedicationDispense') && sector === 'health' && !this.prescriptionProhibited(P, r)) return true;
+      if ((p.sector === 'health' || pharmacy) && (t === 'MedicationRequest' || t === 'MedicationDispense') && sector === 'health' && !this.prescriptionProhibited(P, r) && !this.prohibited(P, r)) return true;
       if (pharmacy || !p.sector) return false;
       const notProhibited = !this.prohibited(P, r);
       // D2 (D4: the permission of the caller's own sector only)

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { expect } from 'vitest';
-import type { AuditEvent, Bundle, BundleEntry, OperationOutcome, Resource } from '@medplum/fhirtypes';
+import type { AuditEvent, Bundle, BundleEntry, OperationOutcome, Patient, Resource } from '@medplum/fhirtypes';
 import type { Principal, RequestContext } from '../../src/context.js';
 import { Oid } from '../../src/kanta/codes.js';
 import { hetuCheckCharacter } from '../../src/validation/hetu.js';
@@ -97,10 +97,17 @@ export async function seedWorld(gw: TestGateway, resources: Resource[], base?: S
 /** Token claims of a caller in the shape the oracle's RequestContext uses. */
 export type Caller = Partial<Principal> & Pick<Principal, 'kind'>;
 
+/** S1: a citizen's subject is the HETU of the Patient they act for; other callers keep the one given. */
+function subjectOf(c: Caller, world?: SeededWorld): string {
+  if (c.kind !== 'citizen' || !c.patient || !world) return c.subject ?? 'x';
+  const me = world.world.find((r) => r.resourceType === 'Patient' && r.id === world.id(`Patient/${c.patient}`)) as Patient | undefined;
+  return me?.identifier?.find((i) => i.system === Oid.Hetu)?.value ?? c.subject ?? 'x';
+}
+
 /** Dev-issuer claims for a caller (SMART scopes wide enough that only consent decides). */
 export function claimsOf(c: Caller, world?: SeededWorld): Record<string, unknown> {
   const scopeCtx = c.kind === 'professional' ? 'user' : c.kind === 'system' ? 'system' : 'patient';
-  const claims: Record<string, unknown> = { sub: c.subject ?? 'x', kanta_role: c.kind, scope: `${scopeCtx}/*.cruds` };
+  const claims: Record<string, unknown> = { sub: subjectOf(c, world), kanta_role: c.kind, scope: `${scopeCtx}/*.cruds` };
   if (c.patient) claims.patient = world ? world.id(`Patient/${c.patient}`) : c.patient;
   if (c.organization) claims.organization = c.organization;
   if (c.unit) claims.unit = c.unit;
@@ -117,7 +124,7 @@ export function claimsOf(c: Caller, world?: SeededWorld): Record<string, unknown
 /** The oracle's view of the same caller (server patient id, evaluated now). */
 export function contextOf(c: Caller, world: SeededWorld, now = new Date()): RequestContext {
   return {
-    principal: { subject: 'x', scopes: [], ...c, ...(c.patient ? { patient: world.id(`Patient/${c.patient}`) } : {}) },
+    principal: { scopes: [], ...c, subject: subjectOf(c, world), ...(c.patient ? { patient: world.id(`Patient/${c.patient}`) } : {}) },
     requestId: 'oracle',
     now,
     language: 'en',

@@ -310,8 +310,9 @@ describe.each(backends())('issue 11 situations: guardians, minors, citizens and 
       owner: { reference: w.ref(`Organization/${HUS}`) },
     });
 
-    // Seed 000 (OmaKanta guide): the mandates are "Terveydenhuollon asioiden hoito" and "Sosiaalihuollon asioiden hoito";
-    // with the first one "Toisen puolesta voi esimerkiksi pyytää reseptin uusimista". A social-care mandate does not cover it.
+    // Seed 003: "Omakannassa voi asioida toisen aikuisen puolesta Suomi.fi:n Terveydenhuollon asioiden hoito -valtuudella.
+    // Se oikeuttaa katselemaan, ilmoittamaan ja vastaanottamaan valtuuttajan terveydentilaan liittyviä tietoja
+    // terveydenhuollon palveluissa." A prescription renewal is health care; the social-care mandate does not reach it.
     it('C4: a proxy with only the social-care mandate requesting a prescription renewal gets 403 naming C4, not 400', async () => {
       const social: Caller = { kind: 'proxy', subject: hetu('1970-02-02', 908), patient: 'elsa', mandates: ['social'] };
       const res = await c.post('/fhir/Task', social, renewal('rx-elsa', 'elsa'));

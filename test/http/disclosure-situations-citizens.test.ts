@@ -134,7 +134,8 @@ describe.each(backends())('issue 11 situations: guardians, minors, citizens and 
   const childAlone: Caller = { kind: 'citizen', subject: CHILD, patient: 'child' };
 
   /**
-   * The guardian/minor sees none of `hidden` and all of `shown` by read, by search of each type and through $everything.
+   * The guardian/minor sees none of `hidden` and all of `shown` by read, by search of each type and through $everything;
+   * batch GETs and $disclosure of a hidden record answer 404 as for a missing one (D11).
    * Every deviation is collected, so one failure lists all the leaks at once.
    */
   async function expectView(who: Caller, patient: string, hidden: string[], shown: string[]): Promise<void> {
@@ -158,6 +159,15 @@ describe.each(backends())('issue 11 situations: guardians, minors, citizens and 
     const got = entriesOf(all.body, w);
     for (const ref of hidden) if (got.includes(ref) || JSON.stringify(all.body).includes(w.ref(ref))) problems.push(`$everything shows ${ref}`);
     for (const ref of shown) if (!got.includes(ref)) problems.push(`$everything lacks ${ref}`);
+    const batch = await c.post('/fhir', who, { resourceType: 'Bundle', type: 'batch', entry: hidden.map((ref) => ({ request: { method: 'GET', url: w.ref(ref) } })) });
+    expect(batch.status).toBe(200);
+    ((batch.body as Bundle).entry ?? []).forEach((e, i) => {
+      if (!e.response?.status.startsWith('404')) problems.push(`batch GET ${hidden[i]}: ${e.response?.status}`);
+    });
+    for (const ref of hidden) {
+      const res = await c.get(`/fhir/Patient/${w.id(`Patient/${patient}`)}/$disclosure?resource=${encodeURIComponent(w.ref(ref))}`, who);
+      if (res.status !== 404) problems.push(`$disclosure ${ref}: ${res.status}`);
+    }
     expect(problems).toEqual([]);
   }
 

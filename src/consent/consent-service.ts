@@ -110,7 +110,7 @@ export function createConsentService(options: ConsentServiceOptions = {}): Conse
       throw new OperationOutcomeError(forbiddenOutcome(r?.rule ?? 'A4', AccessRefusal.AuditLogNotByProxy, ctx.language));
     };
     const recorder = createDisclosureRecorder();
-    const store = createGuardedStore(raw, policy, recorder.observer, createWriteGuard(ctx, compiled, facts, options.wellness), refuseType, options.presentFor?.(ctx));
+    const store = createGuardedStore(raw, policy, recorder.observer, createWriteGuard(ctx, compiled, facts, options.wellness), buildAccessPolicy(ctx, compiled, facts, options.wellness), refuseType, options.presentFor?.(ctx));
     return {
       store,
       policy,

@@ -15,6 +15,8 @@ export function createGuardedStore(
   policy: AccessPolicy & { refusal?(resourceType: string): unknown },
   observer: DisclosureObserver,
   writeGuard: WriteGuard,
+  /** The same rules without the token's scopes: what a written reference may name. */
+  referable: AccessPolicy,
   /** Throws the 403 of a type the caller's role may never read (from the consent service, in the caller's language). */
   refuseType: (resourceType: string) => never,
   /** Last change to what leaves the store for this caller (e.g. withheld entities cut from AuditEvents, D11). */
@@ -79,6 +81,9 @@ export function createGuardedStore(
       observer.disclosed([updated]);
       return updated;
     },
+    async resolves(resourceType: string, id: string): Promise<boolean> {
+      return !!(await inner.read(resourceType, id, referable));
+    },
     async checkWrite<T extends Resource>(op: 'create' | 'update', resource: T): Promise<T> {
       const existing = op === 'update' ? await existingFor(resource.resourceType, resource.id) : undefined;
       return ((await writeGuard(existing ? 'update' : 'create', resource, existing)) ?? resource) as T;
@@ -106,7 +111,7 @@ export function createGuardedStore(
       return versions.entries.some((e) => !e.deleted);
     },
     transaction<T>(fn: (tx: ResourceStore) => Promise<T>): Promise<T> {
-      return inner.transaction((tx) => fn(createGuardedStore(tx, policy, observer, writeGuard, refuseType, present)));
+      return inner.transaction((tx) => fn(createGuardedStore(tx, policy, observer, writeGuard, referable, refuseType, present)));
     },
   };
   return store;

@@ -116,6 +116,11 @@ export interface ResourceStore {
    * Optional: raw stores allow everything unchanged.
    */
   checkWrite?<T extends Resource>(op: 'create' | 'update', resource: T): Promise<T>;
+  /**
+   * Whether a write may point at this resource: it exists and the caller's disclosure rules let them know it (scopes
+   * limit what leaves, not what a written reference may name, e.g. an app's Observation.subject). Optional: a plain read.
+   */
+  resolves?(resourceType: string, id: string): Promise<boolean>;
   /** True when the resource's latest version is a deletion marker. */
   isDeleted(resourceType: string, id: string): Promise<boolean>;
   /** Runs `fn` atomically: everything it writes commits together or not at all. */

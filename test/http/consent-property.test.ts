@@ -26,7 +26,7 @@ const LIVING_WILL_SCOPE = { coding: [{ system: FhirSystem.ConsentScope, code: Co
 
 const callerArb: fc.Arbitrary<Caller> = fc.oneof(
   { weight: 4, arbitrary: arb.professional('010180-901T') },
-  { weight: 1, arbitrary: pick(PATIENTS).map((p) => ({ kind: 'citizen' as const, patient: p, subject: hetu(BIRTH[p], 991) })) },
+  { weight: 1, arbitrary: pick(PATIENTS).map((p) => ({ kind: 'citizen' as const, patient: p })) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('guardian' as const), patient: pick(PATIENTS), subject: fc.constantFrom(GUARDIAN, GUARDIAN, hetu('1970-01-01', 992)) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('proxy' as const), patient: pick(PATIENTS), subject: fc.constant(hetu('1970-02-02', 993)), mandates: fc.subarray(['health', 'social'] as const) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('app' as const), patient: pick(PATIENTS), subject: fc.constant('app'), clientId: fc.constantFrom(REGISTERED_APP, UNREGISTERED_APP) }) }

@@ -35,7 +35,7 @@ describe.each(backends())('$disclosure (%s)', (backend) => {
   let w: SeededWorld;
   let c: Client;
   const tays: Caller = professional(TAYS, 'health');
-  const citizen: Caller = { kind: 'citizen', subject: hetu('1980-03-01', 980), patient: 'p1' };
+  const citizen: Caller = { kind: 'citizen', patient: 'p1' };
   const op = (resource: string) => `/fhir/Patient/${w.id('Patient/p1')}/$disclosure?resource=${encodeURIComponent(resource)}`;
 
   beforeAll(async () => {

@@ -97,9 +97,9 @@ export async function seedWorld(gw: TestGateway, resources: Resource[], base?: S
 /** Token claims of a caller in the shape the oracle's RequestContext uses. */
 export type Caller = Partial<Principal> & Pick<Principal, 'kind'>;
 
-/** S1: a citizen's subject is the HETU of the Patient they act for; other callers keep the one given. */
+/** S1: a citizen with no subject given acts as the person of the Patient they act for (that Patient's HETU). */
 function subjectOf(c: Caller, world?: SeededWorld): string {
-  if (c.kind !== 'citizen' || !c.patient || !world) return c.subject ?? 'x';
+  if (c.subject || c.kind !== 'citizen' || !c.patient || !world) return c.subject ?? 'x';
   const me = world.world.find((r) => r.resourceType === 'Patient' && r.id === world.id(`Patient/${c.patient}`)) as Patient | undefined;
   return me?.identifier?.find((i) => i.system === Oid.Hetu)?.value ?? c.subject ?? 'x';
 }

@@ -19,7 +19,7 @@ export const ImportExitCode = { Ok: 0, Refused: 1, Error: 2 } as const;
 export function formatReport(report: ImportReport): string[] {
   return report.inputs.map((i) =>
     i.ok
-      ? `imported ${i.name} (${i.format}): ${i.created.length} created, ${i.updated.length} updated`
+      ? `imported ${i.name} (${i.format}): ${i.created.length} created, ${i.updated.length} updated, ${i.unchanged.length} unchanged`
       : `REFUSED  ${i.name} (${i.format}): ${(i.outcome?.issue ?? []).map((x) => x.details?.text ?? x.diagnostics).join('; ')} — nothing of it was stored`,
   );
 }

@@ -1,5 +1,9 @@
 // Reads import sources (CDA R2 files, JSON and NDJSON record files, NDJSON FHIR resources) as a stream of checked items. https://hl7.org/fhir/uv/bulkdata/STU2/export.html#file-format
-import { createReadStream, readFileSync } from 'node:fs';
+import { createReadStream, openSync, readFileSync, readSync, closeSync, statSync } from 'node:fs';
+import chain from 'stream-chain';
+import { parser } from 'stream-json';
+import { pick } from 'stream-json/filters/pick.js';
+import { streamArray } from 'stream-json/streamers/stream-array.js';
 import { createInterface } from 'node:readline';
 import { OperationOutcomeError, badRequest, normalizeOperationOutcome } from '@medplum/core';
 import type { OperationOutcome, Resource } from '@medplum/fhirtypes';
@@ -118,21 +122,56 @@ export function memorySource(name: string, content: string): ImportSource {
   };
 }
 
-/** A file: CDA and JSON read whole (they are one document or one array), NDJSON streamed line by line. */
+/** JSON record files above this size are parsed as a stream, one record at a time. */
+const StreamJsonAbove = 4 * 1024 * 1024;
+
+function firstChar(path: string): string {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(256);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    return buf.subarray(0, n).toString('utf8').replace(/^\uFEFF/, '').trimStart()[0] ?? '';
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A large `{ "records": [...] }` or bare-array file, streamed: memory holds one record at a time. */
+async function* streamedJsonEntries(path: string, name: string): AsyncGenerator<SourceEntry> {
+  const bare = firstChar(path) === '[';
+  const pipeline = chain([createReadStream(path), parser(), ...(bare ? [] : [pick({ filter: 'records' })]), streamArray()]);
+  try {
+    for await (const { key, value } of pipeline as AsyncIterable<{ key: number; value: unknown }>) {
+      try {
+        yield { item: jsonItem(name, key, `records[${key}]`, value) };
+      } catch (err) {
+        yield { index: key, refused: outcomeOf(err) };
+      }
+    }
+  } catch (err) {
+    yield { index: -1, refused: outcomeOf(new OperationOutcomeError(badRequest(`${name}: $: malformed JSON: ${(err as Error).message}`, '$'))) };
+  }
+}
+
+/** A file: CDA and small JSON read whole; NDJSON streamed line by line and large JSON record by record. */
 export function fileSource(path: string, name = path): ImportSource {
   return {
     name,
     async *entries() {
-      if (!/\.ndjson$/i.test(path)) {
-        yield* memorySource(name, readFileSync(path, 'utf8')).entries();
+      if (/\.ndjson$/i.test(path)) {
+        const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
+        let i = 0;
+        for await (const line of lines) {
+          const entry = lineEntry(name, i++, line);
+          if (entry) yield entry;
+        }
         return;
       }
-      const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
-      let i = 0;
-      for await (const line of lines) {
-        const entry = lineEntry(name, i++, line);
-        if (entry) yield entry;
+      if (/\.json$/i.test(path) && statSync(path).size > StreamJsonAbove) {
+        yield* streamedJsonEntries(path, name);
+        return;
       }
+      yield* memorySource(name, readFileSync(path, 'utf8')).entries();
     },
   };
 }

@@ -154,7 +154,7 @@ export async function runImport(argv: string[], env: ImportEnv, print: (line: st
     // The operator's own back-end (A1): every batch is audited per patient as BALP create/update events.
     const operator = args.values.operator ?? env.IMPORT_OPERATOR ?? userInfo().username;
     const ctx: RequestContext = {
-      principal: { kind: 'system', subject: `import:${operator}`, name: operator, clientId: 'kanta-import', scopes: ['system/*.cruds'] },
+      principal: { kind: 'system', subject: `import:${operator}`, name: operator, scopes: ['system/*.cruds'] },
       requestId: `import-${runId.slice(0, 16)}-${Date.now()}`,
       now: new Date(),
       language: 'en',

@@ -72,12 +72,14 @@ describe.each(backends())('npm run import on %s', (backend) => {
       const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/import.ts'), '--batch-size', '20', population], {
         cwd: root,
         env: { ...process.env, ...t.env, IMPORT_OPERATOR: 'tester' },
-        stdio: ['ignore', 'pipe', 'pipe'],
+        stdio: ['ignore', 'ignore', 'inherit'],
       });
-      const exited = new Promise<void>((done) => child.on('exit', () => done()));
+      let running = true;
+      const exited = new Promise<void>((done) => child.on('exit', () => ((running = false), done())));
       const db = t.open();
+      // Wait (however slow the shared machine is) until a few batches are committed, then kill it.
       let committed = 0;
-      for (let i = 0; i < 600 && committed < 100; i++) {
+      while (running && committed < 60) {
         await new Promise((r) => setTimeout(r, 100));
         committed = await db
           .query<{ totals: string }>('SELECT totals FROM import_checkpoint')
@@ -85,8 +87,8 @@ describe.each(backends())('npm run import on %s', (backend) => {
       }
       child.kill('SIGKILL');
       await exited;
+      expect(committed, 'the child finished before it could be killed').toBeGreaterThanOrEqual(60);
       const atKill = await counts(db);
-      expect(committed).toBeGreaterThanOrEqual(100);
       expect(atKill.resources).toBeLessThan(resources);
       await db.close();
 
@@ -105,7 +107,7 @@ describe.each(backends())('npm run import on %s', (backend) => {
     } finally {
       await t.drop();
     }
-  }, 180_000);
+  }, 600_000);
 
   it('audits every written record as the operator (BALP create, one event per batch and patient) and a second run writes nothing', async () => {
     const t = await target(backend, 'audit');
@@ -140,7 +142,7 @@ describe.each(backends())('npm run import on %s', (backend) => {
     } finally {
       await t.drop();
     }
-  }, 180_000);
+  }, 600_000);
 
   it('a changed record in a re-import makes exactly one new version, audited as an update', async () => {
     const t = await target(backend, 'changed');
@@ -166,5 +168,5 @@ describe.each(backends())('npm run import on %s', (backend) => {
     } finally {
       await t.drop();
     }
-  }, 180_000);
+  }, 600_000);
 });

@@ -148,7 +148,10 @@ export async function runImport(opts: ImportRunOptions): Promise<ImportRunReport
     }
     scans.push(scan);
   }
-  if (!opts.resume) totals.refused += scanRefused;
+  if (!opts.resume) {
+    totals.refused += scanRefused;
+    totals.done += scanRefused;
+  }
 
   const known: KnownReferences = createKnownReferences();
   const progress = () => opts.onProgress?.({ total: total + scanRefused, totals });

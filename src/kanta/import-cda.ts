@@ -30,7 +30,7 @@ export async function importCda(header: CdaHeader, r: ReferenceResolver): Promis
   const serviceEventOid = one(header, 'serviceEventId');
   if (serviceEventOid && registerKind === RegisterKind.SocialCare) {
     const episode = await r.findByOid<EpisodeOfCare>('EpisodeOfCare', serviceEventOid);
-    if (!episode) fail(file, 'ClinicalDocument/componentOf/encompassingEncounter/id', `no social-care client relationship (EpisodeOfCare) urn:oid:${serviceEventOid}; import it first`);
+    if (!episode) fail(file, 'ClinicalDocument/componentOf/encompassingEncounter/id', `no social-care client relationship (EpisodeOfCare) urn:oid:${serviceEventOid} in the store or in this import`);
     contextRef = refOf(episode);
   } else if (serviceEventOid) {
     const encounter = await r.findByOid<Encounter>('Encounter', serviceEventOid);

@@ -168,17 +168,37 @@ export async function runImport(opts: ImportRunOptions): Promise<ImportRunReport
     if (!batch.length) return;
     let pending = batch;
     const position = batch[batch.length - 1].position;
+    // First try: the batch in one transaction. After a refusal it is written again with a savepoint per unit, so
+    // further bad units roll back alone instead of restarting the batch each time.
+    let savepoints = false;
     for (;;) {
       let failed: Unit | undefined;
       const logs = new Map<Unit, ImportLog>();
+      const refusedInSavepoint: Array<{ unit: Unit; outcome: OperationOutcome }> = [];
       try {
         await opts.transaction(async (store, db) => {
           currentStore = store;
           const log = emptyLog(!!opts.onBatch);
           for (const unit of pending) {
-            failed = unit;
             const unitLog = emptyLog(!!opts.onBatch);
-            for (const item of unit.items) await applyItem(opts.sources[unit.source], item, unitLog);
+            if (savepoints) {
+              try {
+                await store.transaction(async (sp) => {
+                  currentStore = sp;
+                  for (const item of unit.items) await applyItem(opts.sources[unit.source], item, unitLog);
+                });
+              } catch (err) {
+                if (!(err instanceof OperationOutcomeError)) throw err;
+                known.clear();
+                refusedInSavepoint.push({ unit, outcome: err.outcome });
+                continue;
+              } finally {
+                currentStore = store;
+              }
+            } else {
+              failed = unit;
+              for (const item of unit.items) await applyItem(opts.sources[unit.source], item, unitLog);
+            }
             logs.set(unit, unitLog);
             log.created.push(...unitLog.created);
             log.updated.push(...unitLog.updated);
@@ -186,7 +206,7 @@ export async function runImport(opts: ImportRunOptions): Promise<ImportRunReport
             log.written?.push(...(unitLog.written ?? []));
           }
           failed = undefined;
-          const refusedNow = batch.filter((u) => !pending.includes(u)).reduce((n, u) => n + u.items.length, 0);
+          const refusedNow = batch.filter((u) => !logs.has(u)).reduce((n, u) => n + u.items.length, 0);
           const next: ImportTotals = {
             created: totals.created + log.created.length,
             updated: totals.updated + log.updated.length,
@@ -203,10 +223,12 @@ export async function runImport(opts: ImportRunOptions): Promise<ImportRunReport
         const unit = failed;
         refuse(unit.source, err.outcome, unit.items.length);
         pending = pending.filter((u) => u !== unit);
+        savepoints = true;
         continue;
       } finally {
         currentStore = undefined;
       }
+      for (const { unit, outcome } of refusedInSavepoint) refuse(unit.source, outcome, unit.items.length);
       for (const unit of batch) {
         const counts = reports[unit.source].counts;
         const log = logs.get(unit);

@@ -24,13 +24,16 @@ describe('import run in batches', () => {
     const lines: unknown[] = [...resources].reverse();
     lines.splice(3, 0, { resourceType: 'Encounter', id: 'dangling', status: 'finished', class: { code: 'AMB' }, subject: { reference: 'Patient/nobody' } });
     lines.splice(7, 0, { resourceType: 'Patient' });
+    // A second dangling reference in the same batch: refused in its own savepoint once the batch is retried.
+    lines.splice(5, 0, { resourceType: 'Encounter', id: 'dangling-2', status: 'finished', class: { code: 'AMB' }, subject: { reference: 'Patient/nobody-2' } });
     const store = createMemoryStore();
     const report = await run(store, 'population.ndjson', ndjson(lines));
-    expect(report.totals).toMatchObject({ created: resources.length, updated: 0, unchanged: 0, refused: 2 });
+    expect(report.totals).toMatchObject({ created: resources.length, updated: 0, unchanged: 0, refused: 3 });
     const texts = report.sources[0].refusals.map((o) => o.issue?.[0].details?.text).sort();
     expect(texts).toEqual([
       'population.ndjson: line 4: Encounter.subject.reference: Patient/nobody is neither in the store nor in this import',
-      'population.ndjson: line 8: Patient.id: every imported resource needs a valid id (its natural key)',
+      'population.ndjson: line 6: Encounter.subject.reference: Patient/nobody-2 is neither in the store nor in this import',
+      'population.ndjson: line 9: Patient.id: every imported resource needs a valid id (its natural key)',
     ]);
     expect(store.all()).toHaveLength(resources.length);
   });

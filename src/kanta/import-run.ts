@@ -96,6 +96,19 @@ interface Scan {
   small: boolean;
   refusedWhole: boolean;
   firstItem?: ImportItem;
+  /** Phase of each line of a large source (2 bytes a line), so a phase pass parses only its own lines. */
+  linePhases?: Uint16Array;
+}
+
+function setLinePhase(scan: Scan, index: number, phase: number): void {
+  let a = scan.linePhases ?? new Uint16Array(16).fill(0xffff);
+  if (index >= a.length) {
+    const grown = new Uint16Array(Math.max(a.length * 2, index + 1)).fill(0xffff);
+    grown.set(a);
+    a = grown;
+  }
+  a[index] = phase;
+  scan.linePhases = a;
 }
 
 const after = (a: RunPosition, b: RunPosition): boolean =>
@@ -127,6 +140,7 @@ export async function runImport(opts: ImportRunOptions): Promise<ImportRunReport
         scan.phases.add(entry.item.phase);
         scan.minPhase = Math.min(scan.minPhase, entry.item.phase);
         scan.firstItem ??= entry.item;
+        setLinePhase(scan, entry.item.index, entry.item.phase);
       } else if (entry.index < 0) {
         scan.refusedWhole = true;
         lineRefusals.push(entry.refused);
@@ -135,6 +149,7 @@ export async function runImport(opts: ImportRunOptions): Promise<ImportRunReport
       }
     }
     scan.small = scan.items + lineRefusals.length <= batchSize;
+    if (scan.small) scan.linePhases = undefined;
     reports[si].format = formatOf(scan.firstItem, source.name);
     if (scan.small && lineRefusals.length) scan.refusedWhole = true;
     if (scan.refusedWhole && scan.small) {
@@ -279,7 +294,8 @@ export async function runImport(opts: ImportRunOptions): Promise<ImportRunReport
         continue;
       }
       if (!scan.phases.has(phase)) continue;
-      for await (const entry of source.entries()) {
+      const phases = scan.linePhases;
+      for await (const entry of source.entries(phases ? (i) => phases[i] === phase : undefined)) {
         if ('item' in entry && entry.item.phase === phase) await add({ source: si, position: { phase, source: si, index: entry.item.index }, items: [entry.item] });
       }
     }

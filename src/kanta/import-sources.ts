@@ -24,8 +24,11 @@ export type SourceEntry = { item: ImportItem } | { index: number; refused: Opera
 
 export interface ImportSource {
   name: string;
-  /** Read afresh on every call (the run reads each source once per phase it has items in), so memory stays bounded. */
-  entries(): AsyncIterable<SourceEntry>;
+  /**
+   * Read afresh on every call (the run reads each source once per phase it has items in), so memory stays bounded.
+   * `want(index)` false skips checking that line (the run already knows it belongs to another phase).
+   */
+  entries(want?: (index: number) => boolean): AsyncIterable<SourceEntry>;
 }
 
 function fail(fileName: string, element: string, reason: string): never {
@@ -54,14 +57,14 @@ function jsonItem(name: string, index: number, path: string, value: unknown): Im
   return { kind: 'record', index, path, phase: recordPhase(record.type), value: record };
 }
 
-function* jsonEntries(name: string, content: string): Generator<SourceEntry> {
+function* jsonEntries(name: string, content: string, want?: (index: number) => boolean): Generator<SourceEntry> {
   if (!content.trim()) return yield { index: -1, refused: outcomeOf(new OperationOutcomeError(badRequest(`${name}: $: the file is empty`))) };
   let parsed: unknown;
   try {
     parsed = JSON.parse(content);
   } catch (err) {
     // Not one JSON value: NDJSON, one record or resource per line.
-    if (content.trim().includes('\n')) return yield* ndjsonLines(name, content.split('\n'));
+    if (content.trim().includes('\n')) return yield* ndjsonLines(name, content.split('\n'), want);
     return yield { index: -1, refused: outcomeOf(new OperationOutcomeError(badRequest(`${name}: $: malformed JSON: ${(err as Error).message}`, '$'))) };
   }
   if (parsed && typeof parsed === 'object' && 'resourceType' in parsed) return yield* ndjsonLines(name, [content]);
@@ -96,10 +99,12 @@ function lineEntry(name: string, i: number, line: string): SourceEntry | undefin
   }
 }
 
-function* ndjsonLines(name: string, lines: Iterable<string>): Generator<SourceEntry> {
+function* ndjsonLines(name: string, lines: Iterable<string>, want?: (index: number) => boolean): Generator<SourceEntry> {
   let i = 0;
   for (const line of lines) {
-    const entry = lineEntry(name, i++, line);
+    const index = i++;
+    if (want && !want(index)) continue;
+    const entry = lineEntry(name, index, line);
     if (entry) yield entry;
   }
 }
@@ -108,7 +113,7 @@ function* ndjsonLines(name: string, lines: Iterable<string>): Generator<SourceEn
 export function memorySource(name: string, content: string): ImportSource {
   return {
     name,
-    async *entries() {
+    async *entries(want) {
       if (detectFormat(content) === 'cda') {
         try {
           yield { item: cdaItem(name, content) };
@@ -117,7 +122,7 @@ export function memorySource(name: string, content: string): ImportSource {
         }
         return;
       }
-      yield* jsonEntries(name, content);
+      yield* jsonEntries(name, content, want);
     },
   };
 }
@@ -157,12 +162,14 @@ async function* streamedJsonEntries(path: string, name: string): AsyncGenerator<
 export function fileSource(path: string, name = path): ImportSource {
   return {
     name,
-    async *entries() {
+    async *entries(want) {
       if (/\.ndjson$/i.test(path)) {
         const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
         let i = 0;
         for await (const line of lines) {
-          const entry = lineEntry(name, i++, line);
+          const index = i++;
+          if (want && !want(index)) continue;
+          const entry = lineEntry(name, index, line);
           if (entry) yield entry;
         }
         return;
@@ -171,7 +178,7 @@ export function fileSource(path: string, name = path): ImportSource {
         yield* streamedJsonEntries(path, name);
         return;
       }
-      yield* memorySource(name, readFileSync(path, 'utf8')).entries();
+      yield* memorySource(name, readFileSync(path, 'utf8')).entries(want);
     },
   };
 }

@@ -12,6 +12,8 @@ import { writePopulation } from '../../src/cli/generate.js';
 import { openPostgresDatabase } from '../../src/store/postgres/postgres-database.js';
 import type { SqlDatabase } from '../../src/store/sql/database.js';
 import { openSqliteDatabase } from '../../src/store/sqlite/sqlite-database.js';
+import { migrateResourceStore } from '../../src/store/sql/sql-resource-store.js';
+import { migrateCheckpoints } from '../../src/kanta/import-checkpoint.js';
 import { backends, type Backend } from '../support/backends.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -68,15 +70,20 @@ describe.each(backends())('npm run import on %s', (backend) => {
   it('a run killed (-9) during a batch and resumed with --resume stores every resource exactly once', async () => {
     const t = await target(backend, 'resume');
     try {
+      // The store exists before the child starts, so its migration and the polling below never race on a new file.
+      const db = t.open();
+      await migrateResourceStore(db);
+      await migrateCheckpoints(db);
       // The child imports in small batches; it is killed once some batches are committed, most likely mid-batch.
       const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/import.ts'), '--batch-size', '20', population], {
         cwd: root,
         env: { ...process.env, ...t.env, IMPORT_OPERATOR: 'tester' },
-        stdio: ['ignore', 'ignore', 'inherit'],
+        stdio: ['ignore', 'pipe', 'inherit'],
       });
+      let output = '';
+      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
       let running = true;
       const exited = new Promise<void>((done) => child.on('exit', () => ((running = false), done())));
-      const db = t.open();
       // Wait (however slow the shared machine is) until a few batches are committed, then kill it.
       let committed = 0;
       while (running && committed < 60) {
@@ -87,7 +94,7 @@ describe.each(backends())('npm run import on %s', (backend) => {
       }
       child.kill('SIGKILL');
       await exited;
-      expect(committed, 'the child finished before it could be killed').toBeGreaterThanOrEqual(60);
+      expect(committed, `the child finished before it could be killed: ${output}`).toBeGreaterThanOrEqual(60);
       const atKill = await counts(db);
       expect(atKill.resources).toBeLessThan(resources);
       await db.close();

@@ -1,21 +1,10 @@
 // What an import batch wrote, as BALP create/update audit inputs of the operator: one per patient (and one for records of no patient). https://profiles.ihe.net/ITI/BALP/
-import type { Reference, Resource } from '@medplum/fhirtypes';
+import type { Resource } from '@medplum/fhirtypes';
+import { patientOf } from '../audit/audit-trail.js';
 import type { RequestContext } from '../context.js';
 import { Interaction } from '../fhir/types.js';
 import type { AuditInput } from '../pipeline/ports.js';
 import type { ImportLog } from './reference-resolver.js';
-
-const PatientRef = /^Patient\/([^/]+)$/;
-
-function patientKey(r: Resource): string {
-  if (r.resourceType === 'Patient') return r.id as string;
-  const x = r as Resource & { subject?: Reference; patient?: Reference; beneficiary?: Reference; for?: Reference };
-  for (const ref of [x.subject, x.patient, x.beneficiary, x.for]) {
-    const m = ref?.reference ? PatientRef.exec(ref.reference) : null;
-    if (m) return m[1];
-  }
-  return '';
-}
 
 /**
  * The audit trail builds one AuditEvent per patient from each input; grouping by patient first keeps records of no
@@ -24,7 +13,7 @@ function patientKey(r: Resource): string {
 export function importAuditInputs(ctx: RequestContext, log: ImportLog): AuditInput[] {
   const groups = new Map<string, { action: 'create' | 'update'; resources: Resource[] }>();
   for (const { action, resource } of log.written ?? []) {
-    const key = `${action}\u0000${patientKey(resource)}`;
+    const key = `${action}\u0000${patientOf(resource) ?? ''}`;
     let g = groups.get(key);
     if (!g) groups.set(key, (g = { action, resources: [] }));
     g.resources.push(resource);

@@ -36,7 +36,7 @@ async function target(backend: Backend, name: string): Promise<Target> {
   if (backend === 'sqlite') {
     const dataDir = join(dir, name);
     mkdirSync(dataDir, { recursive: true });
-    return { env: { DATA_DIR: dataDir }, open: () => openSqliteDatabase(join(dataDir, 'gateway.db')), drop: async () => undefined };
+    return { env: { DATA_DIR: dataDir, DATABASE_URL: '' }, open: () => openSqliteDatabase(join(dataDir, 'gateway.db')), drop: async () => undefined };
   }
   const base = process.env.DATABASE_URL!;
   const schema = `imp_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;

@@ -65,6 +65,8 @@ export interface PolicyFacts {
   patientBirthDate?: string;
   /** Guardian only: a current RelatedPerson GUARD links the caller to the child. */
   guardianVerified: boolean;
+  /** Proxy only: the Suomi.fi mandates a current RelatedPerson (POWATT) of the principal records for the caller. */
+  proxyMandates?: Array<'health' | 'social'>;
   /** Citizen only: the Patient of the `patient` claim carries the token subject's HETU. */
   patientIsSubject?: boolean;
   /** Professional only: the `unit` claim's unit belongs to the `organization` claim's organisation in the registry. */

@@ -1,7 +1,7 @@
 // Loads, with the raw store, what one request's consent decisions need: active Consents, organisations, the patient. https://hl7.org/fhir/R4/consent.html
 import type { Consent, Organization, Patient, Reference, RelatedPerson, Resource } from '@medplum/fhirtypes';
 import type { RequestContext } from '../context.js';
-import { FhirSystem, GuardianRelationship, LocalExtension, LocalSystem, Oid, OidMore, RegisterKind } from '../kanta/codes.js';
+import { FhirSystem, GuardianRelationship, LocalExtension, LocalSystem, Oid, OidMore, ProxyRelationship, RegisterKind } from '../kanta/codes.js';
 import type { Condition, ResourceStore, SearchQuery } from '../store/resource-store.js';
 import { compileConsents, type CompiledConsents, oidFromReference } from './consent-compiler.js';
 import { finnishDate, stripOid } from './kanta-rules.js';
@@ -102,21 +102,30 @@ export async function loadRequestFacts(ctx: RequestContext, raw: ResourceStore):
     }
     compiled = compileConsents(P, consents, ctx.now, (ref) => oidFromReference(ref, orgRefs));
 
-    if (p.kind === 'guardian') {
+    if (p.kind === 'guardian' || p.kind === 'proxy') {
+      // Acting for another person is verified against the store: a current RelatedPerson of the patient with the
+      // caller's HETU, as guardian (GUARD) or as holder of a Suomi.fi mandate (POWATT and the mandates held).
       const related = await searchAll<RelatedPerson>(raw, 'RelatedPerson', [
         { kind: 'param', code: 'patient', values: [`Patient/${P}`] },
         { kind: 'param', code: 'identifier', values: [`${Oid.Hetu}|${p.subject}`] },
       ]);
       const today = finnishDate(ctx.now);
+      const codings = (r: RelatedPerson) => (r.relationship ?? []).flatMap((cc) => cc.coding ?? []);
+      const role = p.kind === 'guardian' ? GuardianRelationship : ProxyRelationship;
       const mine = related.filter(
         (r) =>
           r.active !== false &&
-          (r.relationship ?? []).some((cc) => (cc.coding ?? []).some((c) => c.code === GuardianRelationship && (!c.system || c.system === FhirSystem.V3RoleCode))) &&
+          codings(r).some((c) => c.code === role && (!c.system || c.system === FhirSystem.V3RoleCode)) &&
           (!r.period?.start || r.period.start.slice(0, 10) <= today) &&
           (!r.period?.end || today <= r.period.end.slice(0, 10))
       );
-      facts.guardianVerified = mine.length > 0;
-      facts.callerRelatedPersons = mine.map((r) => r.id as string);
+      if (p.kind === 'guardian') {
+        facts.guardianVerified = mine.length > 0;
+        facts.callerRelatedPersons = mine.map((r) => r.id as string);
+      } else {
+        const held = new Set(mine.flatMap(codings).filter((c) => c.system === LocalSystem.SuomiFiMandate).map((c) => c.code));
+        facts.proxyMandates = (['health', 'social'] as const).filter((m) => held.has(m));
+      }
     }
   }
 

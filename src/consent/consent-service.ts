@@ -81,12 +81,21 @@ async function visibleRefs(raw: ResourceStore, policy: ConsentAccessPolicy, refs
 
 /** No state is kept between requests: a consent change takes effect on the next request. */
 export function createConsentService(options: ConsentServiceOptions = {}): ConsentService {
-  async function forRequest(ctx: RequestContext, raw: ResourceStore): Promise<ConsentSession> {
-    const p = ctx.principal;
+  async function forRequest(request: RequestContext, raw: ResourceStore): Promise<ConsentSession> {
+    let ctx = request;
+    let p = ctx.principal;
     if (p.kind === 'professional' && !p.relationship?.trim() && !p.purposeOfUse?.trim()) {
       throw new OperationOutcomeError(forbiddenOutcome('D9', AccessRefusal.JustifiedConnection, ctx.language));
     }
     const { compiled, facts } = await loadRequestFacts(ctx, raw);
+    if (p.kind === 'proxy') {
+      // C4: a proxy holds only the mandates both the token asserts and the store records (seed 003: Suomi.fi-valtuutus).
+      const held = facts.proxyMandates ?? [];
+      const mandates = (p.mandates ?? []).filter((m) => held.includes(m));
+      if (mandates.length === 0) throw new OperationOutcomeError(forbiddenOutcome('C4', AccessRefusal.ProxyMandateNotFound, ctx.language));
+      p = { ...p, mandates };
+      ctx = { ...ctx, principal: p };
+    }
     if (p.kind === 'guardian' && !facts.guardianVerified) {
       throw new OperationOutcomeError(forbiddenOutcome('C3', AccessRefusal.GuardianRelationship, ctx.language));
     }

@@ -106,6 +106,11 @@ export const AccessRefusal = {
     sv: 'vårdnaden hittades inte eller barnet är myndigt',
     en: 'no current guardianship of this minor was found',
   },
+  ProxyMandateNotFound: {
+    fi: 'voimassa olevaa Suomi.fi-valtuutta tämän henkilön puolesta asiointiin ei löydy',
+    sv: 'ingen giltig fullmakt på Suomi.fi att sköta ärenden för denna person hittades',
+    en: 'no current Suomi.fi mandate to act for this person was found',
+  },
   AuditLogNotByProxy: {
     fi: 'luovutus- ja lokitietoja voi katsoa vain henkilö itse, ei huoltaja eikä valtuutettu',
     sv: 'utlämnande- och logguppgifter kan bara ses av personen själv, inte av vårdnadshavare eller befullmäktigad',

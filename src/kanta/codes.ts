@@ -56,6 +56,7 @@ export const LocalSystem = {
   ConsentKind: `${LOCAL_BASE}/CodeSystem/consent-kind`,
   SocialDocumentKind: `${LOCAL_BASE}/CodeSystem/social-document-kind`,
   Region: `${LOCAL_BASE}/CodeSystem/region`,
+  SuomiFiMandate: `${LOCAL_BASE}/CodeSystem/suomifi-mandate`,
 } as const;
 
 export const LocalExtension = {
@@ -150,6 +151,10 @@ export const ConsentScopeCode = { PatientPrivacy: 'patient-privacy', Adr: 'adr',
 export const ConsentActorRole = { Recipient: 'IRCP', Custodian: 'CST' } as const;
 export const EncounterClassCode = { Visit: 'AMB', CarePeriod: 'IMP' } as const;
 export const GuardianRelationship = 'GUARD';
+/** An adult acting for another with a Suomi.fi mandate (valtuutus): v3 RoleCode "power of attorney". */
+export const ProxyRelationship = 'POWATT';
+/** The Suomi.fi mandates OmaKanta honours (seed 001): "Terveydenhuollon asioiden hoito", "Sosiaalihuollon asioiden hoito". */
+export const SuomiFiMandateCode = { Health: 'health', Social: 'social' } as const;
 export const DocumentEventCode = { Invalidation: 'invalidation' } as const;
 export const TaskKindCode = { PrescriptionRenewal: 'prescription-renewal' } as const;
 /** Policy every Consent cites: the Client Data Act (784/2021). */

@@ -5,6 +5,7 @@ import { toDocumentReference, type ArchivedDocument } from './archived-document-
 import { toConsent } from './consent-to-fhir-consent.js';
 import { DemoAppClientId, DemoHetu, DemoPatientId } from './demo-ids.js';
 import { demoOrganizations, demoProviders, unitId, type DemoOrgKey } from './demo-organizations.js';
+import { toMandateRelatedPerson } from './mandate-to-related-person.js';
 import { toRelatedPerson } from './guardian-to-related-person.js';
 import { toPatient } from './person-to-patient.js';
 import { toMedicationRequest } from './prescription-to-medication-request.js';
@@ -32,6 +33,7 @@ export function demoPopulation(asOf: string = new Date().toISOString().slice(0, 
     toPatient({ id: P.Proxy, hetu: DemoHetu.Proxy, family: 'Virtanen', given: ['Kalle'] }),
     toRelatedPerson({ id: 'demo-guardian-of-aino', childRef: `Patient/${P.Child9}`, guardianHetu: DemoHetu.Guardian, family: 'Meikäläinen', given: ['Matti'], start: '2017-03-14' }),
     toRelatedPerson({ id: 'demo-guardian-of-eino', childRef: `Patient/${P.Child12}`, guardianHetu: DemoHetu.Guardian, family: 'Meikäläinen', given: ['Matti'], start: '2014-05-20' }),
+    toMandateRelatedPerson({ id: 'demo-proxy-of-elsa', principalRef: `Patient/${P.Elderly}`, proxyHetu: DemoHetu.Proxy, mandates: ['health'], family: 'Virtanen', given: ['Kalle'], start: '2021-03-01' }),
   );
 
   const visit = (id: string, patient: string, key: DemoOrgKey, start: string, n: number, extra: { carePeriod?: boolean; restrictionParent?: string } = {}) =>

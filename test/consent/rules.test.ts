@@ -15,6 +15,7 @@ import {
   encounter,
   episode,
   guardianLink,
+  mandateLink,
   healthMarks as H,
   informing,
   load,
@@ -306,10 +307,10 @@ describe("the citizen's own view", () => {
 
   it('A4: a citizen reads the AuditEvents about their own data, a proxy does not', async () => {
     const ev = { resourceType: 'AuditEvent', id: 'a1', type: { code: 'rest' }, recorded: '2025-01-01T00:00:00Z', agent: [{ requestor: true }], source: { observer: { display: 'gw' } }, entity: [{ what: { reference: 'Patient/p1' } }] } as Resource;
-    const s = await scenario([...organizations(), patient('p1'), ev]);
+    const s = await scenario([...organizations(), patient('p1'), mandateLink('rpx', 'p1', 'hetu-x', ['health', 'social']), ev]);
     expect(await s.seen(citizen(), 'AuditEvent')).toEqual(['a1']);
     // A4 "ei puolesta asioinnissa käytössä" (seed 003): the proxy's log search is refused outright, naming C4.
-    const proxy = await createConsentService().forRequest(ctx({ kind: 'proxy', patient: 'p1', mandates: ['health', 'social'] }), s.raw);
+    const proxy = await createConsentService().forRequest(ctx({ kind: 'proxy', subject: 'hetu-x', patient: 'p1', mandates: ['health', 'social'] }), s.raw);
     expect(await refusal(proxy.store.search(searchQuery('AuditEvent')))).toBe('forbidden: C4: the disclosure and access log can be read only by the person themselves, not by a guardian or proxy');
   });
 });
@@ -346,6 +347,18 @@ describe('guardians and proxies', () => {
     expect(msg).toBe('forbidden: C3: no current guardianship of this minor was found');
   });
 
+  // Seed 003: "Täysi-ikäisen puolesta asiointia varten tarvitaan sähköisesti annettava Suomi.fi-valtuutus."
+  it('C4: a proxy acts only with a mandate the store records, and only with the mandates recorded', async () => {
+    const s = await scenario([...organizations(), ...p1Records(), mandateLink('rpx', 'p1', 'hetu-x', ['health'])]);
+    const stranger = await refusal(createConsentService().forRequest(ctx({ kind: 'proxy', subject: 'hetu-y', patient: 'p1', mandates: ['health'] }), s.raw));
+    expect(stranger).toBe('forbidden: C4: no current Suomi.fi mandate to act for this person was found');
+    // The token asserts a social mandate the store does not record: only the recorded health mandate counts.
+    const both = ctx({ kind: 'proxy', subject: 'hetu-x', patient: 'p1', mandates: ['health', 'social'] });
+    expect(await s.seen(both, 'DocumentReference')).toEqual(['d-hus', 'd-hus2']);
+    const onlySocial = await refusal(createConsentService().forRequest(ctx({ kind: 'proxy', subject: 'hetu-x', patient: 'p1', mandates: ['social'] }), s.raw));
+    expect(onlySocial).toBe('forbidden: C4: no current Suomi.fi mandate to act for this person was found');
+  });
+
   it('C4: a proxy with only the health mandate reads no social-care data, and never wills or wellness data', async () => {
     const s = await scenario([
       ...organizations(),
@@ -353,6 +366,7 @@ describe('guardians and proxies', () => {
       wellness('w1', 'p1', '2024-01-01'),
       consent(ConsentKind.LivingWill, 'p1', { type: 'permit' }, { id: 'will' }),
       permission(ConsentKind.PermissionHealth, 'p1', { id: 'perm' }),
+      mandateLink('rpx', 'p1', 'hetu-x', ['health', 'social']),
     ]);
     const health = ctx({ kind: 'proxy', subject: 'hetu-x', patient: 'p1', mandates: ['health'] });
     expect(await s.seen(health, 'DocumentReference')).toEqual(['d-hus', 'd-hus2']);
@@ -365,7 +379,7 @@ describe('guardians and proxies', () => {
 });
 
 describe('citizen actions and their limits', () => {
-  const base = (): Resource[] => [...organizations(), patient('p1'), patient('k9', '2016-01-10'), guardianLink('rp9', 'k9', 'hetu-g'), patient('k15', '2010-01-01')];
+  const base = (): Resource[] => [...organizations(), patient('p1'), patient('k9', '2016-01-10'), guardianLink('rp9', 'k9', 'hetu-g'), patient('k15', '2010-01-01'), mandateLink('rpx', 'p1', 'hetu-x', ['health'])];
   const guardian = ctx({ kind: 'guardian', subject: 'hetu-g', patient: 'k9' });
 
   it('C6: a citizen gives and revokes own permissions and prohibitions', async () => {

@@ -276,6 +276,20 @@ export const recipientTarget = (orgOid: string): ConsentProvision => ({
   actor: [{ role: { coding: [{ system: FhirSystem.V3ParticipationType, code: 'IRCP' }] }, reference: { reference: `Organization/${orgOid}` } }],
 });
 
+/** An adult proxy's Suomi.fi mandates as the store records them (C4: acting for another is verified against the store). */
+export function mandateLink(id: string, principal: string, proxyHetu: string, mandates: Array<'health' | 'social'>): Resource {
+  return {
+    resourceType: 'RelatedPerson',
+    id,
+    patient: { reference: `Patient/${principal}` },
+    identifier: [{ system: Oid.Hetu, value: proxyHetu }],
+    relationship: [
+      { coding: [{ system: FhirSystem.V3RoleCode, code: 'POWATT' }] },
+      ...mandates.map((code) => ({ coding: [{ system: LocalSystem.SuomiFiMandate, code }] })),
+    ],
+  } as Resource;
+}
+
 export function guardianLink(id: string, child: string, guardianHetu: string): Resource {
   return {
     resourceType: 'RelatedPerson',

@@ -9,7 +9,7 @@ import { hetuCheckCharacter } from '../../src/validation/hetu.js';
 import { SystemClaims, type TestGateway } from './test-gateway.js';
 
 /** Builders shared with the store-level tests; guardianOf is a guardian's RelatedPerson (GUARD) carrying the HETU their tokens name as subject. */
-export { guardianLink as guardianOf, healthMarks, Org, organizations, socialMarks } from '../consent/world.js';
+export { guardianLink as guardianOf, mandateLink as proxyOf, healthMarks, Org, organizations, socialMarks } from '../consent/world.js';
 
 /** YYYY-MM-DD `years` years and `days` days before today (ages must hold whenever the suite runs). */
 export function ago(years: number, days = 0): string {

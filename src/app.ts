@@ -15,6 +15,10 @@ export interface DevTokenIssuer {
   mint(claims: Record<string, unknown>): Promise<{ access_token: string; token_type: 'Bearer'; expires_in: number }>;
   /** Public keys of the development issuer, served so other verifiers can check its tokens. */
   jwks: object;
+  /** Mints for a demo persona by id (`{"persona": "doctor-uusimaa"}`); unknown ids are a 400. */
+  mintPersona?(id: string): Promise<{ access_token: string; token_type: 'Bearer'; expires_in: number }>;
+  /** The development authorization server's routes (persona picker, /authorize, OAuth /token), mounted at /auth/dev. */
+  authorizationServer?: express.RequestHandler;
 }
 
 export interface AppDeps extends EndpointOptions {
@@ -38,6 +42,8 @@ export function createApp(deps: AppDeps): Express {
   app.set('query parser', 'simple');
   app.use(helmet({ contentSecurityPolicy: { directives: { defaultSrc: ["'none'"] } } }));
   for (const m of deps.middleware ?? []) app.use(m);
+  // Before the body parsers: the OAuth server reads its own form bodies.
+  if (deps.devIssuer?.authorizationServer) app.use('/auth/dev', deps.devIssuer.authorizationServer);
   app.use(express.json({ type: JsonTypes, limit: deps.bodyLimit, strict: false }));
   app.use(express.urlencoded({ extended: false, limit: deps.bodyLimit }));
 
@@ -66,7 +72,14 @@ export function createApp(deps: AppDeps): Express {
         if (!req.body || typeof req.body !== 'object' || Array.isArray(req.body)) {
           throw new OperationOutcomeError(badRequest('The body must be a JSON object of claims'));
         }
-        res.json(await issuer.mint(req.body as Record<string, unknown>));
+        const body = req.body as Record<string, unknown>;
+        const keys = Object.keys(body);
+        if (keys.length === 1 && keys[0] === 'persona' && issuer.mintPersona) {
+          if (typeof body.persona !== 'string') throw new OperationOutcomeError(badRequest('persona must be a string (a persona id from GET /auth/dev/personas)'));
+          res.json(await issuer.mintPersona(body.persona));
+          return;
+        }
+        res.json(await issuer.mint(body));
       } catch (err) {
         sendOutcome(res, toOutcome(err));
       }

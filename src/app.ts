@@ -32,7 +32,13 @@ export interface AppDeps extends EndpointOptions {
   log: { error(obj: object, msg: string): void };
   /** Extra middleware (rate limits, CORS, request logging) in order. */
   middleware?: express.RequestHandler[];
+  /** Directory of the built web app (web/dist), served at /app when present. */
+  webAppDir?: string;
 }
+
+/** The web app loads only its own bundle and talks only to this origin. */
+const WebAppCsp =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'";
 
 const JsonTypes = ['application/json', 'application/fhir+json', 'application/json+fhir'];
 
@@ -84,6 +90,20 @@ export function createApp(deps: AppDeps): Express {
         sendOutcome(res, toOutcome(err));
       }
     });
+  }
+
+  if (deps.webAppDir) {
+    const dir = deps.webAppDir;
+    app.use(
+      '/app',
+      (req, res, next) => {
+        // Relative asset URLs need the trailing slash.
+        if (!req.originalUrl.startsWith('/app/')) return res.redirect(301, `/app/${req.originalUrl.slice(4)}`);
+        res.setHeader('Content-Security-Policy', WebAppCsp);
+        next();
+      },
+      express.static(dir, { index: 'index.html', redirect: false, fallthrough: true }),
+    );
   }
 
   const endpoint = fhirEndpoint(deps.pipeline, deps);

@@ -47,6 +47,9 @@ import { publishConformanceResources } from './metadata/publish-conformance.js';
 import { loadDemoData } from './demo/load-demo-data.js';
 
 export { ProjectRoot } from './storage.js';
+import { ProjectRoot } from './storage.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 const Version = '0.1.0';
 /** Largest page a client may ask for. */
 const MaxCount = 1000;
@@ -194,6 +197,8 @@ export async function createGateway({ config, log }: GatewayOptions): Promise<Ga
         }
       : undefined,
     bodyLimit: config.bodyLimit,
+    // Built by `npm run build:app` (demo and test scripts run it); absent means no /app, never a broken page.
+    webAppDir: existsSync(join(ProjectRoot, 'web/dist/index.html')) ? join(ProjectRoot, 'web/dist') : undefined,
     publicBaseUrl: config.publicBaseUrl,
     pickLanguage,
     challenge: (outcome) => ({

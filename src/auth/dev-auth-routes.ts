@@ -60,7 +60,7 @@ export function devAuthRoutes(provider: Provider): Router {
       const details = await provider.interactionDetails(req, res);
       const client = await provider.Client.find(String(details.params.client_id));
       res.setHeader('Content-Security-Policy', `default-src 'none'; style-src ${styleHash}; form-action 'self' http: https:; frame-ancestors 'none'`);
-      res.type('html').send(pickerPage(pickLang(req.get('accept-language')), details.uid, client?.clientName ?? String(details.params.client_id)));
+      res.type('html').send(pickerPage(pickLang(String(details.params.ui_locales ?? '') || req.get('accept-language')), details.uid, client?.clientName ?? String(details.params.client_id)));
     } catch (err) {
       next(err);
     }

@@ -58,6 +58,8 @@ export interface Gateway {
   app: Express;
   db: SqlDatabase;
   devIssuer?: DevIssuer;
+  /** True when this start loaded the demo population into an empty store. */
+  demoLoaded?: boolean;
   close(): Promise<void>;
 }
 
@@ -109,7 +111,7 @@ export async function createGateway({ config, log }: GatewayOptions): Promise<Ga
       })
     : undefined;
 
-  if (config.demoData) await loadDemoData(rawStore(db), log);
+  const demoLoaded = config.demoData ? await loadDemoData(rawStore(db), log) : false;
 
   // Registered wellness apps of the personal data store (P1); read at start so a bad registry stops the server.
   const wellnessApps = loadAppRegistry();
@@ -215,6 +217,7 @@ export async function createGateway({ config, log }: GatewayOptions): Promise<Ga
     app,
     db,
     devIssuer,
+    demoLoaded,
     close: () => db.close(),
   };
 }

@@ -28,6 +28,16 @@ const Actions: Record<string, Record<Lang, string>> = {
   delete: { fi: 'poisti', sv: 'raderade', en: 'deleted' },
   operation: { fi: 'kysyi', sv: 'frågade', en: 'asked' },
 };
+const Types: Record<string, Record<Lang, string>> = {
+  DocumentReference: { fi: 'asiakirja', sv: 'dokument', en: 'document' },
+  Encounter: { fi: 'käynti', sv: 'besök', en: 'visit' },
+  EpisodeOfCare: { fi: 'asiakkuus', sv: 'klientrelation', en: 'client relationship' },
+  MedicationRequest: { fi: 'resepti', sv: 'recept', en: 'prescription' },
+  Consent: { fi: 'lupa tai kielto', sv: 'samtycke eller förbud', en: 'permission or prohibition' },
+  Organization: { fi: 'organisaatio', sv: 'organisation', en: 'organisation' },
+  Observation: { fi: 'hyvinvointitieto', sv: 'välmåendeuppgift', en: 'wellness data' },
+  Task: { fi: 'uusimispyyntö', sv: 'förnyelsebegäran', en: 'renewal request' },
+};
 const l10n = (m: Record<string, Record<Lang, string>>, code: string | undefined): string => (code ? (m[code]?.[lang()] ?? code) : '');
 
 const agentOfType = (e: R, code: string): R | undefined => e.agent?.find((a: R) => a.type?.coding?.some((c: R) => c.code === code));
@@ -55,7 +65,8 @@ export async function logPage(s: Session): Promise<HTMLElement> {
       .map((x: R) => {
         const holder = x.detail?.find((d: R) => d.type === 'register-holder' || d.valueString)?.valueString;
         const disclosed = x.lifecycle?.code === '11' || x.lifecycle?.code === 'disclose' || x.lifecycle?.display?.toLowerCase?.().includes('disclos');
-        return `${x.what.reference}${disclosed && holder ? ` (${t('disclosedFrom')} ${dir.byOid(holder) ?? bareOid(holder)})` : ''}`;
+        const [type, id] = String(x.what.reference).split('/');
+        return `${l10n(Types, type)} ${id}${disclosed && holder ? ` (${t('disclosedFrom')} ${dir.byOid(holder) ?? bareOid(holder)})` : ''}`;
       });
     const ok = e.outcome === '0';
     return h(

@@ -2,7 +2,17 @@
 import { ClientDataActUri, ConsentActorRole, FhirSystem, LocalSystem, profileUrl } from '../../src/kanta/codes.js';
 import kindToScope from '../../mappings/ConceptMap-consent-kind-to-scope.json';
 
-export type GivenKind = 'permission-health' | 'permission-social' | 'prohibition';
+/** Kinds a person gives from the forms; each is a plain permit except the prohibition (deny with a target). */
+export const GivenKinds = [
+  'permission-health',
+  'permission-social',
+  'permission-health-to-social',
+  'permission-social-to-health',
+  'eu-eprescription',
+  'organ-donation-will',
+  'living-will',
+] as const;
+export type GivenKind = (typeof GivenKinds)[number] | 'prohibition';
 
 function scopeOf(kind: string): string {
   for (const g of kindToScope.group) for (const e of g.element) if (e.code === kind) return e.target[0].code;
@@ -17,7 +27,11 @@ export interface ConsentForm {
   /** Register holder Organization id a prohibition targets. */
   registerHolder?: string;
   end?: string;
+  /** Text of a living will. */
+  text?: string;
 }
+
+const base64Utf8 = (text: string): string => btoa(String.fromCharCode(...new TextEncoder().encode(text)));
 
 export function buildConsent(f: ConsentForm): Record<string, unknown> {
   const provision =
@@ -38,6 +52,7 @@ export function buildConsent(f: ConsentForm): Record<string, unknown> {
     patient: { reference: `Patient/${f.patient}` },
     dateTime: new Date().toISOString(),
     performer: [{ reference: f.performer }],
+    ...(f.kind === 'living-will' && f.text ? { sourceAttachment: { contentType: 'text/plain; charset=utf-8', title: 'Hoitotahto', data: base64Utf8(f.text) } } : {}),
     policy: [{ uri: ClientDataActUri }],
     provision: f.end ? { ...provision, period: { end: f.end } } : provision,
   };

@@ -1,8 +1,8 @@
 // The person's permissions, prohibitions, wills, EU consent and wellness apps, with forms to give, change and revoke; the gateway decides.
-import { buildConsent, changeConsent, type GivenKind } from './consent-builder.js';
+import { buildConsent, changeConsent, GivenKinds, type GivenKind } from './consent-builder.js';
 import { h } from './dom.js';
 import { directory } from './directory.js';
-import { formatDate, t } from './i18n.js';
+import { formatDate, lang, t, type Lang } from './i18n.js';
 import { fhir, FhirError, searchAll, type Session } from './smart.js';
 
 type R = Record<string, any>;
@@ -11,6 +11,18 @@ function status(el: HTMLElement, text: string, error = false): void {
   el.textContent = text;
   el.className = error ? 'status error' : 'status ok';
 }
+
+const KindNames: Record<string, Record<Lang, string>> = {
+  'permission-health': { fi: 'Luovutuslupa, terveydenhuolto', sv: 'Samtycke till utlämnande, hälso- och sjukvård', en: 'Permission to disclose, health care' },
+  'permission-social': { fi: 'Luovutuslupa, sosiaalihuolto', sv: 'Samtycke till utlämnande, socialvård', en: 'Permission to disclose, social care' },
+  'permission-health-to-social': { fi: 'Luovutuslupa terveydenhuollosta sosiaalihuoltoon', sv: 'Samtycke från hälso- och sjukvård till socialvård', en: 'Permission, health care to social care' },
+  'permission-social-to-health': { fi: 'Luovutuslupa sosiaalihuollosta terveydenhuoltoon', sv: 'Samtycke från socialvård till hälso- och sjukvård', en: 'Permission, social care to health care' },
+  'eu-eprescription': { fi: 'Suostumus e-reseptin käyttöön EU-maissa', sv: 'Samtycke till e-recept i EU-länder', en: 'Consent to ePrescriptions in EU countries' },
+  'organ-donation-will': { fi: 'Elinluovutustahto', sv: 'Organdonationsvilja', en: 'Organ donation will' },
+  'living-will': { fi: 'Hoitotahto', sv: 'Vårdtestamente', en: 'Living will' },
+  prohibition: { fi: 'Luovutuskielto', sv: 'Förbud mot utlämnande', en: 'Prohibition of disclosure' },
+};
+const kindName = (k: string): string => KindNames[k]?.[lang()] ?? k;
 
 const refusal = (err: unknown): string => `${t('refused')}: ${err instanceof FhirError ? err.message : String(err)}`;
 
@@ -38,7 +50,7 @@ export async function consentsPage(s: Session, rerender: () => void): Promise<HT
     return h(
       'li',
       { class: 'consent', 'data-consent': c.id, 'data-kind': kind?.code },
-      h('strong', null, kind?.display ?? kind?.code ?? 'Consent'),
+      h('strong', null, kind?.code && KindNames[kind.code] ? kindName(kind.code) : (kind?.display ?? kind?.code ?? 'Consent')),
       ' ',
       h('span', { class: active ? 'badge on' : 'badge off' }, active ? t('active') : t('inactive')),
       h('br'),
@@ -80,17 +92,14 @@ export async function consentsPage(s: Session, rerender: () => void): Promise<HT
     );
   };
 
-  const kindSelect = h(
-    'select',
-    { id: 'permission-kind', name: 'kind' },
-    h('option', { value: 'permission-health' }, 'Luovutuslupa, terveydenhuolto / Samtycke, hälso- och sjukvård / Permission, health care'),
-    h('option', { value: 'permission-social' }, 'Luovutuslupa, sosiaalihuolto / Samtycke, socialvård / Permission, social care'),
-  );
+  const kindSelect = h('select', { id: 'permission-kind', name: 'kind' }, GivenKinds.map((k) => h('option', { value: k }, kindName(k))));
+  const willText = h('textarea', { id: 'will-text', rows: 2, cols: 40 });
   const holderSelect = h('select', { id: 'prohibition-holder', name: 'holder' }, dir.registerHolders().map((o) => h('option', { value: o.id }, o.name)));
 
   const give = async (kind: GivenKind, registerHolder?: string) => {
     try {
-      await fhir('Consent', { method: 'POST', body: buildConsent({ kind, patient: s.patient!, performer: await performerFor(s), registerHolder }) });
+      const text = kind === 'living-will' ? willText.value : undefined;
+      await fhir('Consent', { method: 'POST', body: buildConsent({ kind, patient: s.patient!, performer: await performerFor(s), registerHolder, text }) });
       status(live, t('saved'));
       rerender();
     } catch (err) {
@@ -110,6 +119,8 @@ export async function consentsPage(s: Session, rerender: () => void): Promise<HT
       h('h3', { id: 'h-give-permission' }, t('givePermission')),
       h('label', { for: 'permission-kind' }, t('permissionKind')),
       kindSelect,
+      h('label', { for: 'will-text' }, t('willText')),
+      willText,
       h('button', { type: 'submit', 'data-action': 'give-permission' }, t('give')),
     ),
     h(

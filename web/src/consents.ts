@@ -21,6 +21,9 @@ const KindNames: Record<string, Record<Lang, string>> = {
   'organ-donation-will': { fi: 'Elinluovutustahto', sv: 'Organdonationsvilja', en: 'Organ donation will' },
   'living-will': { fi: 'Hoitotahto', sv: 'Vårdtestamente', en: 'Living will' },
   prohibition: { fi: 'Luovutuskielto', sv: 'Förbud mot utlämnande', en: 'Prohibition of disclosure' },
+  informing: { fi: 'Kanta-informointi kuitattu', sv: 'Kanta-informationen kvitterad', en: 'Kanta information acknowledged' },
+  'prescription-prohibition': { fi: 'Reseptien luovutuskielto', sv: 'Förbud mot utlämnande av recept', en: 'Prohibition of disclosing prescriptions' },
+  'wellness-app': { fi: 'Hyvinvointisovelluksen luvitus', sv: 'Tillstånd för välmåendeapp', en: 'Wellness app authorisation' },
 };
 const kindName = (k: string): string => KindNames[k]?.[lang()] ?? k;
 

@@ -195,7 +195,7 @@ export async function createGateway({ config, log }: GatewayOptions): Promise<Ga
           mint: (claims) => devIssuer.tokenResponse(claims),
           jwks: devIssuer.jwks,
           mintPersona: async (id) => devIssuer.tokenResponse(await devIssuer.personaClaims(id)),
-          authorizationServer: authorizationServer ? devAuthRoutes(authorizationServer) : undefined,
+          authorizationServer: authorizationServer ? devAuthRoutes(authorizationServer, { publicBaseUrl: config.publicBaseUrl }) : undefined,
         }
       : undefined,
     bodyLimit: config.bodyLimit,

@@ -45,8 +45,19 @@ function pickerPage(lang: Lang, uid: string, clientName: string): string {
  * Mounted at /auth/dev before the JSON body parsers: the provider reads its own bodies. The JSON minting call
  * (POST /token with a JSON body) and the public key set fall through to the routes app.ts registers.
  */
-export function devAuthRoutes(provider: Provider): Router {
+export function devAuthRoutes(provider: Provider, opts: { publicBaseUrl?: string } = {}): Router {
   const router = express.Router();
+
+  // SMART: `aud` names the FHIR server the app means to use; a token for another server is refused at the start.
+  router.get('/authorize', (req, res, next) => {
+    const aud = typeof req.query.aud === 'string' ? req.query.aud.replace(/\/$/, '') : undefined;
+    const ours = [`${req.protocol}://${req.get('host')}/fhir`, ...(opts.publicBaseUrl ? [opts.publicBaseUrl.replace(/\/$/, '')] : [])];
+    if (aud !== undefined && !ours.includes(aud)) {
+      res.status(400).type('text/plain').send(`invalid_request: aud '${aud}' is not this FHIR server (${ours.join(' or ')})`);
+      return;
+    }
+    next();
+  });
   const styleHash = `'sha256-${createHash('sha256').update(Style).digest('base64')}'`;
 
   router.get('/personas', (_req, res) => {

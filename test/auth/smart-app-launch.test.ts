@@ -62,6 +62,14 @@ describe.each(backends())('SMART App Launch (%s)', (backend) => {
     expect((claims.exp as number) - (claims.iat as number)).toBeLessThanOrEqual(32 * 60);
   });
 
+  test('an authorization request naming another FHIR server as aud is refused before any login', async () => {
+    const res = await request(gw.app)
+      .get('/auth/dev/authorize')
+      .query({ response_type: 'code', client_id: 'kanta-web-app', redirect_uri: `${origin}/app/`, scope: 'launch/patient patient/*.rs', state: 'x', aud: 'https://elsewhere.example/fhir', code_challenge: 'a'.repeat(43), code_challenge_method: 'S256' });
+    expect(res.status).toBe(400);
+    expect(res.text).toContain("aud 'https://elsewhere.example/fhir' is not this FHIR server");
+  });
+
   test('a code without its PKCE verifier is refused by the token endpoint', async () => {
     const res = await request(gw.app)
       .post('/auth/dev/token')

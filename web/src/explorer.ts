@@ -70,8 +70,8 @@ async function concerning(patient: string, record: R): Promise<HTMLElement | nul
 }
 
 export async function explorerPage(s: Session): Promise<HTMLElement> {
-  const list = isOperator(s) || s.claims.kanta_role === 'professional' ? await personas() : [];
-  const callers = isOperator(s) ? list : [];
+  // Only the operator asks "what if" for others; a professional explores their own answers.
+  const callers = isOperator(s) ? await personas() : [];
   const caller = h('select', { id: 'x-caller' }, h('option', { value: '' }, t('myself')), callers.map((p) => h('option', { value: p.id }, `${p.name ?? p.id} (${p.id})`)));
   const patient = h('input', { id: 'x-patient', value: s.patient ?? 'demo-patient-maija', required: true });
   const record = h('input', { id: 'x-record', value: 'DocumentReference/doc-maija-occupational', required: true, size: 40 });

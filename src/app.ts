@@ -15,6 +15,10 @@ export interface DevTokenIssuer {
   mint(claims: Record<string, unknown>): Promise<{ access_token: string; token_type: 'Bearer'; expires_in: number }>;
   /** Public keys of the development issuer, served so other verifiers can check its tokens. */
   jwks: object;
+  /** Mints for a demo persona by id (`{"persona": "doctor-uusimaa"}`); unknown ids are a 400. */
+  mintPersona?(id: string): Promise<{ access_token: string; token_type: 'Bearer'; expires_in: number }>;
+  /** The development authorization server's routes (persona picker, /authorize, OAuth /token), mounted at /auth/dev. */
+  authorizationServer?: express.RequestHandler;
 }
 
 export interface AppDeps extends EndpointOptions {
@@ -28,7 +32,13 @@ export interface AppDeps extends EndpointOptions {
   log: { error(obj: object, msg: string): void };
   /** Extra middleware (rate limits, CORS, request logging) in order. */
   middleware?: express.RequestHandler[];
+  /** Directory of the built web app (web/dist), served at /app when present. */
+  webAppDir?: string;
 }
+
+/** The web app loads only its own bundle and talks only to this origin. */
+const WebAppCsp =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'";
 
 const JsonTypes = ['application/json', 'application/fhir+json', 'application/json+fhir'];
 
@@ -38,6 +48,8 @@ export function createApp(deps: AppDeps): Express {
   app.set('query parser', 'simple');
   app.use(helmet({ contentSecurityPolicy: { directives: { defaultSrc: ["'none'"] } } }));
   for (const m of deps.middleware ?? []) app.use(m);
+  // Before the body parsers: the OAuth server reads its own form bodies.
+  if (deps.devIssuer?.authorizationServer) app.use('/auth/dev', deps.devIssuer.authorizationServer);
   app.use(express.json({ type: JsonTypes, limit: deps.bodyLimit, strict: false }));
   app.use(express.urlencoded({ extended: false, limit: deps.bodyLimit }));
 
@@ -66,11 +78,32 @@ export function createApp(deps: AppDeps): Express {
         if (!req.body || typeof req.body !== 'object' || Array.isArray(req.body)) {
           throw new OperationOutcomeError(badRequest('The body must be a JSON object of claims'));
         }
-        res.json(await issuer.mint(req.body as Record<string, unknown>));
+        const body = req.body as Record<string, unknown>;
+        const keys = Object.keys(body);
+        if (keys.length === 1 && keys[0] === 'persona' && issuer.mintPersona) {
+          if (typeof body.persona !== 'string') throw new OperationOutcomeError(badRequest('persona must be a string (a persona id from GET /auth/dev/personas)'));
+          res.json(await issuer.mintPersona(body.persona));
+          return;
+        }
+        res.json(await issuer.mint(body));
       } catch (err) {
         sendOutcome(res, toOutcome(err));
       }
     });
+  }
+
+  if (deps.webAppDir) {
+    const dir = deps.webAppDir;
+    app.use(
+      '/app',
+      (req, res, next) => {
+        // Relative asset URLs need the trailing slash.
+        if (!req.originalUrl.startsWith('/app/')) return res.redirect(301, `/app/${req.originalUrl.slice(4)}`);
+        res.setHeader('Content-Security-Policy', WebAppCsp);
+        next();
+      },
+      express.static(dir, { index: 'index.html', redirect: false, fallthrough: true }),
+    );
   }
 
   const endpoint = fhirEndpoint(deps.pipeline, deps);

@@ -16,6 +16,9 @@ export interface GatewayConfig {
     jwksFile?: string;
     jwksUri?: string;
     algorithms?: string[];
+    /** External SMART authorization and token endpoints, announced in smart-configuration when the dev issuer is off. */
+    authorizationEndpoint?: string;
+    tokenEndpoint?: string;
   };
   /** Development token issuer (POST /auth/dev/token); never on unless asked. */
   devIssuer: boolean;
@@ -48,6 +51,8 @@ const schema = {
         jwksFile: { type: 'string' },
         jwksUri: { type: 'string', pattern: '^https?://' },
         algorithms: { type: 'array', items: { type: 'string' } },
+        authorizationEndpoint: { type: 'string', pattern: '^https?://' },
+        tokenEndpoint: { type: 'string', pattern: '^https?://' },
       },
     },
     devIssuer: { type: 'boolean' },
@@ -79,6 +84,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[] = []): Gateway
       jwksFile: env.AUTH_JWKS_FILE || undefined,
       jwksUri: env.AUTH_JWKS_URI || undefined,
       algorithms: list(env.AUTH_ALGORITHMS).length ? list(env.AUTH_ALGORITHMS) : undefined,
+      authorizationEndpoint: env.AUTH_AUTHORIZATION_ENDPOINT || undefined,
+      tokenEndpoint: env.AUTH_TOKEN_ENDPOINT || undefined,
     },
     devIssuer: demo || flag(env.DEV_ISSUER),
     demoData: demo || flag(env.DEMO_DATA),

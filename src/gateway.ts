@@ -12,6 +12,8 @@ import { requestId } from './http/request-id.js';
 import { requestLog } from './http/request-log.js';
 import { createAuthenticator, wwwAuthenticate } from './auth/authenticate.js';
 import { createDevIssuer, type DevIssuer } from './auth/dev-issuer.js';
+import { AuthorizationServerPaths, createAuthorizationServer, GrantableResourceScopes, LaunchScopes } from './auth/authorization-server.js';
+import { devAuthRoutes } from './auth/dev-auth-routes.js';
 import { buildSmartConfiguration, DEV_JWKS_PATH, DEV_TOKEN_PATH } from './auth/smart-configuration.js';
 import { isAllowed } from './auth/smart-scopes.js';
 import { auditEventPresenterFor } from './audit/audit-event.js';
@@ -46,6 +48,9 @@ import { publishConformanceResources } from './metadata/publish-conformance.js';
 import { loadDemoData } from './demo/load-demo-data.js';
 
 export { ProjectRoot } from './storage.js';
+import { ProjectRoot } from './storage.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 const Version = '0.1.0';
 /** Largest page a client may ask for. */
 const MaxCount = 1000;
@@ -54,6 +59,8 @@ export interface Gateway {
   app: Express;
   db: SqlDatabase;
   devIssuer?: DevIssuer;
+  /** True when this start loaded the demo population into an empty store. */
+  demoLoaded?: boolean;
   close(): Promise<void>;
 }
 
@@ -94,7 +101,18 @@ export async function createGateway({ config, log }: GatewayOptions): Promise<Ga
     algorithms: config.auth.algorithms,
   });
 
-  if (config.demoData) await loadDemoData(rawStore(db), log);
+  // SMART App Launch against the demo: a real OAuth server signing with the dev issuer's key, so one authenticator serves both.
+  const authorizationServer = devIssuer
+    ? createAuthorizationServer({
+        issuer: devIssuer.issuer,
+        audience: devIssuer.audience,
+        signingKey: devIssuer.signingJwk,
+        webAppRedirectUris: config.publicBaseUrl ? [`${config.publicBaseUrl.replace(/\/fhir\/?$/, '').replace(/\/$/, '')}/app/`] : [],
+        interactionPath: `/auth/dev${AuthorizationServerPaths.Interaction}`,
+      })
+    : undefined;
+
+  const demoLoaded = config.demoData ? await loadDemoData(rawStore(db), log) : false;
 
   // Registered wellness apps of the personal data store (P1); read at start so a bad registry stops the server.
   const wellnessApps = loadAppRegistry();
@@ -118,7 +136,10 @@ export async function createGateway({ config, log }: GatewayOptions): Promise<Ga
       searchParams: (t) => registry.forType(t) as SearchParameter[],
       operations,
       profiles: validator.profiles().map((p) => ({ url: p.url!, type: p.type! })),
-      smart: { tokenUrl: devIssuer ? `${baseUrl.replace(/\/fhir$/, '')}${DEV_TOKEN_PATH}` : undefined },
+      smart: {
+        tokenUrl: devIssuer ? `${baseUrl.replace(/\/fhir$/, '')}${DEV_TOKEN_PATH}` : config.auth.tokenEndpoint,
+        authorizeUrl: devIssuer ? `${baseUrl.replace(/\/fhir$/, '')}/auth/dev${AuthorizationServerPaths.Authorization}` : config.auth.authorizationEndpoint,
+      },
       searchInclude: (t) => ['*', ...referenceParams(t).map((sp) => `${t}:${sp.code}`)],
       searchRevInclude: (t) =>
         types
@@ -157,11 +178,35 @@ export async function createGateway({ config, log }: GatewayOptions): Promise<Ga
       return buildSmartConfiguration({
         issuer: config.auth.issuers[0],
         jwksUri: devIssuer ? `${root}${DEV_JWKS_PATH}` : config.auth.jwksUri,
-        tokenEndpoint: devIssuer ? `${root}${DEV_TOKEN_PATH}` : undefined,
+        tokenEndpoint: devIssuer ? `${root}${DEV_TOKEN_PATH}` : config.auth.tokenEndpoint,
+        authorizationEndpoint: devIssuer ? `${root}/auth/dev${AuthorizationServerPaths.Authorization}` : config.auth.authorizationEndpoint,
+        ...(devIssuer
+          ? {
+              grantTypesSupported: ['authorization_code', 'refresh_token'],
+              tokenEndpointAuthMethodsSupported: ['none'],
+              scopesSupported: [...LaunchScopes, ...GrantableResourceScopes],
+              registrationEndpoint: `${root}/auth/dev${AuthorizationServerPaths.Registration}`,
+              clientPublic: true,
+              contextStandalonePatient: true,
+            }
+          : {
+              grantTypesSupported: config.auth.authorizationEndpoint ? ['authorization_code', 'refresh_token'] : [],
+              clientPublic: !!config.auth.authorizationEndpoint,
+              contextStandalonePatient: !!config.auth.authorizationEndpoint,
+            }),
       });
     },
-    devIssuer: devIssuer ? { mint: (claims) => devIssuer.tokenResponse(claims), jwks: devIssuer.jwks } : undefined,
+    devIssuer: devIssuer
+      ? {
+          mint: (claims) => devIssuer.tokenResponse(claims),
+          jwks: devIssuer.jwks,
+          mintPersona: async (id) => devIssuer.tokenResponse(await devIssuer.personaClaims(id)),
+          authorizationServer: authorizationServer ? devAuthRoutes(authorizationServer, { publicBaseUrl: config.publicBaseUrl }) : undefined,
+        }
+      : undefined,
     bodyLimit: config.bodyLimit,
+    // Built by `npm run build:app` (demo and test scripts run it); absent means no /app, never a broken page.
+    webAppDir: existsSync(join(ProjectRoot, 'web/dist/index.html')) ? join(ProjectRoot, 'web/dist') : undefined,
     publicBaseUrl: config.publicBaseUrl,
     pickLanguage,
     challenge: (outcome) => ({
@@ -178,6 +223,7 @@ export async function createGateway({ config, log }: GatewayOptions): Promise<Ga
     app,
     db,
     devIssuer,
+    demoLoaded,
     close: () => db.close(),
   };
 }

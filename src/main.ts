@@ -2,6 +2,7 @@
 import { loadConfig } from './config.js';
 import { createGateway } from './gateway.js';
 import { createLogger } from './logger.js';
+import { seedDemoAccesses } from './demo/seed-demo-accesses.js';
 
 async function start() {
   try {
@@ -18,6 +19,9 @@ async function start() {
 const { config, log, gateway } = await start();
 const server = gateway.app.listen(config.port, config.host, () => {
   log.info({ port: config.port, host: config.host, store: config.databaseUrl ? 'postgres' : 'sqlite' }, `Kanta FHIR Gateway listening on http://${config.host}:${config.port}/fhir`);
+  log.info(`Web app: http://${config.host}:${config.port}/app`);
+  const issuer = gateway.devIssuer;
+  if (gateway.demoLoaded && issuer) void seedDemoAccesses(`http://${config.host}:${config.port}`, (id) => issuer.mintPersona(id), log);
 });
 
 let stopping = false;

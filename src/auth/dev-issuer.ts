@@ -1,7 +1,7 @@
 // Development token issuer: an in-process ES256 key and token minting for demo personas, off unless enabled (S1). https://datatracker.ietf.org/doc/html/rfc7519
 import { randomUUID } from 'node:crypto';
 import { OperationOutcomeError, badRequest } from '@medplum/core';
-import { calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair, SignJWT, type JSONWebKeySet } from 'jose';
+import { calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair, SignJWT, type JSONWebKeySet, type JWK } from 'jose';
 import { PersonRoles } from './claims.js';
 import { devPersonas, type DevPersona } from './dev-personas.js';
 
@@ -23,6 +23,8 @@ export interface DevIssuer {
   readonly audience: string;
   /** The public key set to add to the authenticator's `jwks` and to serve as jwks_uri. */
   readonly jwks: JSONWebKeySet;
+  /** The private signing key (with kid), for the development authorization server, which signs with the same key. */
+  readonly signingJwk: JWK;
   /**
    * Signs `claims` (iat, exp and jti default to now, now + lifetime, a fresh UUID; given numeric iat/exp/nbf are kept,
    * which lets tests mint expired or not-yet-valid tokens). Default lifetime: 30 min for person roles, 60 min otherwise.
@@ -31,6 +33,8 @@ export interface DevIssuer {
   /** The OAuth token response body for `POST /auth/dev/token`. */
   tokenResponse(claims: Record<string, unknown>, lifetimeSeconds?: number): Promise<DevTokenResponse>;
   readonly personas: readonly DevPersona[];
+  /** The claims of a persona by id; unknown ids are a 400. */
+  personaClaims(id: string): Promise<Record<string, unknown>>;
   /** Mints a token for a persona by id; unknown ids are a 400. */
   mintPersona(id: string, lifetimeSeconds?: number): Promise<string>;
 }
@@ -44,6 +48,7 @@ export async function createDevIssuer(opts: { issuer: string; audience: string; 
   const publicJwk = await exportJWK(publicKey);
   const kid = await calculateJwkThumbprint(publicJwk);
   const jwks: JSONWebKeySet = { keys: [{ ...publicJwk, kid, alg: ALG, use: 'sig' }] };
+  const signingJwk: JWK = { ...(await exportJWK(privateKey)), kid, alg: ALG };
   const now = opts.now ?? (() => new Date());
 
   async function mint(claims: Record<string, unknown>, lifetimeSeconds?: number): Promise<string> {
@@ -62,6 +67,7 @@ export async function createDevIssuer(opts: { issuer: string; audience: string; 
     issuer: opts.issuer,
     audience: opts.audience,
     jwks,
+    signingJwk,
     personas: devPersonas,
     mint,
     async tokenResponse(claims, lifetimeSeconds) {
@@ -74,6 +80,11 @@ export async function createDevIssuer(opts: { issuer: string; audience: string; 
         expires_in: expiresIn,
         ...(typeof claims.scope === 'string' ? { scope: claims.scope } : undefined),
       };
+    },
+    async personaClaims(id) {
+      const persona = devPersonas.find((p) => p.id === id);
+      if (!persona) throw new OperationOutcomeError(badRequest(`Unknown persona '${id}'; known: ${devPersonas.map((p) => p.id).join(', ')}`));
+      return { ...persona.claims };
     },
     async mintPersona(id, lifetimeSeconds) {
       const persona = devPersonas.find((p) => p.id === id);

@@ -8,6 +8,8 @@ export const SmartCapability = {
   ClientConfidentialAsymmetric: 'client-confidential-asymmetric',
   ClientConfidentialSymmetric: 'client-confidential-symmetric',
   LaunchStandalone: 'launch-standalone',
+  ClientPublic: 'client-public',
+  ContextStandalonePatient: 'context-standalone-patient',
 } as const;
 
 /** Where the development issuer answers; the lead mounts it only when the issuer is enabled. */
@@ -46,6 +48,12 @@ export interface SmartConfigurationInput {
   grantTypesSupported?: string[];
   tokenEndpointAuthMethodsSupported?: string[];
   scopesSupported?: readonly string[];
+  /** Dynamic client registration (RFC 7591), when the server offers it. */
+  registrationEndpoint?: string;
+  /** Public clients (PKCE, no secret) can complete the authorization code flow. */
+  clientPublic?: boolean;
+  /** A standalone launch can ask for launch/patient and gets `patient` in the token response. */
+  contextStandalonePatient?: boolean;
   /** True only when the token endpoint authenticates clients by private_key_jwt. */
   clientConfidentialAsymmetric?: boolean;
 }
@@ -58,12 +66,15 @@ export function buildSmartConfiguration(cfg: SmartConfigurationInput): Record<st
   const capabilities: string[] = [SmartCapability.PermissionV1, SmartCapability.PermissionV2, SmartCapability.PermissionPatient, SmartCapability.PermissionUser];
   if (cfg.clientConfidentialAsymmetric) capabilities.push(SmartCapability.ClientConfidentialAsymmetric);
   if (cfg.authorizationEndpoint) capabilities.push(SmartCapability.LaunchStandalone);
+  if (cfg.authorizationEndpoint && cfg.clientPublic) capabilities.push(SmartCapability.ClientPublic);
+  if (cfg.authorizationEndpoint && cfg.contextStandalonePatient) capabilities.push(SmartCapability.ContextStandalonePatient);
 
   const doc: Record<string, unknown> = {};
   if (cfg.issuer) doc.issuer = cfg.issuer;
   if (cfg.jwksUri) doc.jwks_uri = cfg.jwksUri;
   if (cfg.authorizationEndpoint) doc.authorization_endpoint = cfg.authorizationEndpoint;
   if (cfg.tokenEndpoint) doc.token_endpoint = cfg.tokenEndpoint;
+  if (cfg.registrationEndpoint) doc.registration_endpoint = cfg.registrationEndpoint;
   doc.grant_types_supported = cfg.tokenEndpoint || cfg.authorizationEndpoint ? [...(cfg.grantTypesSupported ?? [])] : [];
   if (cfg.tokenEndpoint && cfg.tokenEndpointAuthMethodsSupported) doc.token_endpoint_auth_methods_supported = [...cfg.tokenEndpointAuthMethodsSupported];
   if (cfg.clientConfidentialAsymmetric) {

@@ -36,8 +36,10 @@ export function demoPopulation(asOf: string = new Date().toISOString().slice(0, 
     toMandateRelatedPerson({ id: 'demo-proxy-of-elsa', principalRef: `Patient/${P.Elderly}`, proxyHetu: DemoHetu.Proxy, mandates: ['health'], family: 'Virtanen', given: ['Kalle'], start: '2021-03-01' }),
   );
 
+  /** Start date of each service event, so its documents carry the same date (the demo spans years, not one day). */
+  const startOf = new Map<string, string>();
   const visit = (id: string, patient: string, key: DemoOrgKey, start: string, n: number, extra: { carePeriod?: boolean; restrictionParent?: string } = {}) =>
-    out.push(toEncounter({ id, ...register(key), serviceEventOid: oid(14011, n), kind: extra.carePeriod ? 'care-period' : 'visit', patientRef: `Patient/${patient}`, providerRef: `Organization/${unitId(provider(key))}`, start: `${start}T09:00:00+02:00`, end: extra.carePeriod ? `${start.slice(0, 8)}28T12:00:00+02:00` : `${start}T09:30:00+02:00`, restrictionParent: extra.restrictionParent }));
+    (startOf.set(id, start), out.push(toEncounter({ id, ...register(key), serviceEventOid: oid(14011, n), kind: extra.carePeriod ? 'care-period' : 'visit', patientRef: `Patient/${patient}`, providerRef: `Organization/${unitId(provider(key))}`, start: `${start}T09:00:00+02:00`, end: extra.carePeriod ? `${start.slice(0, 8)}28T12:00:00+02:00` : `${start}T09:30:00+02:00`, restrictionParent: extra.restrictionParent })));
   visit('enc-maija-uusimaa', P.Adult, 'UusimaaPublicHealth', '2024-02-12', 1);
   visit('enc-maija-uusimaa-care', P.Adult, 'UusimaaPublicHealth', '2024-03-04', 2, { carePeriod: true });
   visit('enc-maija-uusimaa-2', P.Adult, 'UusimaaPublicHealth2', '2024-05-06', 3);
@@ -45,7 +47,9 @@ export function demoPopulation(asOf: string = new Date().toISOString().slice(0, 
   visit('enc-maija-private', P.Adult, 'PrivateHealth', '2024-08-08', 5);
   visit('enc-maija-occupational', P.Adult, 'OccupationalHealth', '2024-09-09', 6);
   visit('enc-aino-visit', P.Child9, 'UusimaaPublicHealth', '2024-10-01', 7, { restrictionParent: '1' });
-  visit('enc-aino-before-2016', P.Child9, 'UusimaaPublicHealth', '2017-05-01', 8, { restrictionParent: '1' });
+  visit('enc-aino-2017', P.Child9, 'UusimaaPublicHealth', '2017-05-01', 8, { restrictionParent: '1' });
+  // Before the guardian cut-off of 2016-08-01 (C3): Eino (born 2014) as a toddler.
+  visit('enc-eino-before-2016', P.Child12, 'UusimaaPublicHealth', '2015-11-03', 12);
   visit('enc-eino-visit', P.Child12, 'UusimaaPublicHealth', '2025-01-15', 9, { restrictionParent: '2' });
   visit('enc-eino-restricted', P.Child12, 'UusimaaPublicHealth', '2025-02-15', 10, { restrictionParent: '3' });
   visit('enc-elsa-visit', P.Elderly, 'UusimaaPublicHealth', '2024-11-11', 11);
@@ -54,7 +58,7 @@ export function demoPopulation(asOf: string = new Date().toISOString().slice(0, 
   const doc = (id: string, patient: string, key: DemoOrgKey, encounter: string | undefined, extra: Partial<ArchivedDocument> & { marks?: DocumentMarkCode[] } = {}) => {
     n++;
     out.push(toDocumentReference({
-      id, ...register(key), documentOid: oid(10, n), setOid: oid(10, n), version: 1, date: '2024-12-01T10:00:00+02:00', title: id,
+      id, ...register(key), documentOid: oid(10, n), setOid: oid(10, n), version: 1, date: `${(encounter && startOf.get(encounter)) ?? '2022-06-15'}T10:00:00+02:00`, title: id,
       patientRef: `Patient/${patient}`, authorRef: `Organization/${unitId(provider(key))}`, custodianRef: `Organization/${provider(key).id}`,
       views: [{ system: Oid.View, code: '102', display: 'RTG' }], type: { system: Oid.DocumentType, code: '1', display: 'Kertomusteksti' },
       confidentiality: { system: Oid.Confidentiality, code: '5' }, contextRef: encounter ? `Encounter/${encounter}` : undefined,
@@ -75,7 +79,8 @@ export function demoPopulation(asOf: string = new Date().toISOString().slice(0, 
   doc('doc-maija-private', P.Adult, 'PrivateHealth', 'enc-maija-private');
   doc('doc-maija-occupational', P.Adult, 'OccupationalHealth', 'enc-maija-occupational');
   doc('doc-aino-visit', P.Child9, 'UusimaaPublicHealth', 'enc-aino-visit', { restrictionParent: '1' });
-  doc('doc-aino-before-2016', P.Child9, 'UusimaaPublicHealth', 'enc-aino-before-2016', { restrictionParent: '1' });
+  doc('doc-aino-2017', P.Child9, 'UusimaaPublicHealth', 'enc-aino-2017', { restrictionParent: '1' });
+  doc('doc-eino-before-2016', P.Child12, 'UusimaaPublicHealth', 'enc-eino-before-2016');
   doc('doc-eino-allowed', P.Child12, 'UusimaaPublicHealth', 'enc-eino-visit', { restrictionParent: '2' });
   doc('doc-eino-restricted', P.Child12, 'UusimaaPublicHealth', 'enc-eino-restricted', { restrictionParent: '3' });
   doc('doc-elsa-visit', P.Elderly, 'UusimaaPublicHealth', 'enc-elsa-visit');
@@ -83,20 +88,20 @@ export function demoPopulation(asOf: string = new Date().toISOString().slice(0, 
   const social = provider('UusimaaSocialCare');
   out.push(toEpisodeOfCare({ id: 'eoc-eino-child-welfare', relationshipOid: oid(15, 1), patientRef: `Patient/${P.Child12}`, serviceTask: 'child-welfare', managingOrganizationRef: `Organization/${unitId(social)}`, registerHolder: social.oid, worker: { id: 'sw-001', name: 'Sanna Sosiaalityöntekijä' }, start: '2024-01-10' }));
   out.push(toEpisodeOfCare({ id: 'eoc-maija-adult-social', relationshipOid: oid(15, 2), patientRef: `Patient/${P.Adult}`, serviceTask: 'adult-social-work', managingOrganizationRef: `Organization/${unitId(social)}`, registerHolder: social.oid, worker: { id: 'sw-002', name: 'Tuomas Työntekijä' }, start: '2024-04-01' }));
-  const sdoc = (id: string, patient: string, eoc: string, task: string, kind: string, extra: Partial<ArchivedDocument> = {}) => {
+  const sdoc = (id: string, patient: string, eoc: string, task: string, kind: string, date: string, extra: Partial<ArchivedDocument> = {}) => {
     n++;
     out.push(toDocumentReference({
-      id, registerHolder: social.oid, registerKind: 'social-care', documentOid: oid(16, n), setOid: oid(16, n), version: 1, date: '2024-12-02T10:00:00+02:00', title: id,
+      id, registerHolder: social.oid, registerKind: 'social-care', documentOid: oid(16, n), setOid: oid(16, n), version: 1, date: `${date}T10:00:00+02:00`, title: id,
       patientRef: `Patient/${patient}`, authorRef: `Organization/${unitId(social)}`, custodianRef: `Organization/${social.id}`,
       views: [{ system: LocalSystem.SocialDocumentKind, code: kind }], type: { system: LocalSystem.SocialDocumentKind, code: kind },
       contextRef: `EpisodeOfCare/${eoc}`, serviceTask: serviceTaskCoding(task), marks: [], status: 'current', attachment: { contentType: 'text/plain' }, ...extra,
     }));
   };
-  sdoc('sdoc-eino-decision', P.Child12, 'eoc-eino-child-welfare', 'child-welfare', 'decision');
-  sdoc('sdoc-eino-notification', P.Child12, 'eoc-eino-child-welfare', 'child-welfare', 'notification');
-  sdoc('sdoc-maija-plan', P.Adult, 'eoc-maija-adult-social', 'adult-social-work', 'plan');
-  sdoc('sdoc-maija-shelter', P.Adult, 'eoc-maija-adult-social', 'adult-social-work', 'shelter');
-  sdoc('sdoc-maija-delayed', P.Adult, 'eoc-maija-adult-social', 'adult-social-work', 'assessment', { marks: ['professional-delay'], releaseDate: inDays(60) });
+  sdoc('sdoc-eino-decision', P.Child12, 'eoc-eino-child-welfare', 'child-welfare', 'decision', '2024-03-18');
+  sdoc('sdoc-eino-notification', P.Child12, 'eoc-eino-child-welfare', 'child-welfare', 'notification', '2024-01-10');
+  sdoc('sdoc-maija-plan', P.Adult, 'eoc-maija-adult-social', 'adult-social-work', 'plan', '2024-04-15');
+  sdoc('sdoc-maija-shelter', P.Adult, 'eoc-maija-adult-social', 'adult-social-work', 'shelter', '2024-06-03');
+  sdoc('sdoc-maija-delayed', P.Adult, 'eoc-maija-adult-social', 'adult-social-work', 'assessment', inDays(-5), { marks: ['professional-delay'], releaseDate: inDays(60) });
 
   out.push(
     toMedicationRequest({ id: 'rx-maija-ramipril', ...register('UusimaaPublicHealth'), prescriptionOid: oid(20, 1), patientRef: `Patient/${P.Adult}`, requesterRef: `Organization/${unitId(provider('UusimaaPublicHealth'))}`, atc: 'C09AA05', medication: 'Ramipril 5 mg tabl', dosage: '1 x 1', authoredOn: '2024-02-12T09:20:00+02:00', validUntil: '2026-02-12' }),
@@ -107,7 +112,8 @@ export function demoPopulation(asOf: string = new Date().toISOString().slice(0, 
   const me = `Patient/${P.Adult}`;
   out.push(
     toConsent({ id: 'consent-maija-informing', kind: 'informing', patientRef: me, performerRef: me, dateTime: '2020-01-10T12:00:00+02:00' }),
-    toConsent({ id: 'consent-maija-permission-health', kind: 'permission-health', patientRef: me, performerRef: me, dateTime: '2024-01-10T12:00:00+02:00' }),
+    // Revoked: providers outside Uusimaa's public care then see only their own registers (D2, D3), Uusimaa's public ones each other's (D7); giving it again in the web app changes that.
+    toConsent({ id: 'consent-maija-permission-health', kind: 'permission-health', patientRef: me, performerRef: me, dateTime: '2024-01-10T12:00:00+02:00', status: 'inactive' }),
     toConsent({ id: 'consent-maija-prohibition-occupational', kind: 'prohibition', patientRef: me, performerRef: me, dateTime: '2024-09-20T12:00:00+02:00', targets: [{ registerHolderRef: `Organization/${provider('OccupationalHealth').id}` }] }),
     toConsent({ id: 'consent-maija-prohibition-care-period', kind: 'prohibition', patientRef: me, performerRef: me, dateTime: '2024-03-30T12:00:00+02:00', targets: [{ serviceEventRef: 'Encounter/enc-maija-uusimaa-care' }] }),
     toConsent({ id: 'consent-maija-prescription-prohibition', kind: 'prescription-prohibition', patientRef: me, performerRef: me, dateTime: '2024-08-10T12:00:00+02:00', targets: [{ prescriptionRef: 'MedicationRequest/rx-maija-private' }] }),

@@ -5,7 +5,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { encounter } from '../consent/world.js';
 import { backends } from '../support/backends.js';
-import { type Caller, clientFor, guardianOf, healthMarks as H, hetu, Org, organizations, patientOf, professional, seedWorld, type SeededWorld, socialMarks as S } from '../support/consent-fixtures.js';
+import { type Caller, clientFor, guardianOf, proxyOf, healthMarks as H, hetu, Org, organizations, patientOf, professional, seedWorld, type SeededWorld, socialMarks as S } from '../support/consent-fixtures.js';
 import { startTestGateway, SystemClaims, type TestGateway } from '../support/test-gateway.js';
 
 const DCM = 'http://dicom.nema.org/resources/ontology/DCM';
@@ -60,6 +60,7 @@ describe.each(backends())('AuditEvents of FHIR interactions (%s)', (backend) => 
         patientOf('p2', '1975-01-01'),
         patientOf('k1', child.toISOString().slice(0, 10)),
         guardianOf('g1', 'k1', GUARDIAN_HETU),
+        proxyOf('rpx', 'p1', '110972-9065', ['health', 'social']),
         encounter('e-hus', 'p1', H(Org.HUS), '2024-02-01'),
         encounter('e-sos', 'p1', S(Org.SOS), '2024-03-01'),
         encounter('e-p2', 'p2', H(Org.HUS), '2024-02-01'),

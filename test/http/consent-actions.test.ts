@@ -21,6 +21,7 @@ import {
   professional,
   seedWorld,
   type SeededWorld,
+  proxyOf,
 } from '../support/consent-fixtures.js';
 import { startTestGateway, type TestGateway } from '../support/test-gateway.js';
 
@@ -57,6 +58,7 @@ describe.each(backends())('citizen actions over HTTP (%s)', (backend) => {
         patientOf('k9', ago(9, 60)),
         patientOf('k15', ago(15, 10)),
         guardianOf('rp9', 'k9', gHetu),
+        proxyOf('rpx', 'p1', hetu('1970-02-02', 973), ['health', 'social']),
         encounter('e-hus', 'p1', H(HUS), '2024-02-01'),
         encounter('e-hus2', 'p1', H(HUS), '2024-03-01'),
         prescription('rx1', 'p1', H(HUS), '2024-01-01'),

@@ -36,6 +36,7 @@ import {
   seedWorld,
   type SeededWorld,
   socialMarks as S,
+  proxyOf,
 } from '../support/consent-fixtures.js';
 import { startTestGateway, type TestGateway } from '../support/test-gateway.js';
 
@@ -342,6 +343,7 @@ describe.each(backends())('disclosure rules over HTTP (%s)', (backend) => {
         wellness('w1', 'p1', '2024-01-01'),
         consent(ConsentKind.LivingWill, 'p1', { type: 'permit' }, { id: 'will' }),
         permission(ConsentKind.PermissionHealth, 'p1', { id: 'perm' }),
+        proxyOf('rpx', 'p1', hetu('1970-02-02', 957), ['health', 'social']),
       ]);
       const health: Caller = { kind: 'proxy', subject: hetu('1970-02-02', 957), patient: 'p1', mandates: ['health'] };
       expect(await s.seen(health, 'DocumentReference')).toEqual(['d-hus', 'd-hus2']);

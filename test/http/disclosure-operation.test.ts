@@ -22,6 +22,7 @@ import {
   type SeededWorld,
   socialMarks as S,
   withheldIn,
+  proxyOf,
 } from '../support/consent-fixtures.js';
 import { startTestGateway, type TestGateway } from '../support/test-gateway.js';
 
@@ -46,6 +47,7 @@ describe.each(backends())('$disclosure (%s)', (backend) => {
       [
         patientOf('p1', '1980-03-01'),
         patientOf('p2', '1981-03-01'),
+        proxyOf('rpx', 'p1', hetu('1970-02-02', 981), ['health']),
         encounter('e-hus', 'p1', H(HUS), '2024-02-01'),
         doc('d-hus', 'p1', H(HUS), '2024-02-01', { encounter: 'Encounter/e-hus' }),
         doc('d-hus-prohibited', 'p1', H(HUS), '2024-02-02', { encounter: 'Encounter/e-hus' }),

@@ -20,6 +20,7 @@ import {
   professional,
   seedWorld,
   type SeededWorld,
+  proxyOf,
 } from '../support/consent-fixtures.js';
 import { dispense, entriesOf, expectRefusal, labResult, prescriptionOn, renewalTask } from '../support/situation-fixtures.js';
 import { startTestGateway, type TestGateway } from '../support/test-gateway.js';
@@ -63,6 +64,9 @@ const world = (): Resource[] => [
   guardianOf('rpA-child', 'child', G_A),
   guardianOf('rpB-child', 'child', G_B),
   guardianOf('rpA-k15', 'k15', G_A),
+  // Suomi.fi mandates of the proxies acting for Elsa (C4: verified against the store).
+  proxyOf('rpx-social', 'elsa', hetu('1970-02-02', 908), ['social']),
+  proxyOf('rpx-both', 'elsa', hetu('1970-02-02', 909), ['health', 'social']),
   // 3, 5: the teen's records of every type from before and after 2016-08-01.
   encounter('e-pre', 'teen', H(HUS), '2016-03-10'),
   doc('d-pre', 'teen', H(HUS), '2016-03-10', { encounter: 'Encounter/e-pre' }),

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { AuditEvent, Bundle, BundleEntry, Consent, Observation, Resource } from '@medplum/fhirtypes';
 import { ConsentKind, FhirSystem, LocalSystem, LocalSystemMore, profileUrl, RegisterKind } from '../../src/kanta/codes.js';
 import { CreatingApplicationExtension, LoincSystem, ObservationCategorySystem, PhrKind, PhrKinds, type PhrKindCode, UcumSystem } from '../../src/pds/phr-kinds.js';
-import { healthMarks, organizations, Org, patientOf, seedWorld, type SeededWorld } from '../support/consent-fixtures.js';
+import { healthMarks, organizations, Org, patientOf, proxyOf, seedWorld, type SeededWorld } from '../support/consent-fixtures.js';
 import { informing, meta, permission } from '../consent/world.js';
 import { backends } from '../support/backends.js';
 import { startTestGateway, SystemClaims, type TestGateway } from '../support/test-gateway.js';
@@ -140,7 +140,7 @@ describe.each(backends())('personal data store: the life of a wellness app (%s)'
       subject: { reference: 'Patient/p1' },
       effectiveDateTime: '2025-02-01T10:00:00+02:00',
     } as Resource;
-    w = await seedWorld(gw, [...organizations(), patientOf('p1', '1980-03-15', '150380-901T'), informing('p1'), permission(ConsentKind.PermissionHealth, 'p1'), care]);
+    w = await seedWorld(gw, [...organizations(), patientOf('p1', '1980-03-15', '150380-901T'), proxyOf('rpx', 'p1', '110972-9065', ['health', 'social']), informing('p1'), permission(ConsentKind.PermissionHealth, 'p1'), care]);
     P = w.id('Patient/p1');
     careObservation = w.id('Observation/care-bp');
   });

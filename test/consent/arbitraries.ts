@@ -218,7 +218,9 @@ function healthMarks(m: Marks, n: number): Marks {
 export function buildRecords(specs: RecordSpec[]): Resource[] {
   const out: Resource[] = [];
   const ofType = (t: string, p: string) => out.filter((r) => r.resourceType === t && (r as any)[t === 'EpisodeOfCare' ? 'patient' : 'subject']?.reference === `Patient/${p}`);
-  specs.forEach((s, i) => {
+  specs.forEach((spec, i) => {
+    // Document marks sit on documents only (codes.ts).
+    const s = spec.type === 'DocumentReference' ? spec : { ...spec, marks: { ...spec.marks, docMarks: [] } };
     const id = `${s.type.slice(0, 3).toLowerCase()}${i}`;
     switch (s.type) {
       case 'Encounter': {

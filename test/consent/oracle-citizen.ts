@@ -77,7 +77,10 @@ function minorRules(f: WorldFacts, r: Resource, v: PersonView, guardian: boolean
   // Seed 003: "alle 10-vuotiaiden lasten huoltajille ja alaikäisille itselleen näytetään 1.8.2016 jälkeen syntyneet tiedot."
   // Seed 003: "Tietojen näkyminen yli 10-vuotiaan alaikäisen lailliselle edustajalle Omakannassa on mahdollista siinä kohtaa,
   // kun terveydenhuollon organisaatiossa on mahdollista kirjata rakenteisesti alaikäisen päätöskyky ja tahto".
-  const ok = (d: string | undefined): boolean => !!d && d >= CUT_OFF && (!guardian || allowed || ageOn(v.birthDate, d) < 10);
+  // Seed 004 (social care): "Alaikäisen asiakkaan puolesta asioiva huoltaja näkee OmaKannassa samat tiedot kuin alaikäinen
+  // asiakas itse, ellei erillisiä näyttämisen rajoituksia tehdä." The age-10 rule of seed 003 is the patient archive's.
+  const ageRule = guardian && f.sector(r) !== 'social';
+  const ok = (d: string | undefined): boolean => !!d && d >= CUT_OFF && (!ageRule || allowed || ageOn(v.birthDate, d) < 10);
   if (!ok(f.date(r))) return 'no';
   const linked = f.ancestors(r);
   if (linked.every((p) => ok(f.date(p)))) return 'yes';

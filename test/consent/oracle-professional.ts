@@ -25,10 +25,12 @@ export interface Readings {
    * data (seed 004 states it among the rules for disclosing social-care client data).
    */
   statutoryReachesHealth: boolean;
+  /** A pharmacy worker (D6) reads prescription data only, or whatever the token's organisation and sector allow besides. */
+  pharmacyOnlyPrescriptions: boolean;
 }
 
 export const ALL_READINGS: Readings[] = (() => {
-  const keys: (keyof Readings)[] = ['nestedDenyBindsAll', 'crossSectorNeedsInforming', 'statutoryNeedsPublicOrg', 'negativePermissionVetoes', 'sameSectorHonoursTargeting', 'statutoryReachesHealth'];
+  const keys: (keyof Readings)[] = ['nestedDenyBindsAll', 'crossSectorNeedsInforming', 'statutoryNeedsPublicOrg', 'negativePermissionVetoes', 'sameSectorHonoursTargeting', 'statutoryReachesHealth', 'pharmacyOnlyPrescriptions'];
   const out: Readings[] = [];
   for (let bits = 0; bits < 1 << keys.length; bits++) out.push(Object.fromEntries(keys.map((k, i) => [k, (bits & (1 << i)) !== 0])) as unknown as Readings);
   return out;
@@ -122,6 +124,7 @@ export function professionalSees(f: WorldFacts, viewer: Principal, r: Resource, 
   if (!viewer.patient || f.patientRef(r) !== `Patient/${viewer.patient}`) return false;
   const sector = f.sector(r);
   if (!sector) return false;
+  if (readings.pharmacyOnlyPrescriptions && viewer.pharmacy && !PRESCRIPTION_TYPES.includes(r.resourceType)) return false;
   const holder = f.holder(r);
   const here = viewer.sector as Sector;
   // D1, seed 000: "Sosiaali- ja terveydenhuollon palvelunantajat voivat katsoa tietojasi omasta potilas- tai asiakasrekisteristään

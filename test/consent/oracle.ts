@@ -133,7 +133,7 @@ export class Oracle {
       case 'app': {
         const mine = about === `Patient/${p.patient}`;
         if (!mine) return 'no';
-        if (r.resourceType === 'Patient') return 'yes';
+        if (r.resourceType === 'Patient') return this.appAuthorised(p) ? 'yes' : 'no';
         if (r.resourceType === 'Consent') return 'open';
         // SPEC P1: "A wellness app writes or reads a citizen's personal-data-store Observations only while the citizen's
         // authorisation of that app is active."
@@ -148,7 +148,7 @@ export class Oracle {
           today: this.today(ctx),
           mandates: p.mandates,
         };
-        const mine = about === v.patient;
+        const mine = about === v.patient && (v.role !== 'proxy' || !!v.mandates?.length);
         if (r.resourceType === 'Patient') return mine ? 'yes' : 'no';
         if (r.resourceType === 'Consent') {
           if (!mine) return 'no';

@@ -6,6 +6,8 @@ import { type Oracle, scopeAllows } from './oracle.js';
 
 export interface Disagreement {
   caller: Partial<Principal>;
+  /** The principal the oracle evaluated (server ids over HTTP), when it differs from `caller` as shown. */
+  principal?: Principal;
   what: 'leaked' | 'missing' | 'refused' | 'not-refused' | 'total' | 'status';
   type?: string;
   id?: string;
@@ -63,14 +65,15 @@ export class Triage {
     const f = oracle.facts;
     const r = d.id ? world.find((x) => x.resourceType === d.type && x.id === d.id) : undefined;
     const c = d.caller;
+    const principal = d.principal ?? c;
     let rel = '';
     if (r && c.kind === 'professional') {
       const sector = f.sector(r) ?? 'none';
-      rel = `${f.holder(r) === c.organization ? 'own-holder' : 'other-holder'} ${sector === c.sector ? 'same-sector' : `${sector}->${c.sector}`} ${f.patientRef(r) === `Patient/${c.patient}` ? 'token-patient' : 'other-patient'}`;
+      rel = `${f.holder(r) === c.organization ? 'own-holder' : 'other-holder'} ${sector === c.sector ? 'same-sector' : `${sector}->${c.sector}`} ${f.patientRef(r) === `Patient/${principal.patient}` ? 'token-patient' : 'other-patient'}`;
     }
     // A leak of a type outside the token's scopes is an S1 leak, unless consent alone would withhold it too.
     if (d.what === 'leaked' && d.type && r && !scopeAllows(c.scopes ?? [], d.type)) {
-      const wide = { ...c, scopes: ['user/*.cruds', 'patient/*.cruds', 'system/*.cruds'] } as Principal;
+      const wide = { ...(d.principal ?? c), scopes: ['user/*.cruds', 'patient/*.cruds', 'system/*.cruds'] } as Principal;
       if (oracle.verdict({ principal: wide, requestId: 'triage', now: NOW_OF(world), language: 'en' }, r) !== 'no') return `leaked OUT-OF-SCOPE (S1) | ${c.kind}`;
     }
     return [d.what, d.route, c.kind, d.type, rel].filter(Boolean).join(' | ');

@@ -93,6 +93,7 @@ describe.each(backends())('gateway over HTTP versus the seed-read oracle (%s)', 
             const ctx = contextOf(caller, w);
             evaluateAt(ctx.now);
             const shown = { ...caller, subject: raw.subject };
+            const principal = ctx.principal;
             let refusal = oracle.refuses(ctx);
             // P1 with the app registry: an unregistered or unauthorised client gets 403 (README, personal data store).
             if (caller.kind === 'app' && (caller.clientId !== REGISTERED_APP || refusal === 'open')) refusal = 'yes';
@@ -103,10 +104,10 @@ describe.each(backends())('gateway over HTTP versus the seed-read oracle (%s)', 
             if (probe.status === 403) {
               expect(probe.body.resourceType).toBe('OperationOutcome');
               stats.refusals++;
-              if (refusal === 'no') found.push({ caller: shown, what: 'refused', detail: JSON.stringify(probe.body.issue?.[0]?.details ?? probe.body.issue?.[0]?.diagnostics) });
+              if (refusal === 'no') found.push({ caller: shown, principal, what: 'refused', detail: JSON.stringify(probe.body.issue?.[0]?.details ?? probe.body.issue?.[0]?.diagnostics) });
               continue;
             } else if (refusal === 'yes') {
-              found.push({ caller: shown, what: 'not-refused', detail: `GET Patient answered ${probe.status}` });
+              found.push({ caller: shown, principal, what: 'not-refused', detail: `GET Patient answered ${probe.status}` });
               continue;
             }
             for (const t of TYPES) {
@@ -114,22 +115,22 @@ describe.each(backends())('gateway over HTTP versus the seed-read oracle (%s)', 
               stats.cases++;
               if (res.status === 403 && !scopeAllows(caller.scopes, t)) continue;
               if (res.status !== 200) {
-                found.push({ caller: shown, what: 'status', type: t, route: 'search', detail: `${res.status} ${JSON.stringify(res.body).slice(0, 300)}` });
+                found.push({ caller: shown, principal, what: 'status', type: t, route: 'search', detail: `${res.status} ${JSON.stringify(res.body).slice(0, 300)}` });
                 continue;
               }
               const b = res.body as Bundle;
               const matches = (b.entry ?? []).filter((e) => e.search?.mode !== 'include' && e.resource?.resourceType === t).map((e) => e.resource as Resource);
-              if (b.total !== matches.length) found.push({ caller: shown, what: 'total', type: t, route: 'search', detail: `total ${b.total} for ${matches.length}` });
+              if (b.total !== matches.length) found.push({ caller: shown, principal, what: 'total', type: t, route: 'search', detail: `total ${b.total} for ${matches.length}` });
               const ids = matches.map((r) => r.id as string).sort();
               const d = disagreement(ids, oracle.expect(ctx, t));
-              if (d) for (const id of [...d.missing, ...d.leaked]) found.push({ caller: shown, what: d.leaked.includes(id) ? 'leaked' : 'missing', type: t, id, route: 'search', detail: local(t, [id])[0] });
+              if (d) for (const id of [...d.missing, ...d.leaked]) found.push({ caller: shown, principal, what: d.leaked.includes(id) ? 'leaked' : 'missing', type: t, id, route: 'search', detail: local(t, [id])[0] });
             }
             for (const r of w.world.filter((x, i) => x.resourceType !== 'Organization' && i % 3 === ci % 3)) {
               const res = await request(gw.app).get(`/fhir/${r.resourceType}/${r.id}`).set('Authorization', auth);
               stats.cases++;
               const v = oracle.verdict(ctx, r);
               if ((v === 'yes' && res.status !== 200) || (v === 'no' && res.status === 200))
-                found.push({ caller: shown, what: res.status === 200 ? 'leaked' : 'missing', type: r.resourceType, id: r.id as string, route: 'read', detail: `${res.status}` });
+                found.push({ caller: shown, principal, what: res.status === 200 ? 'leaked' : 'missing', type: r.resourceType, id: r.id as string, route: 'read', detail: `${res.status}` });
             }
             // S1 + D11 on the routes that bring other types along: nothing outside the scopes or the policy may ride with them.
             const pid = ctx.principal.patient;
@@ -147,7 +148,7 @@ describe.each(backends())('gateway over HTTP versus the seed-read oracle (%s)', 
                 if (!r || r.resourceType === 'OperationOutcome') continue;
                 const mine = w.world.find((x) => x.resourceType === r.resourceType && x.id === r.id);
                 const v = oracle.verdict(ctx, mine ?? r);
-                if (v === 'no' || (!mine && r.resourceType !== 'AuditEvent')) found.push({ caller: shown, what: 'leaked', type: r.resourceType, id: r.id as string, route: route.split('?')[0].replace(pid ?? '-', '{id}') + (route.includes('_include') ? ' _include' : route.includes('_revinclude') ? ' _revinclude' : '') });
+                if (v === 'no' || (!mine && r.resourceType !== 'AuditEvent')) found.push({ caller: shown, principal, what: 'leaked', type: r.resourceType, id: r.id as string, route: route.split('?')[0].replace(pid ?? '-', '{id}') + (route.includes('_include') ? ' _include' : route.includes('_revinclude') ? ' _revinclude' : '') });
               }
             }
           }

@@ -115,7 +115,7 @@ describe('guarded store versus the seed-read oracle', () => {
           expect(found.slice(0, 3).map((x) => report(x, world, oracle))).toEqual([]);
         }
       ),
-      { numRuns: RUNS, endOnFailure: false }
+      { numRuns: RUNS, endOnFailure: true }
     );
     if (COLLECT) triage.print();
     // 60 worlds x 20 callers x (11 searches + a third of the world's reads): over 10,000 answers compared.

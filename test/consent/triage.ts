@@ -72,9 +72,10 @@ export class Triage {
       rel = `${f.holder(r) === c.organization ? 'own-holder' : 'other-holder'} ${sector === c.sector ? 'same-sector' : `${sector}->${c.sector}`} ${f.patientRef(r) === `Patient/${principal.patient}` ? 'token-patient' : 'other-patient'}`;
     }
     // A leak of a type outside the token's scopes is an S1 leak, unless consent alone would withhold it too.
-    if (d.what === 'leaked' && d.type && r && !scopeAllows(c.scopes ?? [], d.type)) {
+    if (d.what === 'leaked' && d.type && !scopeAllows(c.scopes ?? [], d.type)) {
       const wide = { ...(d.principal ?? c), scopes: ['user/*.cruds', 'patient/*.cruds', 'system/*.cruds'] } as Principal;
-      if (oracle.verdict({ principal: wide, requestId: 'triage', now: NOW_OF(world), language: 'en' }, r) !== 'no') return `leaked OUT-OF-SCOPE (S1) | ${c.kind}`;
+      const r2 = r ?? ({ resourceType: d.type, id: d.id } as Resource);
+      if (oracle.verdict({ principal: wide, requestId: 'triage', now: NOW_OF(world), language: 'en' }, r2) !== 'no') return `leaked OUT-OF-SCOPE (S1) | ${d.route} | ${c.kind} | ${d.type}`;
     }
     return [d.what, d.route, c.kind, d.type, rel].filter(Boolean).join(' | ');
   }
@@ -85,7 +86,10 @@ export class Triage {
       const entry = this.kinds.get(k) ?? { n: 0, examples: [] };
       entry.n++;
       if (entry.examples.length < 4 || world.length < Math.max(...entry.examples.map((e) => e.size))) {
-        entry.examples.push({ size: world.length, text: report(d, world, oracle) });
+        const text = report(d, world, oracle);
+        // ORACLE_KEEP_WORLD=1 keeps the whole world and caller of each example, to replay it.
+        if (process.env.ORACLE_KEEP_WORLD === '1') Object.assign(text, { world, principal: d.principal ?? d.caller });
+        entry.examples.push({ size: world.length, text });
         entry.examples.sort((a, b) => a.size - b.size);
         entry.examples.splice(4);
       }

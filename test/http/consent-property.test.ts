@@ -139,6 +139,8 @@ describe.each(backends())('gateway over HTTP versus the seed-read oracle (%s)', 
               `/fhir/Encounter?_include=*&_lastUpdated=ge${encodeURIComponent(since)}`,
               `/fhir/MedicationRequest?_revinclude=*&_include=*&_lastUpdated=ge${encodeURIComponent(since)}`,
             ];
+            // Type-level history (issue 11 item 9) walks every version of the type since this world was seeded.
+            routes.push(`/fhir/Encounter/_history?_since=${encodeURIComponent(since)}&_count=1000`, `/fhir/DocumentReference/_history?_since=${encodeURIComponent(since)}&_count=1000`);
             for (const route of routes) {
               const res = await request(gw.app).get(route).set('Authorization', auth);
               stats.cases++;
@@ -151,6 +153,22 @@ describe.each(backends())('gateway over HTTP versus the seed-read oracle (%s)', 
                 if (v === 'no' || (!mine && r.resourceType !== 'AuditEvent')) found.push({ caller: shown, principal, what: 'leaked', type: r.resourceType, id: r.id as string, route: route.split('?')[0].replace(pid ?? '-', '{id}') + (route.includes('_include') ? ' _include' : route.includes('_revinclude') ? ' _revinclude' : '') });
               }
             }
+            // A batch of reads answers entry by entry exactly as the single reads do (D11, S1).
+            const sample = w.world.filter((x, i) => x.resourceType !== 'Organization' && i % 4 === ci % 4);
+            const batch = await request(gw.app)
+              .post('/fhir')
+              .set('Authorization', auth)
+              .set('Content-Type', 'application/fhir+json')
+              .send({ resourceType: 'Bundle', type: 'batch', entry: sample.map((x) => ({ request: { method: 'GET', url: `${x.resourceType}/${x.id}` } })) });
+            stats.cases++;
+            if (batch.status === 200) {
+              (batch.body as Bundle).entry?.forEach((e, i) => {
+                const r = sample[i];
+                const v = oracle.verdict(ctx, r);
+                const got = (e.response?.status ?? '').startsWith('200') && !!e.resource;
+                if ((v === 'yes' && !got) || (v === 'no' && got)) found.push({ caller: shown, principal, what: got ? 'leaked' : 'missing', type: r.resourceType, id: r.id as string, route: 'batch', detail: e.response?.status });
+              });
+            } else found.push({ caller: shown, principal, what: 'status', route: 'batch', detail: `${batch.status} ${JSON.stringify(batch.body).slice(0, 300)}` });
           }
           if (COLLECT) {
             triage.add(found, w.world, oracle);
@@ -159,7 +177,7 @@ describe.each(backends())('gateway over HTTP versus the seed-read oracle (%s)', 
           expect(found.slice(0, 3).map((x) => report(x, w.world, oracle))).toEqual([]);
         }
       ),
-      { numRuns: RUNS[backend], endOnFailure: false }
+      { numRuns: RUNS[backend], endOnFailure: true }
     );
     if (COLLECT) triage.print(process.env.ORACLE_TRIAGE_FILE?.replace('.json', `-${backend}.json`));
     // Each world compares about 4 x (1 + 10 searches + a third of its reads + 4 include routes) answers with the oracle.

@@ -40,8 +40,11 @@ const callerArb: fc.Arbitrary<HttpCaller> = withScopes(
   )
 );
 
-/** Worlds per backend; HTTP_PROPERTY_RUNS=500 runs a deeper search (minutes), the default keeps the suite quick. */
-const RUNS: Record<string, number> = { sqlite: Number(process.env.HTTP_PROPERTY_RUNS ?? 40), postgres: Number(process.env.HTTP_PROPERTY_RUNS ?? 15) };
+/**
+ * Worlds per backend (each about 130 answers over 40 routes); HTTP_PROPERTY_RUNS=200 runs a deeper search (many minutes).
+ * The store-level property test (test/consent/property.test.ts) carries the bulk of the 10,000+ compared answers.
+ */
+const RUNS: Record<string, number> = { sqlite: Number(process.env.HTTP_PROPERTY_RUNS ?? 20), postgres: Number(process.env.HTTP_PROPERTY_RUNS ?? 8) };
 const COLLECT = process.env.ORACLE_COLLECT === '1';
 let worldNo = 0;
 
@@ -180,8 +183,8 @@ describe.each(backends())('gateway over HTTP versus the seed-read oracle (%s)', 
       { numRuns: RUNS[backend], endOnFailure: true }
     );
     if (COLLECT) triage.print(process.env.ORACLE_TRIAGE_FILE?.replace('.json', `-${backend}.json`));
-    // Each world compares about 4 x (1 + 10 searches + a third of its reads + 4 include routes) answers with the oracle.
-    expect(stats.cases).toBeGreaterThan(RUNS[backend] * 40);
+    // Each world compares about 4 x (1 + 10 searches + a third of its reads + 6 include/history routes + a batch) answers.
+    expect(stats.cases).toBeGreaterThan(RUNS[backend] * 60);
     expect(triage.count()).toBe(0);
   }, 1_800_000);
 });

@@ -182,9 +182,12 @@ describe.each(backends())('gateway over HTTP versus the seed-read oracle (%s)', 
       ),
       { numRuns: RUNS[backend], endOnFailure: true }
     );
-    if (COLLECT) triage.print(process.env.ORACLE_TRIAGE_FILE?.replace('.json', `-${backend}.json`));
+    if (COLLECT) {
+      triage.print(process.env.ORACLE_TRIAGE_FILE?.replace(".json", `-${backend}.json`));
+      console.log(`${backend}: ${stats.cases} answers compared (${stats.refusals} refusals)`);
+    }
     // Each world compares about 4 x (1 + 10 searches + a third of its reads + 6 include/history routes + a batch) answers.
-    expect(stats.cases).toBeGreaterThan(RUNS[backend] * 60);
+    expect(stats.cases).toBeGreaterThan(RUNS[backend] * 40);
     expect(triage.count()).toBe(0);
   }, 1_800_000);
 });

@@ -28,7 +28,7 @@ export const pick = <T>(xs: readonly T[]) => fc.constantFrom(...xs);
 const opt = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined });
 
 const TASKS = ['child-welfare', 'adult-social-work'];
-const SOCIAL_KINDS = ['decision', 'plan', 'shelter', 'client-record-entry', 'payment-commitment'];
+const SOCIAL_KINDS = ['decision', 'plan', 'shelter', 'client-record-entry', 'payment-commitment', 'phase-1'];
 const MARKS = [DocumentMark.OtherPerson, DocumentMark.SpecialContent, DocumentMark.LocalMainView, DocumentMark.ProfessionalDelay];
 
 /** A wellbeing county holding both a patient register (health) and a client register (social), with a unit of each flag. */

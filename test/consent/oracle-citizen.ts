@@ -24,6 +24,8 @@ export const CUT_OFF = '2016-08-01';
 
 /** Seed 004: "OmaKannassa ei näytetä ..." (C2), as the codes of codes.ts name them. */
 const SOCIAL_NOT_SHOWN: string[] = [
+  'old', // "vanhoja ... asiakirjoja" (no code in codes.ts; the test worlds use these two)
+  'phase-1', // "... ja 1. vaiheen asiakirjoja"
   SocialDocumentKind.ParenthoodDetermination, // "vanhemmuuden selvittämiseen liittyviä asiakirjoja"
   SocialDocumentKind.Shelter, // "turvakotipalvelujen sekä lähisuhde- ja perheväkivallan ehkäisytyöhön liittyviä asiakirjoja"
   SocialDocumentKind.PaymentCommitment, // "maksusitoumuksia"

@@ -92,7 +92,7 @@ describe.each(backends())('gateway over HTTP versus the seed-read oracle (%s)', 
           const local = (type: string, ids: string[]) => ids.map((id) => `${w.name(type, id) ?? `?${id}`}`);
           for (const [ci, raw] of callers.entries()) {
             const caller: HttpCaller = raw.subject?.startsWith('@hetu:') ? { ...raw, subject: hetus[raw.subject === '@hetu:self' ? (raw.patient as string) : raw.subject.slice(6)] } : raw;
-            const auth = `Bearer ${await gw.token({ ...claimsOf(caller, w), scope: caller.scopes.join(' ') })}`;
+            const auth = `Bearer ${await gw.token(claimsOf(caller, w))}`;
             const ctx = contextOf(caller, w);
             evaluateAt(ctx.now);
             const shown = { ...caller, subject: raw.subject };

@@ -97,10 +97,16 @@ export async function seedWorld(gw: TestGateway, resources: Resource[], base?: S
 /** Token claims of a caller in the shape the oracle's RequestContext uses. */
 export type Caller = Partial<Principal> & Pick<Principal, 'kind'>;
 
-/** Dev-issuer claims for a caller (SMART scopes wide enough that only consent decides). */
-export function claimsOf(c: Caller, world?: SeededWorld): Record<string, unknown> {
+/** The SMART scopes a caller's token carries: its own, or ones wide enough that only consent decides. */
+export function scopesOf(c: Caller): string[] {
+  if (c.scopes?.length) return c.scopes;
   const scopeCtx = c.kind === 'professional' ? 'user' : c.kind === 'system' ? 'system' : 'patient';
-  const claims: Record<string, unknown> = { sub: c.subject ?? 'x', kanta_role: c.kind, scope: `${scopeCtx}/*.cruds` };
+  return [`${scopeCtx}/*.cruds`];
+}
+
+/** Dev-issuer claims for a caller. */
+export function claimsOf(c: Caller, world?: SeededWorld): Record<string, unknown> {
+  const claims: Record<string, unknown> = { sub: c.subject ?? 'x', kanta_role: c.kind, scope: scopesOf(c).join(' ') };
   if (c.patient) claims.patient = world ? world.id(`Patient/${c.patient}`) : c.patient;
   if (c.organization) claims.organization = c.organization;
   if (c.unit) claims.unit = c.unit;
@@ -117,7 +123,7 @@ export function claimsOf(c: Caller, world?: SeededWorld): Record<string, unknown
 /** The oracle's view of the same caller (server patient id, evaluated now). */
 export function contextOf(c: Caller, world: SeededWorld, now = new Date()): RequestContext {
   return {
-    principal: { subject: 'x', scopes: [], ...c, ...(c.patient ? { patient: world.id(`Patient/${c.patient}`) } : {}) },
+    principal: { subject: 'x', ...c, scopes: scopesOf(c), ...(c.patient ? { patient: world.id(`Patient/${c.patient}`) } : {}) },
     requestId: 'oracle',
     now,
     language: 'en',

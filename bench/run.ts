@@ -10,6 +10,7 @@ import { openPostgresDatabase } from '../src/store/postgres/postgres-database.js
 import { openSqliteDatabase } from '../src/store/sqlite/sqlite-database.js';
 import { measureConsentCost } from './consent-cost.js';
 import { denseConsents } from './dense-consents.js';
+import { runImportBench, writeImportReport } from './import.js';
 import { drive, type LoadResult } from './load.js';
 import { bulkLoad, cacheDir, ensureSqlitePopulation, type LoadStats, type PopulationSpec } from './population.js';
 import { machine, markdown, writeReport, type BenchReport, type ScenarioResult } from './report.js';
@@ -33,6 +34,9 @@ const { values: args } = parseArgs({
     keep: { type: 'boolean', default: false },
     /** Only build (or check) the cached population and exit. */
     prepare: { type: 'boolean', default: false },
+    /** Only the import benchmark (npm run import of a generated population); --patients defaults to 5000 then. */
+    import: { type: 'boolean', default: false },
+    'batch-size': { type: 'string' },
   },
 });
 
@@ -241,6 +245,12 @@ function evaluateTargets(results: ScenarioResult[], population: BenchReport['pop
 }
 
 async function main(): Promise<void> {
+  if (args.import) {
+    const patients = process.argv.some((a) => a.startsWith('--patients')) ? spec.patients : 5000;
+    const opts = { patients, seed: spec.seed, asOf: spec.asOf, batchSize: args['batch-size'] ? Number(args['batch-size']) : undefined, postgres: !args['no-postgres'], log };
+    console.log(writeImportReport(await runImportBench(opts), opts));
+    return;
+  }
   const started = new Date();
   const loadAtStart = Number(loadavg()[0].toFixed(2));
   log(`population: seed ${spec.seed}, ${spec.patients} patients (cache ${cacheDir(spec)})`);

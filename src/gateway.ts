@@ -35,6 +35,7 @@ import { deleteWellnessDataOperation } from './pds/delete-wellness-data.js';
 import { createWellnessRules } from './pds/wellness-rules.js';
 import { createResourceTypeRegistry } from './fhir/resource-types.js';
 import { createRouter } from './fhir/router.js';
+import { Interaction } from './fhir/types.js';
 import { createSummaryElements } from './fhir/summary-elements.js';
 import { buildCapabilityStatement } from './metadata/capability-statement.js';
 import { createRequestPipeline } from './pipeline/request-pipeline.js';
@@ -131,7 +132,12 @@ export async function createGateway({ config, log }: GatewayOptions): Promise<Ga
     router,
     auth: authenticator,
     scopes: { isAllowed: (p, t, i, letter) => isAllowed(p.scopes, t, i, letter as never) },
-    consent: createConsentService({ presentFor: (ctx) => auditEventPresenterFor(ctx.principal), wellness: createWellnessRules(wellnessApps) }),
+    consent: createConsentService({
+      presentFor: (ctx) => auditEventPresenterFor(ctx.principal),
+      wellness: createWellnessRules(wellnessApps),
+      // S1: a resource leaves by any route (includes, $everything, Bundle entries) only when the token may read or search its type.
+      readable: (principal, type) => isAllowed(principal.scopes, type, Interaction.Read) || isAllowed(principal.scopes, type, Interaction.SearchType),
+    }),
     audit,
     services: {
       validate: (resource, opts) => validator.validate(resource, opts),

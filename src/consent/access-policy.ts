@@ -28,14 +28,10 @@ import {
   SocialKindSystem,
   stripOid,
 } from './kanta-rules.js';
-import {
-  clinicalDateParam,
-  invalidationParam,
-  isDirectoryType,
-  isEncounterLinked,
-  isPrescriptionType,
-  isRecordType,
-} from './record-types.js';
+import { clinicalDateParam, isDirectoryType, isPrescriptionType, isRecordType } from './record-types.js';
+import { concernsPrescription, linkedToEvent } from './record-links.js';
+import { consentKinds, holder, isPds, isSocial, kindsOf, ofPatient } from './policy-terms.js';
+import { personBranches } from './person-policy.js';
 
 /** Rule IDs of the SPEC; `directory` marks non-personal reference data. */
 export type RuleId = 'D1' | 'D2' | 'D5' | 'D6' | 'D7' | 'D8' | 'D9' | 'C1' | 'C2' | 'C3' | 'C4' | 'C5' | 'C6' | 'P1' | 'A4' | 'directory' | 'operator';
@@ -50,6 +46,8 @@ export interface PolicyBranch {
 
 export interface ConsentAccessPolicy extends AccessPolicy {
   branches(resourceType: string): PolicyBranch[];
+  /** A type this caller's role may never ask for at all (403 rather than an empty answer). */
+  refusal(resourceType: string): { rule: RuleId; reason: 'auditLog' } | undefined;
 }
 
 /** Facts about organisations and persons the policy needs, loaded per request with the raw store. */
@@ -67,58 +65,20 @@ export interface PolicyFacts {
   patientBirthDate?: string;
   /** Guardian only: a current RelatedPerson GUARD links the caller to the child. */
   guardianVerified: boolean;
+  /** Citizen only: the Patient of the `patient` claim carries the token subject's HETU. */
+  patientIsSubject?: boolean;
+  /** Professional only: the `unit` claim's unit belongs to the `organization` claim's organisation in the registry. */
+  unitOfOrganization?: boolean;
 }
 
-/** Sectors of register kinds; the personal data store is no care sector (P2). */
-const kindsOf = (s: Sector): readonly string[] => (s === 'health' ? HealthRegisterKinds : SocialRegisterKinds);
 const otherSector = (s: Sector): Sector => (s === 'health' ? 'social' : 'health');
 const crossKind = (receiver: Sector): PermissionKind =>
   receiver === 'social' ? ConsentKind.PermissionHealthToSocial : ConsentKind.PermissionSocialToHealth;
 const sameKind = (s: Sector): PermissionKind => (s === 'health' ? ConsentKind.PermissionHealth : ConsentKind.PermissionSocial);
 
-const RestrictionParentTypes: readonly string[] = ['DocumentReference', 'Encounter', 'EpisodeOfCare'];
-
-const isSocial = (): Condition => security(LocalSystem.RegisterKind, SocialRegisterKinds);
-const isPds = (): Condition => security(LocalSystem.RegisterKind, [RegisterKind.PersonalDataStore]);
-const holder = (oids: readonly string[]): Condition => security(LocalSystem.RegisterHolder, oids);
-const ofPatient = (p: string): Condition => param('patient', [`Patient/${p}`]);
-const consentKinds = (kinds: readonly ConsentKindCode[]): Condition =>
-  param(
-    'category',
-    kinds.map((k) => `${LocalSystem.ConsentKind}|${k}`)
-  );
-
-function encounterTargets(t: string): string[] {
-  return t === 'DocumentReference' ? ['Encounter', 'EpisodeOfCare'] : ['Encounter'];
-}
-
-/** The record belongs to a social-care service task with one of `keys` (EpisodeOfCare.type). */
+/** The record belongs to a social-care service task with one of `keys` (EpisodeOfCare.type), directly or through its visit. */
 function serviceTaskCond(t: string, keys: string[]): Condition {
-  const typeLeaf = param('type', keys);
-  if (t === 'EpisodeOfCare') return typeLeaf;
-  if (t === 'Encounter') return chain('episode-of-care', 'EpisodeOfCare', typeLeaf);
-  if (!isEncounterLinked(t)) return FALSE;
-  return or(
-    t === 'DocumentReference' ? chain('encounter', 'EpisodeOfCare', typeLeaf) : FALSE,
-    chain('encounter', 'Encounter', chain('episode-of-care', 'EpisodeOfCare', typeLeaf))
-  );
-}
-
-/** The record is, or hangs off, one of the service events `refs` (`Encounter/x`, `EpisodeOfCare/y`). */
-function serviceEventCond(t: string, refs: string[]): Condition {
-  const ids = (type: string): string[] => refs.filter((r) => r.startsWith(`${type}/`)).map((r) => r.slice(type.length + 1));
-  const episodes = refs.filter((r) => r.startsWith('EpisodeOfCare/'));
-  if (t === 'Encounter') return or(param('_id', ids('Encounter')), param('episode-of-care', episodes));
-  if (t === 'EpisodeOfCare') return param('_id', ids('EpisodeOfCare'));
-  if (!isEncounterLinked(t)) return FALSE;
-  const targets = encounterTargets(t);
-  return or(
-    param(
-      'encounter',
-      refs.filter((r) => targets.includes(r.split('/')[0]))
-    ),
-    chain('encounter', 'Encounter', param('episode-of-care', episodes))
-  );
+  return linkedToEvent(t, { encounter: FALSE, episode: param('type', keys) });
 }
 
 function dataPeriodCond(t: string, start?: string, end?: string): Condition {
@@ -127,31 +87,25 @@ function dataPeriodCond(t: string, start?: string, end?: string): Condition {
   return and(start ? param(dp, [`ge${start}`]) : TRUE, end ? param(dp, [`le${end}`]) : TRUE);
 }
 
-/** Prohibitions of `compiled` that bind a record of type `t` (D3); the index keeps this to provisions that can match. */
-function prohibitedCond(t: string, c: CompiledConsents): Condition {
+/**
+ * Every active prohibition that matches a record of type `t` (D3, D6): a register holder, a service event and
+ * everything linked to it, a service task, a single record, and prescriptions with their dispensings and renewal
+ * requests. One condition that every disclosure basis is ANDed with; only the holder's own access (D1) ignores it.
+ */
+export function prohibitedCond(t: string, c: CompiledConsents): Condition {
   const idx = c.prohibitions;
   if (idx.everything.length) return TRUE;
-  const instances = [...idx.byInstance.keys()].filter((r) => r.startsWith(`${t}/`)).map((r) => r.slice(t.length + 1));
+  const events = [...idx.byEvent.keys()];
+  const ids = (type: string, refs: string[]): string[] => refs.filter((r) => r.startsWith(`${type}/`)).map((r) => r.slice(type.length + 1));
+  const instances = ids(t, [...idx.byInstance.keys()]);
+  const pp = c.prescriptionProhibitions;
+  const prescriptions = pp.everything.length ? TRUE : param('_id', [...pp.byPrescription.keys()]);
   return or(
     holder([...idx.byHolder.keys()]),
-    idx.byEvent.size ? serviceEventCond(t, [...idx.byEvent.keys()]) : FALSE,
-    idx.byServiceTask.size ? serviceTaskCond(t, [...idx.byServiceTask.keys()]) : FALSE,
-    param('_id', instances)
+    linkedToEvent(t, { encounter: param('_id', ids('Encounter', events)), episode: or(param('_id', ids('EpisodeOfCare', events)), param('type', [...idx.byServiceTask.keys()])) }),
+    param('_id', instances),
+    concernsPrescription(t, prescriptions)
   );
-}
-
-/** D6: prescription prohibitions keep the prohibited prescriptions (and their dispensings) from other providers. */
-function prescriptionProhibitedCond(t: string, c: CompiledConsents): Condition {
-  const pp = c.prescriptionProhibitions;
-  if (pp.everything.length) return TRUE;
-  const ids = [...pp.byPrescription.keys()];
-  if (t === 'MedicationRequest') return param('_id', ids);
-  if (t === 'MedicationDispense')
-    return param(
-      'prescription',
-      ids.map((id) => `MedicationRequest/${id}`)
-    );
-  return FALSE;
 }
 
 function grantCond(t: string, g: Grant, org: string, unit: string | undefined): Condition {
@@ -177,15 +131,67 @@ function usableGrants(grants: Grant[], org: string, unit: string | undefined): G
   return grants.filter((g) => !g.recipients || g.recipients.includes(org) || (!!unit && g.recipients.includes(unit)));
 }
 
+/**
+ * The bases on which another register's record of the patient may be disclosed (D2, D5, D6, D7, D8), each
+ * without prohibitions: the caller ANDs every one of them with the same "no matching prohibition" condition.
+ */
+function disclosureBases(t: string, ctx: RequestContext, c: CompiledConsents, f: PolicyFacts, org: string, unit: string | undefined, sector: Sector, mine: Condition): PolicyBranch[] {
+  const p = ctx.principal;
+  const pharmacy = !!p.pharmacy;
+  const informed = c.informed.length > 0;
+  const out: PolicyBranch[] = [];
+  // D2: same sector, other register: informing + permission of that sector (D4: a permission never crosses sectors).
+  if (!pharmacy && informed) {
+    const perm = c.permissions[sameKind(sector)];
+    const grants = perm.negative.length ? [] : usableGrants(perm.grants, org, unit);
+    if (grants.length)
+      out.push({
+        rules: ['D2'],
+        cond: and(mine, security(LocalSystem.RegisterKind, kindsOf(sector)), or(...grants.map((g) => grantCond(t, g, org, unit)))),
+        provisions: [...c.informed, ...grants.map((g) => g.ref)],
+      });
+  }
+  // D5: cross-sector, by the permission of that direction, only to a päävastuullinen unit of the receiving sector.
+  if (!pharmacy && informed) {
+    const flag = sector === 'social' ? f.unitMainResponsibleSocial : f.unitMainResponsibleHealth;
+    const perm = c.permissions[crossKind(sector)];
+    const grants = perm.negative.length ? [] : usableGrants(perm.grants, org, unit);
+    if (flag && grants.length)
+      out.push({
+        rules: ['D5'],
+        cond: and(mine, security(LocalSystem.RegisterKind, kindsOf(otherSector(sector))), or(...grants.map((g) => grantCond(t, g, org, unit)))),
+        provisions: [...c.informed, ...grants.map((g) => g.ref)],
+      });
+  }
+  // D6: prescriptions in care and at pharmacies without a permission.
+  if ((sector === 'health' || pharmacy) && isPrescriptionType(t)) {
+    out.push({ rules: ['D6'], cond: and(mine, security(LocalSystem.RegisterKind, HealthRegisterKinds)), provisions: [] });
+  }
+  // D7: Uusimaa public health care uses each other's registers once informed.
+  if (sector === 'health' && !pharmacy && informed && f.callerOrgPublicHealth && f.callerOrgRegion === 'uusimaa' && f.uusimaaPublicHolders.length) {
+    out.push({
+      rules: ['D7'],
+      cond: and(mine, security(LocalSystem.RegisterKind, [RegisterKind.PublicHealth]), holder(f.uusimaaPublicHolders)),
+      provisions: [...c.informed],
+    });
+  }
+  // D8: a social-care authority stating its statutory basis gets social-care data without a permission.
+  if (sector === 'social' && !pharmacy && p.legalBasis?.trim()) {
+    out.push({ rules: ['D8'], cond: and(mine, isSocial()), provisions: [] });
+  }
+  return out;
+}
+
 function professionalBranches(t: string, ctx: RequestContext, c: CompiledConsents | undefined, f: PolicyFacts): PolicyBranch[] {
   const p = ctx.principal;
   const org = p.organization ? stripOid(p.organization) : undefined;
   const unit = p.unit ? stripOid(p.unit) : undefined;
   const P = p.patient;
   if (isDirectoryType(t)) return [{ rules: ['directory'], cond: TRUE, provisions: [] }];
-  if (!org) return [];
-  if (t === 'Patient') return P ? [{ rules: ['D9'], cond: param('_id', [P]), provisions: [] }] : [];
-  if (t === 'RelatedPerson') return P ? [{ rules: ['D9'], cond: ofPatient(P), provisions: [] }] : [];
+  // D9: the justified connection is to the patient the token names; nothing of anyone else, own register or not.
+  if (!org || !P) return [];
+  if (t === 'Patient') return [{ rules: ['D9'], cond: param('_id', [P]), provisions: [] }];
+  if (t === 'RelatedPerson') return [{ rules: ['D9'], cond: ofPatient(P), provisions: [] }];
   if (t === 'Consent') {
     // Prohibitions are not shown: their targets would betray withheld records (D11).
     const shown: ConsentKindCode[] = [
@@ -198,156 +204,17 @@ function professionalBranches(t: string, ctx: RequestContext, c: CompiledConsent
       ConsentKind.OrganDonationWill,
       ConsentKind.EuEPrescription,
     ];
-    return P ? [{ rules: ['D9'], cond: and(ofPatient(P), consentKinds(shown)), provisions: [] }] : [];
+    return [{ rules: ['D9'], cond: and(ofPatient(P), consentKinds(shown)), provisions: [] }];
   }
-  if (!isRecordType(t)) return [];
-
-  const notPds = not(isPds());
-  const out: PolicyBranch[] = [{ rules: ['D1'], cond: and(notPds, holder([org])), provisions: [] }];
-  if (!P || !c) return out;
-  const mine = and(notPds, ofPatient(P));
-  const notProhibited = not(prohibitedCond(t, c));
-  const informed = c.informed.length > 0;
   const sector = p.sector;
-  const pharmacy = !!p.pharmacy;
-
-  // D2: same sector, other register: informing + permission of that sector + no prohibition (D4: sector bound).
-  if (sector && !pharmacy && informed) {
-    const perm = c.permissions[sameKind(sector)];
-    const grants = perm.negative.length ? [] : usableGrants(perm.grants, org, unit);
-    if (grants.length)
-      out.push({
-        rules: ['D2'],
-        cond: and(mine, security(LocalSystem.RegisterKind, kindsOf(sector)), or(...grants.map((g) => grantCond(t, g, org, unit))), notProhibited),
-        provisions: [...c.informed, ...grants.map((g) => g.ref)],
-      });
-  }
-  // D5: cross-sector, by the permission of that direction, only to a päävastuullinen unit of the receiving sector.
-  if (sector && !pharmacy && informed) {
-    const flag = sector === 'social' ? f.unitMainResponsibleSocial : f.unitMainResponsibleHealth;
-    const perm = c.permissions[crossKind(sector)];
-    const grants = perm.negative.length ? [] : usableGrants(perm.grants, org, unit);
-    if (flag && grants.length)
-      out.push({
-        rules: ['D5'],
-        cond: and(mine, security(LocalSystem.RegisterKind, kindsOf(otherSector(sector))), or(...grants.map((g) => grantCond(t, g, org, unit))), notProhibited),
-        provisions: [...c.informed, ...grants.map((g) => g.ref)],
-      });
-  }
-  // D6: prescriptions in care and at pharmacies without a permission, minus prohibited prescriptions.
-  if ((sector === 'health' || pharmacy) && isPrescriptionType(t)) {
-    out.push({
-      rules: ['D6'],
-      cond: and(mine, security(LocalSystem.RegisterKind, HealthRegisterKinds), not(prescriptionProhibitedCond(t, c))),
-      provisions: [],
-    });
-  }
-  // D7: Uusimaa public health care uses each other's registers once informed; prohibitions still bind.
-  if (sector === 'health' && !pharmacy && informed && f.callerOrgPublicHealth && f.callerOrgRegion === 'uusimaa' && f.uusimaaPublicHolders.length) {
-    out.push({
-      rules: ['D7'],
-      cond: and(mine, security(LocalSystem.RegisterKind, [RegisterKind.PublicHealth]), holder(f.uusimaaPublicHolders), notProhibited),
-      provisions: [...c.informed],
-    });
-  }
-  // D8: a social-care authority stating its statutory basis gets social-care data without a permission.
-  if (sector === 'social' && !pharmacy && p.legalBasis?.trim()) {
-    out.push({ rules: ['D8'], cond: and(mine, isSocial(), notProhibited), provisions: [] });
-  }
-  return out;
-}
-
-/** C1/C2: what OmaKanta shows of a record to the person it is about. */
-function displayCond(t: string, today: string): Condition {
-  const notInvalid = not(param(invalidationParam(t), ['entered-in-error']));
-  if (t !== 'DocumentReference') return notInvalid;
-  const released = not(param('release-date', [`gt${today}`]));
-  const hidden = CitizenHiddenSocialKinds.map((k) => `${SocialKindSystem}|${k}`);
-  const socialRules = and(
-    not(param('type', hidden)),
-    not(param('category', hidden)),
-    not(security(LocalSystem.DocumentMark, [DocumentMark.SpecialContent])),
-    or(not(security(LocalSystem.DocumentMark, [DocumentMark.ProfessionalDelay])), param('release-date', [`le${today}`]))
-  );
-  return and(
-    param('status', ['current']),
-    param('encounter', ['false'], 'missing'),
-    not(security(LocalSystem.DocumentMark, [DocumentMark.OtherPerson, DocumentMark.LocalMainView])),
-    released,
-    or(not(isSocial()), socialRules)
-  );
-}
-
-/** C3: the guardian's extra limits on a child's health record. */
-function guardianHealthCond(t: string, birthDate: string): Condition {
-  const dp = clinicalDateParam(t);
-  if (!dp) return FALSE;
-  const tenth = addYears(birthDate, GUARDIAN_FULL_VIEW_UNDER_AGE);
-  const hasRp = RestrictionParentTypes.includes(t);
-  const rp = (codes: readonly string[]): Condition => (hasRp ? param('restriction-parent', codes.map((k) => `${Oid.RestrictionParent}|${k}`)) : FALSE);
-  return or(
-    and(param(dp, [`ge${GUARDIAN_VIEW_FROM}`]), param(dp, [`lt${tenth}`]), not(rp(GuardianRestrictedCodes))),
-    and(param(dp, [`ge${tenth}`]), rp(GuardianAllowedCodes))
-  );
-}
-
-function guardianSocialCond(t: string): Condition {
-  return RestrictionParentTypes.includes(t)
-    ? not(param('restriction-parent', GuardianRestrictedCodes.map((k) => `${Oid.RestrictionParent}|${k}`)))
-    : TRUE;
-}
-
-function personBranches(t: string, ctx: RequestContext, f: PolicyFacts): PolicyBranch[] {
-  const p = ctx.principal;
-  const P = p.patient;
-  if (isDirectoryType(t)) return [{ rules: ['directory'], cond: TRUE, provisions: [] }];
-  if (!P) return [];
-  const today = finnishDate(ctx.now);
-  const minor = !!f.patientBirthDate && ageOn(f.patientBirthDate, today) < ADULT_AGE;
-
-  if (p.kind === 'guardian' && (!f.guardianVerified || !f.patientBirthDate || !minor)) return [];
-  const mandates = p.kind === 'proxy' ? (p.mandates ?? []) : [];
-  if (p.kind === 'proxy' && mandates.length === 0) return [];
-
-  const self: RuleId[] = p.kind === 'citizen' ? (minor ? ['C5'] : []) : p.kind === 'guardian' ? ['C3'] : ['C4'];
-  if (t === 'Patient') return [{ rules: ['C1', ...self], cond: param('_id', [P]), provisions: [] }];
-  if (t === 'RelatedPerson') return p.kind === 'proxy' ? [] : [{ rules: ['C1', ...self], cond: ofPatient(P), provisions: [] }];
-  if (t === 'AuditEvent') return p.kind === 'citizen' ? [{ rules: ['A4'], cond: ofPatient(P), provisions: [] }] : [];
-  if (t === 'Consent') {
-    if (p.kind === 'citizen') return [{ rules: ['C6', ...self], cond: ofPatient(P), provisions: [] }];
-    const permissions: ConsentKindCode[] = [
-      ConsentKind.PermissionHealth,
-      ConsentKind.PermissionSocial,
-      ConsentKind.PermissionHealthToSocial,
-      ConsentKind.PermissionSocialToHealth,
-    ];
-    const kinds = p.kind === 'guardian' ? [ConsentKind.Informing, ...permissions] : [ConsentKind.Informing, ...permissions, ConsentKind.EuEPrescription];
-    return [{ rules: ['C6', ...self], cond: and(ofPatient(P), consentKinds(kinds)), provisions: [] }];
-  }
-  if (!isRecordType(t)) return [];
-
-  const base = and(ofPatient(P), displayCond(t, today));
-  const notSocial = not(isSocial());
-  if (p.kind === 'citizen') {
-    return [
-      { rules: ['C1', ...self], cond: and(base, notSocial), provisions: [] },
-      { rules: ['C2', ...self], cond: and(base, isSocial()), provisions: [] },
-      // C6: all own wellness data, whatever its status, so the citizen can review and delete every item.
-      ...(t === 'Observation' ? [{ rules: ['C6', ...self] as RuleId[], cond: and(ofPatient(P), isPds()), provisions: [] }] : []),
-    ];
-  }
-  if (p.kind === 'guardian') {
-    const birth = f.patientBirthDate as string;
-    return [
-      { rules: ['C1', 'C3'], cond: and(base, notSocial, not(isPds()), guardianHealthCond(t, birth)), provisions: [] },
-      { rules: ['C2', 'C3'], cond: and(base, isSocial(), guardianSocialCond(t)), provisions: [] },
-    ];
-  }
-  // Adult proxy (C4): records of the mandated sectors; never wellness data.
-  const out: PolicyBranch[] = [];
-  if (mandates.includes('health')) out.push({ rules: ['C1', 'C4'], cond: and(base, notSocial, not(isPds())), provisions: [] });
-  if (mandates.includes('social')) out.push({ rules: ['C2', 'C4'], cond: and(base, isSocial()), provisions: [] });
-  return out;
+  if (!isRecordType(t) || !sector) return [];
+  const mine = and(not(isPds()), ofPatient(P));
+  // D1: the own register, within the caller's sector only (seed 000: a county's health care uses its patient
+  // register, its social care its client register); crossing sectors needs D5 or D8 even inside one organisation.
+  const out: PolicyBranch[] = [{ rules: ['D1'], cond: and(mine, holder([org]), security(LocalSystem.RegisterKind, kindsOf(sector))), provisions: [] }];
+  if (!c) return out;
+  const free = not(prohibitedCond(t, c));
+  return [...out, ...disclosureBases(t, ctx, c, f, org, unit, sector, mine).map((b) => ({ ...b, cond: and(b.cond, free) }))];
 }
 
 function appBranches(t: string, ctx: RequestContext, c: CompiledConsents | undefined, apps: WellnessPort | undefined): PolicyBranch[] {
@@ -368,11 +235,23 @@ function appBranches(t: string, ctx: RequestContext, c: CompiledConsents | undef
  * (undefined when there is none); `apps` narrows app callers to their registered measurement kinds.
  * Deny by default: types and callers not modelled here see nothing.
  */
-export function buildAccessPolicy(ctx: RequestContext, compiled: CompiledConsents | undefined, facts: PolicyFacts, apps?: WellnessPort): ConsentAccessPolicy {
+export function buildAccessPolicy(
+  ctx: RequestContext,
+  compiled: CompiledConsents | undefined,
+  facts: PolicyFacts,
+  apps?: WellnessPort,
+  /** S1: the token's scopes let this type leave at all (read or search); absent = no scope limit. */
+  readable: (resourceType: string) => boolean = () => true
+): ConsentAccessPolicy {
   const branchCache = new Map<string, PolicyBranch[]>();
   const condCache = new Map<string, Condition>();
   const branches = (t: string): PolicyBranch[] => {
     let list = branchCache.get(t);
+    if (!list && !readable(t)) {
+      // A resource outside the token's scopes leaves by no route: includes, $everything and Bundle entries too.
+      list = [];
+      branchCache.set(t, list);
+    }
     if (!list) {
       switch (ctx.principal.kind) {
         case 'professional':
@@ -400,6 +279,13 @@ export function buildAccessPolicy(ctx: RequestContext, compiled: CompiledConsent
   };
   return {
     branches,
+    refusal(t) {
+      // A guardian's or proxy's log search is refused outright (A4: only the citizen, never through a proxy); the
+      // answer depends on the caller's role alone, so it betrays nothing about the records.
+      const k = ctx.principal.kind;
+      if (t === 'AuditEvent' && (k === 'guardian' || k === 'proxy')) return { rule: k === 'guardian' ? 'C3' : 'C4', reason: 'auditLog' };
+      return undefined;
+    },
     forType(t) {
       let cond = condCache.get(t);
       if (!cond) {

@@ -1,7 +1,7 @@
 // Compiles a patient's active Consent resources into an indexed disclosure decision structure. https://hl7.org/fhir/R4/consent.html
 import type { CodeableConcept, Coding, Consent, ConsentProvision, Period, Reference } from '@medplum/fhirtypes';
 import { ConsentActorRole, ConsentKind, type ConsentKindCode, LocalSystem } from '../kanta/codes.js';
-import { BROAD_PERMISSION_FROM, stripOid } from './kanta-rules.js';
+import { BROAD_PERMISSION_FROM, finnishDayOf, stripOid } from './kanta-rules.js';
 
 /** Where a decision came from: one provision of one Consent (for explanation and audit). */
 export interface ProvisionRef {
@@ -210,7 +210,9 @@ export function compileConsents(patient: string, consents: Consent[], now: Date,
           break;
         }
         const given = givenAt(consent);
-        const kantaOnly = !given || given.slice(0, 10) < BROAD_PERMISSION_FROM;
+        // D10's boundary is the turn of 2024 in Finland (seed 000: "Vuoden 2024 alusta alkaen").
+        const day = given ? finnishDayOf(given) : undefined;
+        const kantaOnly = !day || day < BROAD_PERMISSION_FROM;
         const permits = nested.filter((n) => n.ref.type === 'permit');
         if (permits.length === 0) state.grants.push(grantOf(root, rootRef, kantaOnly, resolveOrg));
         else for (const n of permits) state.grants.push(grantOf(n.p, n.ref, kantaOnly, resolveOrg));

@@ -44,6 +44,18 @@ export function isPublicHealthOrganization(org: Organization | undefined): boole
   );
 }
 
+/** The unit is the organisation itself or lies under it through `partOf` (the organisation registry's hierarchy). */
+async function isPartOf(raw: ResourceStore, unit: Organization, org: Organization): Promise<boolean> {
+  const target = organizationOid(org);
+  let at: Organization | undefined = unit;
+  for (let depth = 0; at && depth < 8; depth++) {
+    if (at.id === org.id || (target && organizationOid(at) === target)) return true;
+    const parent: string | undefined = at.partOf?.reference;
+    at = parent?.startsWith('Organization/') ? ((await raw.read('Organization', parent.slice(13))) as Organization | undefined) : undefined;
+  }
+  return false;
+}
+
 export interface RequestFacts {
   compiled: CompiledConsents | undefined;
   facts: WriteFacts;
@@ -69,6 +81,7 @@ export async function loadRequestFacts(ctx: RequestContext, raw: ResourceStore):
     ]);
     const patient = (await raw.read('Patient', P)) as Patient | undefined;
     facts.patientBirthDate = patient?.birthDate;
+    facts.patientIsSubject = !!patient?.identifier?.some((i) => i.system === Oid.Hetu && i.value === p.subject);
     const orgRefs = new Map<string, string>();
     const refs = new Set<string>();
     const visit = (ref: Reference | undefined): void => {
@@ -110,6 +123,7 @@ export async function loadRequestFacts(ctx: RequestContext, raw: ResourceStore):
   if (p.kind === 'professional' && p.organization) {
     const org = await findOrganizationByOid(raw, p.organization);
     const unit = p.unit ? await findOrganizationByOid(raw, p.unit) : undefined;
+    facts.unitOfOrganization = !!unit && !!org && (await isPartOf(raw, unit, org));
     facts.callerOrgPublicHealth = isPublicHealthOrganization(org);
     facts.callerOrgRegion = region(org);
     facts.unitMainResponsibleSocial = flag(unit, LocalExtension.MainResponsibleUnitSocial);

@@ -54,6 +54,8 @@ function usedConsents(compiled: CompiledConsents | undefined, policy: ConsentAcc
 export interface ConsentServiceOptions {
   /** How resources are shown to this caller as they leave the guarded store (the audit module cuts withheld entities, D11). */
   presentFor?(ctx: RequestContext): ((r: Resource) => Resource) | undefined;
+  /** S1: whether the caller's token scopes let resources of a type leave at all (read or search); absent = no limit. */
+  readable?(principal: RequestContext['principal'], resourceType: string): boolean;
   /** Registered wellness apps and the personal data store's write rules (src/pds); absent = any authorised app, any kind. */
   wellness?: WellnessPort;
 }
@@ -88,15 +90,27 @@ export function createConsentService(options: ConsentServiceOptions = {}): Conse
     if (p.kind === 'guardian' && !facts.guardianVerified) {
       throw new OperationOutcomeError(forbiddenOutcome('C3', AccessRefusal.GuardianRelationship, ctx.language));
     }
+    if (p.kind === 'citizen' && p.patient && !facts.patientIsSubject) {
+      // S1: a citizen acts only for the Patient whose HETU is the token's subject; guardians and proxies are the other ways.
+      throw new OperationOutcomeError(forbiddenOutcome('S1', AccessRefusal.CitizenNotSubject, ctx.language));
+    }
+    if (p.kind === 'professional' && p.unit && !facts.unitOfOrganization) {
+      throw new OperationOutcomeError(forbiddenOutcome('D5', AccessRefusal.UnitNotOfOrganization, ctx.language));
+    }
     if (p.kind === 'app' && options.wellness) {
       // P1 with an app registry: an unregistered client, or an app the user has not (or no longer) authorised, is refused
       // outright, so revocation shows on the app's next request as a refusal rather than as an empty record.
       if (!p.clientId || !options.wellness.codesOf(p.clientId)) throw new OperationOutcomeError(forbiddenOutcome('P1', WriteRefusal.AppNotRegistered, ctx.language));
       if (!compiled?.wellnessApps.get(p.clientId)?.length) throw new OperationOutcomeError(forbiddenOutcome('P1', WriteRefusal.AppNotAuthorised, ctx.language));
     }
-    const policy = buildAccessPolicy(ctx, compiled, facts, options.wellness);
+    const readable = options.readable;
+    const policy = buildAccessPolicy(ctx, compiled, facts, options.wellness, readable ? (t) => readable(p, t) : undefined);
+    const refuseType = (t: string): never => {
+      const r = policy.refusal(t);
+      throw new OperationOutcomeError(forbiddenOutcome(r?.rule ?? 'A4', AccessRefusal.AuditLogNotByProxy, ctx.language));
+    };
     const recorder = createDisclosureRecorder();
-    const store = createGuardedStore(raw, policy, recorder.observer, createWriteGuard(ctx, compiled, facts, options.wellness), options.presentFor?.(ctx));
+    const store = createGuardedStore(raw, policy, recorder.observer, createWriteGuard(ctx, compiled, facts, options.wellness), buildAccessPolicy(ctx, compiled, facts, options.wellness), refuseType, options.presentFor?.(ctx));
     return {
       store,
       policy,

@@ -12,13 +12,21 @@ import type { WriteGuard } from './write-guard.js';
  */
 export function createGuardedStore(
   inner: ResourceStore,
-  policy: AccessPolicy,
+  policy: AccessPolicy & { refusal?(resourceType: string): unknown },
   observer: DisclosureObserver,
   writeGuard: WriteGuard,
+  /** The same rules without the token's scopes: what a written reference may name. */
+  referable: AccessPolicy,
+  /** Throws the 403 of a type the caller's role may never read (from the consent service, in the caller's language). */
+  refuseType: (resourceType: string) => never,
   /** Last change to what leaves the store for this caller (e.g. withheld entities cut from AuditEvents, D11). */
   present: (r: Resource) => Resource = (r) => r,
 ): ResourceStore {
   const visible = (resourceType: string, id: string): Promise<Resource | undefined> => inner.read(resourceType, id, policy);
+  /** A type the caller's role may never ask for answers 403 before any query (it depends on the role, not the data). */
+  const asking = (resourceType: string | undefined): void => {
+    if (resourceType && policy.refusal?.(resourceType)) refuseType(resourceType);
+  };
 
   /** Writes must not reveal or touch what the caller cannot see: a hidden target answers as missing. */
   async function existingFor(resourceType: string, id: string | undefined): Promise<Resource | undefined> {
@@ -34,23 +42,27 @@ export function createGuardedStore(
 
   const store: ResourceStore = {
     async read(resourceType, id) {
+      asking(resourceType);
       const r = await inner.read(resourceType, id, policy);
       if (r) observer.disclosed([r]);
       else if (await inner.read(resourceType, id)) observer.withheld({ resourceType, id });
       return r && present(r);
     },
     async vread(resourceType, id, versionId) {
+      asking(resourceType);
       const r = await inner.vread(resourceType, id, versionId, policy);
       if (r) observer.disclosed([r]);
       else if (await inner.vread(resourceType, id, versionId)) observer.withheld({ resourceType, id });
       return r && present(r);
     },
     async history(query: HistoryQuery): Promise<HistoryResult> {
+      asking(query.resourceType);
       const result = await inner.history(query, policy);
       observer.disclosed(result.entries.filter((e) => !e.deleted).map((e) => e.resource));
       return { ...result, entries: result.entries.map((e) => (e.deleted ? e : { ...e, resource: present(e.resource) })) };
     },
     async search(query: SearchQuery): Promise<SearchResult> {
+      asking(query.resourceType);
       const result = await inner.search(query, policy);
       observer.disclosed([...result.resources, ...result.included]);
       return { ...result, resources: result.resources.map(present), included: result.included.map(present) };
@@ -68,6 +80,13 @@ export function createGuardedStore(
       const updated = await inner.update(toWrite, options);
       observer.disclosed([updated]);
       return updated;
+    },
+    async resolves(resourceType: string, id: string): Promise<boolean> {
+      return !!(await inner.read(resourceType, id, referable));
+    },
+    async checkWrite<T extends Resource>(op: 'create' | 'update', resource: T): Promise<T> {
+      const existing = op === 'update' ? await existingFor(resource.resourceType, resource.id) : undefined;
+      return ((await writeGuard(existing ? 'update' : 'create', resource, existing)) ?? resource) as T;
     },
     async delete(resourceType: string, id: string): Promise<void> {
       const existing = await existingFor(resourceType, id);
@@ -92,7 +111,7 @@ export function createGuardedStore(
       return versions.entries.some((e) => !e.deleted);
     },
     transaction<T>(fn: (tx: ResourceStore) => Promise<T>): Promise<T> {
-      return inner.transaction((tx) => fn(createGuardedStore(tx, policy, observer, writeGuard, present)));
+      return inner.transaction((tx) => fn(createGuardedStore(tx, policy, observer, writeGuard, referable, refuseType, present)));
     },
   };
   return store;

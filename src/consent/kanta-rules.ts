@@ -62,3 +62,30 @@ export function ageOn(birthDate: string, day: string): number {
 }
 
 export const stripOid = (v: string): string => (v.startsWith('urn:oid:') ? v.slice(8) : v);
+
+/** UTC offset of Finland at the start of the Finnish calendar day `day` (YYYY-MM-DD), as `+02:00` or `+03:00`. */
+export function finnishOffset(day: string): string {
+  // At 00:00 UTC Finland is at 02:00 or 03:00 of the same day, and clocks change only at 01:00 UTC, so this is midnight's offset.
+  const name = FinnishOffset.formatToParts(new Date(`${day}T00:00:00Z`)).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT+02:00';
+  const m = /GMT([+-]\d{2}):?(\d{2})?/.exec(name);
+  return m ? `${m[1]}:${m[2] ?? '00'}` : '+02:00';
+}
+const FinnishOffset = new Intl.DateTimeFormat('en-US', { timeZone: 'Europe/Helsinki', timeZoneName: 'longOffset' });
+
+/** The instant Finnish day `day` begins, as a FHIR dateTime with its offset. */
+export function finnishDayStart(day: string): string {
+  return `${day}T00:00:00${finnishOffset(day)}`;
+}
+
+/** The last millisecond before Finnish day `day` begins (a search value whose `sa` means "starts on or after `day`"). */
+export function finnishDayEve(day: string): string {
+  const prev = new Date(Date.UTC(Number(day.slice(0, 4)), Number(day.slice(5, 7)) - 1, Number(day.slice(8, 10)) - 1)).toISOString().slice(0, 10);
+  return `${prev}T23:59:59.999${finnishOffset(day)}`;
+}
+
+/** The Finnish calendar day of a FHIR date or dateTime (a bare date already is one). */
+export function finnishDayOf(value: string): string | undefined {
+  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) return value;
+  const t = Date.parse(value);
+  return Number.isNaN(t) ? undefined : finnishDate(new Date(t));
+}

@@ -48,6 +48,16 @@ export const WriteRefusal = {
     sv: 'en vårdnadshavare kan bara ändra eller återkalla ett tillstånd som hen själv gett',
     en: 'a guardian can change or revoke only a permission the guardian personally gave',
   },
+  PerformerNotCaller: {
+    fi: 'suostumuksen antaja on aina asioiva henkilö itse; performer ei voi nimetä ketään muuta',
+    sv: 'den som ger samtycket är alltid personen som sköter ärendet; performer kan inte ange någon annan',
+    en: 'the giver of a consent is always the person acting; performer cannot name anyone else',
+  },
+  DateTimeNotNow: {
+    fi: 'suostumuksen antamisaika on palvelimen kellonaika; dateTime ei voi olla muu hetki',
+    sv: 'tidpunkten för samtycket är serverns klocka; dateTime kan inte vara en annan tidpunkt',
+    en: "a consent's dateTime is the server's clock at the time it is given; another instant is refused",
+  },
   GuardianInforming: {
     fi: 'huoltaja voi kuitata informoinnin vain, jos sitä ei ole jo kuitattu',
     sv: 'en vårdnadshavare kan kvittera informationen bara om den inte redan kvitterats',
@@ -95,6 +105,21 @@ export const AccessRefusal = {
     fi: 'huoltajuutta ei löydy tai lapsi on täysi-ikäinen',
     sv: 'vårdnaden hittades inte eller barnet är myndigt',
     en: 'no current guardianship of this minor was found',
+  },
+  AuditLogNotByProxy: {
+    fi: 'luovutus- ja lokitietoja voi katsoa vain henkilö itse, ei huoltaja eikä valtuutettu',
+    sv: 'utlämnande- och logguppgifter kan bara ses av personen själv, inte av vårdnadshavare eller befullmäktigad',
+    en: 'the disclosure and access log can be read only by the person themselves, not by a guardian or proxy',
+  },
+  UnitNotOfOrganization: {
+    fi: 'tunnisteen unit-väite nimeää yksikön, joka ei kuulu organization-väitteen organisaatioon',
+    sv: 'tokenets unit-påstående anger en enhet som inte hör till organisationen i organization-påståendet',
+    en: "the token's unit claim names a unit that does not belong to the organisation in its organization claim",
+  },
+  CitizenNotSubject: {
+    fi: 'kansalainen voi asioida vain omilla tiedoillaan: patient-väitteen potilaan henkilötunnus ei ole tunnisteen sub',
+    sv: 'en medborgare kan bara sköta egna ärenden: patientens personbeteckning i patient-påståendet är inte tokenets sub',
+    en: "a citizen acts only for themselves: the patient claim names a Patient whose HETU is not the token's sub",
   },
 } as const satisfies Record<string, Texts>;
 

@@ -1,8 +1,8 @@
 // Who may create, change and delete what (C3-C6, P1, A3): checked before every write through the guarded store. https://hl7.org/fhir/R4/http.html#create
 import { OperationOutcomeError } from '@medplum/core';
-import type { Consent, Resource } from '@medplum/fhirtypes';
+import type { Consent, Patient, Reference, RelatedPerson, Resource } from '@medplum/fhirtypes';
 import { isArchiveOperator, type RequestContext } from '../context.js';
-import { ConsentKind, type ConsentKindCode, LocalSystem, RegisterKind } from '../kanta/codes.js';
+import { ConsentKind, type ConsentKindCode, LocalSystem, Oid, RegisterKind } from '../kanta/codes.js';
 import type { CompiledConsents } from './consent-compiler.js';
 import { consentKind } from './consent-compiler.js';
 import { ADULT_AGE, ageOn, finnishDate, stripOid } from './kanta-rules.js';
@@ -12,6 +12,9 @@ import { isRecordType } from './record-types.js';
 import type { WellnessPort } from './wellness-port.js';
 
 export type WriteOperation = 'create' | 'update' | 'delete';
+
+/** How far a Consent's stated dateTime may be from the server clock (client clocks drift; D10 needs the day right). */
+const CONSENT_CLOCK_SKEW_MS = 5 * 60_000;
 
 /**
  * Checks one write. `resource` is the new content (absent for delete), `existing` the stored current version
@@ -94,6 +97,39 @@ export function createWriteGuard(ctx: RequestContext, compiled: CompiledConsents
     }
   }
 
+  /** The caller as the giver of a consent: the own Patient, the guardian's RelatedPerson, or the proxy's HETU. */
+  function callerAsPerformer(): Reference<Patient | RelatedPerson> {
+    if (p.kind === 'citizen') return { reference: `Patient/${P}` };
+    const related = facts.callerRelatedPersons?.[0];
+    if (p.kind === 'guardian' && related) return { reference: `RelatedPerson/${related}` };
+    return { identifier: { system: Oid.Hetu, value: p.subject } };
+  }
+
+  /**
+   * Seed 003: "huoltaja voi perua vain itse antamansa luovutusluvan (ei alaikäisen itsensä tai toisen huoltajan
+   * antamaa)": who gave a consent and when must be facts, so they come from the verified token and the server clock.
+   * A body may repeat them (or the stored ones, unchanged); one naming anyone else, or another time, is refused.
+   */
+  function stampConsent(rule: string, consent: Consent, existing: Consent | undefined): Consent {
+    const me = callerAsPerformer();
+    const same = (a: Reference, b: Reference): boolean =>
+      (!!a.reference && a.reference === b.reference) || (!!a.identifier?.value && a.identifier.value === b.identifier?.value && a.identifier.system === b.identifier?.system);
+    const stored = Array.isArray(existing?.performer) ? existing.performer : [];
+    // Malformed shapes are left to validation, which runs on what this returns.
+    for (const ref of Array.isArray(consent.performer) ? consent.performer : []) {
+      if (!ref || typeof ref !== 'object') continue;
+      if (!same(ref, me) && !givenByCaller({ resourceType: 'Consent', performer: [ref] } as unknown as Consent) && !stored.some((s) => same(ref, s))) {
+        refuse(rule, WriteRefusal.PerformerNotCaller);
+      }
+    }
+    const now = ctx.now.getTime();
+    if (typeof consent.dateTime === 'string' && consent.dateTime !== existing?.dateTime) {
+      const at = Date.parse(consent.dateTime);
+      if (Number.isNaN(at) || Math.abs(at - now) > CONSENT_CLOCK_SKEW_MS) refuse(rule, WriteRefusal.DateTimeNotNow);
+    }
+    return { ...consent, performer: [me], dateTime: ctx.now.toISOString() };
+  }
+
   async function personWrite(op: WriteOperation, resource: Resource | undefined, existing: Resource | undefined): Promise<Resource | undefined> {
     const items = [resource, existing].filter((r): r is Resource => !!r);
     const type = items[0].resourceType;
@@ -103,7 +139,8 @@ export function createWriteGuard(ctx: RequestContext, compiled: CompiledConsents
       if (resource) checkConsentKind(op, consentKind(resource as Consent), true, undefined);
       if (existing) checkConsentKind(op, consentKind(existing as Consent), false, existing as Consent);
       if (apps && resource && consentKind(resource as Consent) === ConsentKind.WellnessApp) apps.checkAuthorisation(resource as Consent, ctx.language);
-      return resource;
+      const rule = p.kind === 'guardian' ? 'C3' : p.kind === 'proxy' ? 'C4' : 'C6';
+      return resource && stampConsent(rule, resource as Consent, existing as Consent | undefined);
     }
     if (type === 'Task') {
       // Prescription renewal request (uusimispyyntö): about the own patient, focused on a prescription.

@@ -17,9 +17,8 @@ export async function importCda(header: CdaHeader, r: ReferenceResolver): Promis
   const file = header.fileName;
   const registerKind: RegisterKindCode = cdaRegisterKind(header);
   const documentOid = one(header, 'documentId') as string;
-  if ((await r.findByToken<DocumentReference>('DocumentReference', oidToken(documentOid))).some((d) => d.identifier?.some((i) => i.value === `urn:oid:${documentOid}`))) {
-    throw new OperationOutcomeError(conflict(`${file}: ClinicalDocument/id: document urn:oid:${documentOid} is already archived`));
-  }
+  // Importing the same document again changes nothing; a document id is never reused for another patient.
+  const archived = (await r.findByToken<DocumentReference>('DocumentReference', oidToken(documentOid))).find((d) => d.identifier?.some((i) => i.value === `urn:oid:${documentOid}`));
   const patientRef = await r.patient(one(header, 'patientHetu') as string, { family: one(header, 'patientFamily'), given: header.values.patientGiven });
   const custodianType = header.codings.custodianType[0]?.code as '1' | '2' | undefined;
   const custodianOid = one(header, 'custodianOid') as string;
@@ -31,7 +30,7 @@ export async function importCda(header: CdaHeader, r: ReferenceResolver): Promis
   const serviceEventOid = one(header, 'serviceEventId');
   if (serviceEventOid && registerKind === RegisterKind.SocialCare) {
     const episode = await r.findByOid<EpisodeOfCare>('EpisodeOfCare', serviceEventOid);
-    if (!episode) fail(file, 'ClinicalDocument/componentOf/encompassingEncounter/id', `no social-care client relationship (EpisodeOfCare) urn:oid:${serviceEventOid}; import it first`);
+    if (!episode) fail(file, 'ClinicalDocument/componentOf/encompassingEncounter/id', `no social-care client relationship (EpisodeOfCare) urn:oid:${serviceEventOid} in the store or in this import`);
     contextRef = refOf(episode);
   } else if (serviceEventOid) {
     const encounter = await r.findByOid<Encounter>('Encounter', serviceEventOid);
@@ -50,11 +49,17 @@ export async function importCda(header: CdaHeader, r: ReferenceResolver): Promis
   const replacesOid = one(header, 'replacesDocumentId');
   if (replacesOid) {
     previous = (await r.findByToken<DocumentReference>('DocumentReference', oidToken(replacesOid))).find((d) => d.identifier?.some((i) => i.value === `urn:oid:${replacesOid}`));
-    if (!previous) fail(file, "ClinicalDocument/relatedDocument[@typeCode='RPLC']/parentDocument/id", `the replaced document urn:oid:${replacesOid} is not archived`);
+    if (!previous) fail(file, "ClinicalDocument/relatedDocument[@typeCode='RPLC']/parentDocument/id", `the replaced document urn:oid:${replacesOid} is not archived and not in this import`);
     if (previous.subject?.reference !== patientRef) fail(file, "ClinicalDocument/relatedDocument[@typeCode='RPLC']/parentDocument/id", 'the replaced document belongs to another patient');
     if (previous.masterIdentifier?.value !== `urn:oid:${one(header, 'setId')}`) fail(file, 'ClinicalDocument/setId', 'a new version keeps the setId of the document it replaces');
   }
-  const created = await r.create(cdaToDocumentReference(header, { patientRef, authorRef, custodianRef, contextRef, replacesRef: previous ? refOf(previous) : undefined }));
-  if (previous) await r.update({ ...previous, status: isInvalidation(header) ? 'entered-in-error' : 'superseded' });
-  return created;
+  if (archived && archived.subject?.reference !== patientRef) {
+    throw new OperationOutcomeError(conflict(`${file}: ClinicalDocument/id: document urn:oid:${documentOid} is already archived for another patient`));
+  }
+  const mapped = cdaToDocumentReference(header, { patientRef, authorRef, custodianRef, contextRef, replacesRef: previous ? refOf(previous) : undefined });
+  // A later version (or an invalidation) already changed the stored status; the same source does not undo that.
+  if (archived && mapped.status === 'current' && (archived.status === 'superseded' || archived.status === 'entered-in-error')) mapped.status = archived.status;
+  const stored = await r.upsert(mapped, archived);
+  if (previous) await r.upsert({ ...previous, status: isInvalidation(header) ? 'entered-in-error' : 'superseded' }, previous);
+  return stored;
 }

@@ -1,22 +1,24 @@
-// Imports Kanta source files (CDA R2 documents and JSON records) into a ResourceStore, each file all-or-nothing. https://hl7.org/fhir/R4/http.html#transaction
+// Imports Kanta sources held in memory (the $kanta-import operation, tests): each source all-or-nothing, applied in dependency order. https://hl7.org/fhir/R4/http.html#transaction
 import type { OperationOutcome } from '@medplum/fhirtypes';
-import { OperationOutcomeError, badRequest, normalizeOperationOutcome } from '@medplum/core';
 import type { ResourceStore } from '../store/resource-store.js';
-import { parseCdaHeader } from './cda-to-document-reference.js';
-import { importCda } from './import-cda.js';
-import { importRecords } from './import-records.js';
-import { parseKantaRecords } from './kanta-records.js';
-import { createReferenceResolver, type ImportLog } from './reference-resolver.js';
+import { memorySource, type ImportFormat } from './import-sources.js';
+import { runImport } from './import-run.js';
+
+export { detectFormat } from './import-sources.js';
 
 export interface ImportInput {
   name: string;
   content: string;
 }
 
-export interface ImportedInput extends ImportLog {
+export interface ImportedInput {
   name: string;
-  format: 'cda' | 'records';
+  format: ImportFormat;
   ok: boolean;
+  created: string[];
+  updated: string[];
+  /** Records whose mapped content was already stored: nothing was written for them. */
+  unchanged: string[];
   /** Why the file was refused (nothing of it was stored). */
   outcome?: OperationOutcome;
 }
@@ -26,30 +28,26 @@ export interface ImportReport {
   inputs: ImportedInput[];
 }
 
-/** CDA when the content is XML, JSON records otherwise. */
-export function detectFormat(content: string): 'cda' | 'records' {
-  return content.trimStart().startsWith('<') ? 'cda' : 'records';
-}
-
+/**
+ * Every source of at most `batchSize` records is one unit that is stored whole or not at all; the units are
+ * applied in dependency order (a document before its replacement, persons before their records) in one batch.
+ */
 export async function importSources(inputs: ImportInput[], store: ResourceStore): Promise<ImportReport> {
-  const results: ImportedInput[] = [];
-  for (const input of inputs) {
-    const format = detectFormat(input.content);
-    const log: ImportLog = { created: [], updated: [] };
-    try {
-      if (!input.content.trim()) throw new OperationOutcomeError(badRequest(`${input.name}: $: the file is empty`));
-      // Parse and check the whole file before opening the transaction: most bad files never touch the store.
-      const parsed = format === 'cda' ? parseCdaHeader(input.name, input.content) : parseKantaRecords(input.name, input.content);
-      await store.transaction(async (tx) => {
-        const resolver = createReferenceResolver(tx, log);
-        if (format === 'cda') await importCda(parsed as ReturnType<typeof parseCdaHeader>, resolver);
-        else await importRecords(input.name, parsed as ReturnType<typeof parseKantaRecords>, resolver);
-      });
-      results.push({ name: input.name, format, ok: true, ...log });
-    } catch (err) {
-      const outcome = err instanceof OperationOutcomeError ? err.outcome : normalizeOperationOutcome(err);
-      results.push({ name: input.name, format, ok: false, created: [], updated: [], outcome });
-    }
-  }
-  return { ok: results.every((r) => r.ok), inputs: results };
+  const report = await runImport({
+    sources: inputs.map((i) => memorySource(i.name, i.content)),
+    transaction: (fn) => store.transaction((tx) => fn(tx)),
+    keepRefs: true,
+  });
+  return {
+    ok: report.ok,
+    inputs: report.sources.map((s) => ({
+      name: s.name,
+      format: s.format,
+      ok: s.ok,
+      created: s.ok ? s.created : [],
+      updated: s.ok ? s.updated : [],
+      unchanged: s.ok ? s.unchanged : [],
+      ...(s.ok ? {} : { outcome: s.refusals[0] }),
+    })),
+  };
 }

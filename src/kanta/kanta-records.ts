@@ -79,17 +79,19 @@ export function parseKantaRecords(fileName: string, content: string): KantaRecor
   const records = Array.isArray(parsed) ? parsed : (parsed as { records?: unknown })?.records;
   if (!Array.isArray(records)) fail(fileName, 'records', 'expected an array of records (or { "records": [...] })');
   if (!records.length) fail(fileName, 'records', 'the file has no records');
-  return records.map((r, i) => {
-    const path = `records[${i}]`;
-    if (typeof r !== 'object' || r === null || Array.isArray(r)) fail(fileName, path, 'a record must be an object');
-    const type = (r as { type?: unknown }).type;
-    const map = typeof type === 'string' ? recordMaps[type] : undefined;
-    if (!map) fail(fileName, `${path}.type`, `unknown record type '${String(type)}' (known: ${Object.keys(recordMaps).join(', ')})`);
-    checkFields(fileName, path, map.fields, r as Record<string, unknown>);
-    const withDefaults: KantaRecord = { ...(r as KantaRecord) };
-    for (const [key, spec] of Object.entries(map.fields)) {
-      if (withDefaults[key] === undefined && spec.default !== undefined) withDefaults[key] = spec.default;
-    }
-    return withDefaults;
-  });
+  return records.map((r, i) => checkKantaRecord(fileName, i, r));
+}
+
+/** Checks one record (`records[i]` of a file, or line i+1 of an NDJSON file) against its field map and fills in the defaults. */
+export function checkKantaRecord(fileName: string, i: number, r: unknown, path = `records[${i}]`): KantaRecord {
+  if (typeof r !== 'object' || r === null || Array.isArray(r)) fail(fileName, path, 'a record must be an object');
+  const type = (r as { type?: unknown }).type;
+  const map = typeof type === 'string' ? recordMaps[type] : undefined;
+  if (!map) fail(fileName, `${path}.type`, `unknown record type '${String(type)}' (known: ${Object.keys(recordMaps).join(', ')})`);
+  checkFields(fileName, path, map.fields, r as Record<string, unknown>);
+  const withDefaults: KantaRecord = { ...(r as KantaRecord) };
+  for (const [key, spec] of Object.entries(map.fields)) {
+    if (withDefaults[key] === undefined && spec.default !== undefined) withDefaults[key] = spec.default;
+  }
+  return withDefaults;
 }

@@ -109,6 +109,18 @@ export interface ResourceStore {
    * time) remains. Optional: stores that cannot erase leave it out and callers answer 501.
    */
   purge?(resourceType: string, id: string): Promise<void>;
+  /**
+   * Whether the caller may make this write at all, asked before anything else is checked about it (so a refused
+   * action answers 403 naming its rule, not 400 about a reference the caller cannot see); returns the resource as the
+   * write would store it (facts the server sets, such as who gave a Consent and when, filled in), to be validated.
+   * Optional: raw stores allow everything unchanged.
+   */
+  checkWrite?<T extends Resource>(op: 'create' | 'update', resource: T): Promise<T>;
+  /**
+   * Whether a write may point at this resource: it exists and the caller's disclosure rules let them know it (scopes
+   * limit what leaves, not what a written reference may name, e.g. an app's Observation.subject). Optional: a plain read.
+   */
+  resolves?(resourceType: string, id: string): Promise<boolean>;
   /** True when the resource's latest version is a deletion marker. */
   isDeleted(resourceType: string, id: string): Promise<boolean>;
   /** Runs `fn` atomically: everything it writes commits together or not at all. */

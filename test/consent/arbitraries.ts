@@ -14,6 +14,7 @@ import {
   type Marks,
   org,
   Org,
+  organizations,
   permission,
   prescription,
   prohibitionProvision,
@@ -49,28 +50,18 @@ const KINDS_OF: Record<string, string[]> = {
   [COUNTY]: ['public-health', 'social-care'],
 };
 const HEALTH_HOLDERS = [HUS, TAYS, MEHI, VANTAA, COUNTY];
-/** Units of each organisation in the registry (Organization.partOf). */
+/** Units of each organisation in the registry (Organization.partOf, as organizations() records them). */
 export const UNITS_OF: Record<string, string[]> = {
-  [SOS]: [Org.SOS_UNIT, Org.SOS_UNIT_NOFLAG],
-  [TAYS]: [Org.TAYS_UNIT],
-  [VANTAA]: [Org.SOS_UNIT_FALSE],
+  [SOS2]: [Org.SOS_UNIT, Org.SOS_UNIT_NOFLAG],
+  [TAYS]: [Org.TAYS_UNIT, Org.SOS_UNIT_FALSE],
   [COUNTY]: [County.SOCIAL_UNIT, County.HEALTH_UNIT],
 };
 const ALL_UNITS = Object.values(UNITS_OF).flat();
 
-/** The organisation registry of the property tests: organizations() plus partOf on every unit, and the two-register county. */
+/** The organisation registry of the property tests: organizations() (units under their organisation) and the two-register county. */
 export const propertyOrganizations = (): Resource[] => [
-  org(HUS, { public: true, region: 'uusimaa' }),
-  org(TAYS, { public: true, region: 'other' }),
-  org(MEHI, { public: false, region: 'uusimaa' }),
-  org(SOS, { public: true }),
-  org(SOS2, { public: true }),
-  org(VANTAA, { public: true, region: 'uusimaa' }),
+  ...organizations(),
   org(COUNTY, { public: true, region: 'other' }),
-  org(Org.SOS_UNIT, { socialFlag: true, partOf: SOS }),
-  org(Org.SOS_UNIT_NOFLAG, { partOf: SOS }),
-  org(Org.TAYS_UNIT, { healthFlag: true, partOf: TAYS }),
-  org(Org.SOS_UNIT_FALSE, { healthFlag: false, socialFlag: true, partOf: VANTAA }),
   org(County.SOCIAL_UNIT, { socialFlag: true, partOf: COUNTY }),
   org(County.HEALTH_UNIT, { healthFlag: true, partOf: COUNTY }),
 ];

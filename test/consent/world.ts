@@ -59,9 +59,9 @@ export function org(oid: string, opts: { region?: string; public?: boolean; soci
     resourceType: 'Organization',
     id: oid,
     identifier: [{ system: Oid.SoteOrganisationRegister, value: `urn:oid:${oid}` }],
+    ...(opts.partOf ? { partOf: { reference: `Organization/${opts.partOf}` } } : {}),
     type: opts.public === undefined ? [] : [{ coding: [{ system: OidMore.CustodianTypeCode, code: opts.public ? '1' : '2' }] }],
     ...(extension.length ? { extension } : {}),
-    ...(opts.partOf ? { partOf: { reference: `Organization/${opts.partOf}` } } : {}),
   } as Resource;
 }
 
@@ -73,10 +73,10 @@ export const Org = {
   SOS: '1.2.246.10.4', // social care
   SOS2: '1.2.246.10.5', // social care
   VANTAA: '1.2.246.10.6', // public health, Uusimaa
-  SOS_UNIT: '1.2.246.10.4.1', // social unit, päävastuullinen (social)
-  SOS_UNIT_NOFLAG: '1.2.246.10.4.2', // flag missing = F
-  TAYS_UNIT: '1.2.246.10.2.1', // health unit, päävastuullinen (health)
-  SOS_UNIT_FALSE: '1.2.246.10.6.1', // health flag explicitly false, social flag true
+  SOS_UNIT: '1.2.246.10.5.1', // unit of SOS2, päävastuullinen (social)
+  SOS_UNIT_NOFLAG: '1.2.246.10.5.2', // unit of SOS2, flag missing = F
+  TAYS_UNIT: '1.2.246.10.2.1', // unit of TAYS, päävastuullinen (health)
+  SOS_UNIT_FALSE: '1.2.246.10.2.2', // unit of TAYS, health flag explicitly false, social flag true
 } as const;
 
 export const organizations = (): Resource[] => [
@@ -86,10 +86,11 @@ export const organizations = (): Resource[] => [
   org(Org.SOS, { public: true }),
   org(Org.SOS2, { public: true }),
   org(Org.VANTAA, { public: true, region: 'uusimaa' }),
-  org(Org.SOS_UNIT, { socialFlag: true }),
-  org(Org.SOS_UNIT_NOFLAG, {}),
-  org(Org.TAYS_UNIT, { healthFlag: true }),
-  org(Org.SOS_UNIT_FALSE, { healthFlag: false, socialFlag: true }),
+  // Units lie under their organisation in the registry (partOf); a token's unit must (D5).
+  org(Org.SOS_UNIT, { socialFlag: true, partOf: Org.SOS2 }),
+  org(Org.SOS_UNIT_NOFLAG, { partOf: Org.SOS2 }),
+  org(Org.TAYS_UNIT, { healthFlag: true, partOf: Org.TAYS }),
+  org(Org.SOS_UNIT_FALSE, { healthFlag: false, socialFlag: true, partOf: Org.TAYS }),
 ];
 
 // ---- records ----

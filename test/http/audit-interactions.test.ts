@@ -291,14 +291,16 @@ describe.each(backends())('AuditEvents of FHIR interactions (%s)', (backend) => 
   });
 
   test('A4/C4: a proxy sees none of the principal’s AuditEvents, and a citizen none of another person’s', async () => {
+    // Seed 003: "terveystietojen luovutustiedot (ei puolesta asioinnissa käytössä)": refused outright, naming the rule.
     const viaProxy = await client().get(`/fhir/AuditEvent?patient=${w.ref('Patient/p1')}`, proxy);
-    expect(viaProxy.status).toBe(200);
-    expect((viaProxy.body as Bundle).total).toBe(0);
+    expect(viaProxy.status).toBe(403);
+    expect(viaProxy.body.issue[0].details.text).toMatch(/^C4: /);
     const other = await client().get(`/fhir/AuditEvent?patient=${w.ref('Patient/p2')}`, citizen);
     expect(other.status).toBe(200);
     expect((other.body as Bundle).total).toBe(0);
     const guardians = await client().get('/fhir/AuditEvent', guardian);
-    expect((guardians.body as Bundle).total).toBe(0);
+    expect(guardians.status).toBe(403);
+    expect(guardians.body.issue[0].details.text).toMatch(/^C3: /);
   });
 
   test('A3: AuditEvent offers no create, update or delete, in the API or the CapabilityStatement', async () => {

@@ -79,18 +79,18 @@ describe.each(backends())('disclosure rules over HTTP (%s)', (backend) => {
   describe('disclosure to professionals', () => {
     it('D1: a professional sees their own register without any permission, and nothing else', async () => {
       const s = await scenario(p1Records(patientOf));
-      expect(await s.seen(pro(TAYS, 'health'), 'Encounter')).toEqual(['e-p2-tays', 'e-tays']);
+      expect(await s.seen(pro(TAYS, 'health'), 'Encounter')).toEqual(['e-tays']);
       expect(await s.seen(pro(TAYS, 'health'), 'DocumentReference')).toEqual([]);
     });
 
     it('D2: a permission without acknowledged informing discloses nothing', async () => {
       const s = await scenario([...p1Records(patientOf), permission(ConsentKind.PermissionHealth, 'p1')]);
-      expect(await s.seen(pro(TAYS, 'health'), 'Encounter')).toEqual(['e-p2-tays', 'e-tays']);
+      expect(await s.seen(pro(TAYS, 'health'), 'Encounter')).toEqual(['e-tays']);
     });
 
     it('D2: informing acknowledged and a health permission disclose the other health registers of that patient only', async () => {
       const s = await scenario([...p1Records(patientOf), informing('p1'), permission(ConsentKind.PermissionHealth, 'p1')]);
-      expect(await s.seen(pro(TAYS, 'health'), 'Encounter')).toEqual(['e-hus', 'e-hus2', 'e-local', 'e-mehi', 'e-p2-tays', 'e-tays']);
+      expect(await s.seen(pro(TAYS, 'health'), 'Encounter')).toEqual(['e-hus', 'e-hus2', 'e-local', 'e-mehi', 'e-tays']);
       expect(await s.seen(pro(TAYS, 'health'), 'DocumentReference')).toEqual(['d-hus', 'd-hus2']);
     });
 
@@ -101,7 +101,7 @@ describe.each(backends())('disclosure rules over HTTP (%s)', (backend) => {
         permission(ConsentKind.PermissionHealth, 'p1'),
         permission(ConsentKind.PermissionHealth, 'p1', { negative: true }),
       ]);
-      expect(await s.seen(pro(TAYS, 'health'), 'Encounter')).toEqual(['e-p2-tays', 'e-tays']);
+      expect(await s.seen(pro(TAYS, 'health'), 'Encounter')).toEqual(['e-tays']);
       const only = await scenario([...p1Records(patientOf), informing('p1'), permission(ConsentKind.PermissionHealth, 'p1', { negative: true })]);
       expect(await only.seen(pro(TAYS, 'health'), 'DocumentReference')).toEqual([]);
     });
@@ -117,14 +117,14 @@ describe.each(backends())('disclosure rules over HTTP (%s)', (backend) => {
 
     it('D3: a prohibition on one visit leaves the other visits visible, and the holder still sees its own', async () => {
       const s = await scenario([...p1Records(patientOf), informing('p1'), permission(ConsentKind.PermissionHealth, 'p1'), prohibition('p1', [{ event: 'Encounter/e-hus' }])]);
-      expect(await s.seen(pro(TAYS, 'health'), 'Encounter')).toEqual(['e-hus2', 'e-local', 'e-mehi', 'e-p2-tays', 'e-tays']);
+      expect(await s.seen(pro(TAYS, 'health'), 'Encounter')).toEqual(['e-hus2', 'e-local', 'e-mehi', 'e-tays']);
       expect(await s.seen(pro(TAYS, 'health'), 'DocumentReference')).toEqual(['d-hus2']);
       expect(await s.seen(pro(HUS, 'health'), 'DocumentReference')).toEqual(['d-hus', 'd-hus2']);
     });
 
     it('D3: a prohibition on a register holder or on one document withholds just those', async () => {
       const s = await scenario([...p1Records(patientOf), informing('p1'), permission(ConsentKind.PermissionHealth, 'p1'), prohibition('p1', [{ holder: MEHI }, { document: 'd-hus2' }])]);
-      expect(await s.seen(pro(TAYS, 'health'), 'Encounter')).toEqual(['e-hus', 'e-hus2', 'e-local', 'e-p2-tays', 'e-tays']);
+      expect(await s.seen(pro(TAYS, 'health'), 'Encounter')).toEqual(['e-hus', 'e-hus2', 'e-local', 'e-tays']);
       expect(await s.seen(pro(TAYS, 'health'), 'DocumentReference')).toEqual(['d-hus']);
     });
 
@@ -163,7 +163,7 @@ describe.each(backends())('disclosure rules over HTTP (%s)', (backend) => {
       ]);
       expect(await s.seen(pro(SOS2, 'social', { unit: SOS_UNIT }), 'Encounter')).toEqual(['e-hus2', 'e-local', 'e-mehi', 'e-tays']);
       expect(await s.seen(pro(SOS2, 'social', { unit: SOS_UNIT }), 'DocumentReference')).toEqual([]);
-      expect(await s.seen(pro(SOS, 'social', { unit: SOS_UNIT }), 'Encounter')).toEqual([]);
+      expect(await s.seen(pro(SOS, 'social'), 'Encounter')).toEqual([]);
     });
 
     it('D5: social-care data reaches health care only by the social-to-health permission, within its service task', async () => {
@@ -183,7 +183,7 @@ describe.each(backends())('disclosure rules over HTTP (%s)', (backend) => {
       const pharmacy = pro(TAYS, 'health', { pharmacy: true });
       const s = await scenario([...p1Records(patientOf), ...rx]);
       expect(await s.seen(pharmacy, 'MedicationRequest')).toEqual(['rx1', 'rx2']);
-      expect(await s.seen(pharmacy, 'Encounter')).toEqual(['e-p2-tays', 'e-tays']);
+      expect(await s.seen(pharmacy, 'Encounter')).toEqual(['e-tays']);
       expect(await s.seen(pro(TAYS, 'health'), 'MedicationRequest')).toEqual(['rx1', 'rx2']);
       const t = await scenario([...p1Records(patientOf), ...rx, prescriptionProhibition('p1', ['rx2'])]);
       expect(await t.seen(pharmacy, 'MedicationRequest')).toEqual(['rx1']);
@@ -196,7 +196,7 @@ describe.each(backends())('disclosure rules over HTTP (%s)', (backend) => {
       expect(await before.seen(pro(VANTAA, 'health'), 'Encounter')).toEqual([]);
       const s = await scenario([...p1Records(patientOf), informing('p1')]);
       expect(await s.seen(pro(VANTAA, 'health'), 'Encounter')).toEqual(['e-hus', 'e-hus2', 'e-local']);
-      expect(await s.seen(pro(TAYS, 'health'), 'Encounter')).toEqual(['e-p2-tays', 'e-tays']);
+      expect(await s.seen(pro(TAYS, 'health'), 'Encounter')).toEqual(['e-tays']);
       expect(await s.seen(pro(MEHI, 'health'), 'Encounter')).toEqual(['e-mehi']);
       const p = await scenario([...p1Records(patientOf), informing('p1'), prohibition('p1', [{ holder: HUS }])]);
       expect(await p.seen(pro(VANTAA, 'health'), 'Encounter')).toEqual([]);
@@ -215,7 +215,7 @@ describe.each(backends())('disclosure rules over HTTP (%s)', (backend) => {
       expect(event.entity?.some((e) => e.description === basis)).toBe(true);
       expect(event.entity?.some((e) => e.what?.reference === s.w.ref('DocumentReference/d-cw'))).toBe(true);
       // Shown to the citizen: the event is about p1, so p1 finds it among their own AuditEvents (A4).
-      const mine = await s.client.get('/fhir/AuditEvent?_count=1000', { kind: 'citizen', subject: hetu('1980-03-01', 950), patient: 'p1' });
+      const mine = await s.client.get('/fhir/AuditEvent?_count=1000', { kind: 'citizen', patient: 'p1' });
       expect(mine.status).toBe(200);
       const seenByCitizen = (mine.body.entry ?? []).map((e: { resource: { entity?: { description?: string }[] } }) => e.resource);
       expect(seenByCitizen.some((ev: { entity?: { description?: string }[] }) => ev.entity?.some((e) => e.description === basis))).toBe(true);
@@ -236,12 +236,12 @@ describe.each(backends())('disclosure rules over HTTP (%s)', (backend) => {
       const s = await scenario([...p1Records(patientOf), w, informing('p1'), permission(ConsentKind.PermissionHealth, 'p1')]);
       expect(await s.seen(pro(HUS, 'health'), 'Observation')).toEqual([]);
       expect(await s.seen(pro(TAYS, 'health'), 'Observation')).toEqual([]);
-      expect(await s.seen({ kind: 'citizen', subject: hetu('1980-03-01', 951), patient: 'p1' }, 'Observation')).toEqual(['w1']);
+      expect(await s.seen({ kind: 'citizen', patient: 'p1' }, 'Observation')).toEqual(['w1']);
     });
   });
 
   describe("the citizen's own view", () => {
-    const citizen: Caller = { kind: 'citizen', subject: hetu('1980-03-01', 952), patient: 'p1' };
+    const citizen: Caller = { kind: 'citizen', patient: 'p1' };
     const docs = (): Resource[] => [
       patientOf('p1', '1980-03-01'),
       patientOf('p2', '1980-03-01'),
@@ -282,7 +282,7 @@ describe.each(backends())('disclosure rules over HTTP (%s)', (backend) => {
 
     it('C5: a minor acting alone sees own data but cannot give a permission (403 OperationOutcome)', async () => {
       const s = await scenario([patientOf('m', ago(15, 30)), encounter('e1', 'm', H(HUS), '2024-02-01')]);
-      const minor: Caller = { kind: 'citizen', subject: hetu(ago(15, 30), 953), patient: 'm' };
+      const minor: Caller = { kind: 'citizen', patient: 'm' };
       expect(await s.seen(minor, 'Encounter')).toEqual(['e1']);
       const res = await s.client.post('/fhir/Consent', minor, { ...permission(ConsentKind.PermissionHealth, s.w.id('Patient/m')), id: undefined });
       expect(res.status).toBe(403);
@@ -320,8 +320,10 @@ describe.each(backends())('disclosure rules over HTTP (%s)', (backend) => {
     it('C3: the guardian of a 12-year-old sees visits since 2016-08-01 before age 10, and later ones only with recorded decision capacity allowing it', async () => {
       const s = await scenario(kids());
       expect(await s.seen(guardian('k12'), 'Encounter')).toEqual(['k12-after-2016-08', 'k12-after10-capable-allows', 'k12-after10-not-capable']);
-      // The child sees all of their own visits.
-      expect(await s.seen({ kind: 'citizen', subject: hetu(born12, 955), patient: 'k12' }, 'Encounter')).toHaveLength(7);
+      // C5, seed 003: "alaikäisille itselleen näytetään 1.8.2016 jälkeen syntyneet tiedot": the child sees own visits from that day on.
+      const own = await s.seen({ kind: 'citizen', patient: 'k12' }, 'Encounter');
+      expect(own).toHaveLength(6);
+      expect(own).not.toContain('k12-before-2016-08');
     });
 
     it('C3: a caller with no guardianship of the child is refused with a 403 OperationOutcome', async () => {

@@ -64,6 +64,15 @@ describe('Kanta import into the SQLite store', () => {
     for (const d of docs) expect(errors(validator.validate(d))).toEqual([]);
   });
 
+  it('importing the same files again writes no version: every record is counted unchanged', async () => {
+    const count = async () => (await db.query<{ n: number }>('SELECT COUNT(*) AS n FROM resource_version'))[0].n;
+    const before = await count();
+    const report = await importSources([...GOOD].reverse().map(fixture), store);
+    for (const input of report.inputs) expect({ name: input.name, ok: input.ok, created: input.created, updated: input.updated }).toEqual({ name: input.name, ok: true, created: [], updated: [] });
+    expect(report.inputs.reduce((n, i) => n + i.unchanged.length, 0)).toBeGreaterThan(30);
+    expect(await count()).toBe(before);
+  });
+
   it('section 4: every bad sample file is refused with its file name and changes nothing', async () => {
     const count = async () => (await db.query<{ n: number }>('SELECT COUNT(*) AS n FROM resource_version'))[0].n;
     const before = await count();

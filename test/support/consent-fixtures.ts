@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { expect } from 'vitest';
-import type { AuditEvent, Bundle, BundleEntry, OperationOutcome, Resource } from '@medplum/fhirtypes';
+import type { AuditEvent, Bundle, BundleEntry, OperationOutcome, Patient, Resource } from '@medplum/fhirtypes';
 import type { Principal, RequestContext } from '../../src/context.js';
 import { Oid } from '../../src/kanta/codes.js';
 import { hetuCheckCharacter } from '../../src/validation/hetu.js';
@@ -97,6 +97,13 @@ export async function seedWorld(gw: TestGateway, resources: Resource[], base?: S
 /** Token claims of a caller in the shape the oracle's RequestContext uses. */
 export type Caller = Partial<Principal> & Pick<Principal, 'kind'>;
 
+/** S1: a citizen with no subject given acts as the person of the Patient they act for (that Patient's HETU). */
+function subjectOf(c: Caller, world?: SeededWorld): string {
+  if (c.subject || c.kind !== 'citizen' || !c.patient || !world) return c.subject ?? 'x';
+  const me = world.world.find((r) => r.resourceType === 'Patient' && r.id === world.id(`Patient/${c.patient}`)) as Patient | undefined;
+  return me?.identifier?.find((i) => i.system === Oid.Hetu)?.value ?? c.subject ?? 'x';
+}
+
 /** The SMART scopes a caller's token carries: its own, or ones wide enough that only consent decides. */
 export function scopesOf(c: Caller): string[] {
   if (c.scopes?.length) return c.scopes;
@@ -106,7 +113,7 @@ export function scopesOf(c: Caller): string[] {
 
 /** Dev-issuer claims for a caller. */
 export function claimsOf(c: Caller, world?: SeededWorld): Record<string, unknown> {
-  const claims: Record<string, unknown> = { sub: c.subject ?? 'x', kanta_role: c.kind, scope: scopesOf(c).join(' ') };
+  const claims: Record<string, unknown> = { sub: subjectOf(c, world), kanta_role: c.kind, scope: scopesOf(c).join(' ') };
   if (c.patient) claims.patient = world ? world.id(`Patient/${c.patient}`) : c.patient;
   if (c.organization) claims.organization = c.organization;
   if (c.unit) claims.unit = c.unit;
@@ -123,7 +130,7 @@ export function claimsOf(c: Caller, world?: SeededWorld): Record<string, unknown
 /** The oracle's view of the same caller (server patient id, evaluated now). */
 export function contextOf(c: Caller, world: SeededWorld, now = new Date()): RequestContext {
   return {
-    principal: { subject: 'x', ...c, scopes: scopesOf(c), ...(c.patient ? { patient: world.id(`Patient/${c.patient}`) } : {}) },
+    principal: { ...c, scopes: scopesOf(c), subject: subjectOf(c, world), ...(c.patient ? { patient: world.id(`Patient/${c.patient}`) } : {}) },
     requestId: 'oracle',
     now,
     language: 'en',

@@ -2,7 +2,7 @@
 import { badRequest, created, OperationOutcomeError } from '@medplum/core';
 import type { FhirHandler } from '../types.js';
 import { requireReferencesResolve } from './references.js';
-import { requireResourceBody, requireValid } from './resource-body.js';
+import { authorizeAndValidate, requireResourceBody } from './resource-body.js';
 
 export const create: FhirHandler = async (req, { store, services }) => {
   const { resourceType } = req.params;
@@ -13,9 +13,10 @@ export const create: FhirHandler = async (req, { store, services }) => {
   // The server assigns ids; a transaction may have reserved one for a urn:uuid entry.
   const { id: _ignored, ...rest } = body;
   const resource = { ...rest, ...(req.params.assignedId ? { id: req.params.assignedId } : undefined), meta: { ...body.meta, versionId: undefined, lastUpdated: undefined } } as typeof body;
-  requireValid(services, resource);
+  // Who may write this is asked first (a refusal is a 403 naming its rule); the answer carries server-set facts to validate.
+  const prepared = await authorizeAndValidate(store, services, 'create', resource);
   // Inside a transaction Bundle the references are checked once every entry is written (forward urn:uuid links).
-  if (!req.params.deferReferenceCheck) await requireReferencesResolve(store, resource);
-  const stored = await store.create(resource);
+  if (!req.params.deferReferenceCheck) await requireReferencesResolve(store, prepared);
+  const stored = await store.create(prepared);
   return { outcome: created, resource: stored, location: `${resourceType}/${stored.id}/_history/${stored.meta?.versionId}` };
 };

@@ -33,7 +33,8 @@ export async function requireReferencesResolve(store: ResourceStore, resource: R
     const key = `${ref.type}/${ref.id}`;
     if (seen.has(key) || (ref.type === resource.resourceType && ref.id === resource.id)) continue;
     seen.add(key);
-    if (!(await store.read(ref.type, ref.id))) {
+    const known = store.resolves ? await store.resolves(ref.type, ref.id) : !!(await store.read(ref.type, ref.id));
+    if (!known) {
       throw new OperationOutcomeError(badRequest(`Unknown reference '${key}'`, ref.path));
     }
   }

@@ -2,7 +2,7 @@
 import { allOk, badRequest, notFound, OperationOutcomeError } from '@medplum/core';
 import type { FhirHandler } from '../types.js';
 import { requireReferencesResolve } from './references.js';
-import { requireResourceBody, requireValid } from './resource-body.js';
+import { authorizeAndValidate, requireResourceBody } from './resource-body.js';
 
 export const update: FhirHandler = async (req, { store, services }) => {
   const { resourceType, id } = req.params;
@@ -10,10 +10,10 @@ export const update: FhirHandler = async (req, { store, services }) => {
   if (body.id !== id) {
     throw new OperationOutcomeError(badRequest(`The resource id '${body.id ?? ''}' does not match the URL id '${id}'`, 'id'));
   }
-  requireValid(services, body);
   const current = await store.read(resourceType, id);
   if (!current) throw new OperationOutcomeError(notFound);
-  if (!req.params.deferReferenceCheck) await requireReferencesResolve(store, body);
-  const stored = await store.update(body, { ifMatch: req.headers.ifMatch });
+  const prepared = await authorizeAndValidate(store, services, 'update', body);
+  if (!req.params.deferReferenceCheck) await requireReferencesResolve(store, prepared);
+  const stored = await store.update(prepared, { ifMatch: req.headers.ifMatch });
   return { outcome: allOk, resource: stored };
 };

@@ -1,0 +1,63 @@
+// How a record hangs off a service event or a prescription, so marks and prohibitions on those reach it (D3, C3). https://hl7.org/fhir/R4/encounter.html
+import type { Condition } from '../store/resource-store.js';
+import { chain, FALSE, or, param } from './conditions.js';
+import { isEncounterLinked } from './record-types.js';
+
+/** A test on the service event itself: `encounter` is evaluated on an Encounter, `episode` on an EpisodeOfCare. */
+export interface EventTest {
+  encounter: Condition;
+  episode: Condition;
+}
+
+/** Types whose R4 `context` parameter names the Encounter or EpisodeOfCare they belong to. */
+const ContextLinked: ReadonlySet<string> = new Set(['MedicationDispense', 'MedicationAdministration', 'MedicationStatement']);
+
+/**
+ * The record of type `t` is a service event passing `ev`, or is linked to one: through `encounter`/`context`, an
+ * Encounter's care period, or the prescription it concerns (a dispensing or renewal request inherits its
+ * prescription's visit). One definition for every rule that binds "a service event and everything linked to it".
+ */
+export function linkedToEvent(t: string, ev: EventTest): Condition {
+  if (ev.encounter.kind === 'false' && ev.episode.kind === 'false') return FALSE;
+  const encounterSide = or(ev.encounter, chain('episode-of-care', 'EpisodeOfCare', ev.episode));
+  switch (t) {
+    case 'Encounter':
+      return encounterSide;
+    case 'EpisodeOfCare':
+      return ev.episode;
+    case 'Task':
+      return or(chain('encounter', 'Encounter', encounterSide), chain('focus', 'MedicationRequest', linkedToEvent('MedicationRequest', ev)));
+  }
+  if (ContextLinked.has(t)) {
+    return or(
+      chain('context', 'Encounter', encounterSide),
+      chain('context', 'EpisodeOfCare', ev.episode),
+      t === 'MedicationDispense' ? chain('prescription', 'MedicationRequest', linkedToEvent('MedicationRequest', ev)) : FALSE
+    );
+  }
+  if (!isEncounterLinked(t)) return FALSE;
+  return or(chain('encounter', 'Encounter', encounterSide), t === 'DocumentReference' ? chain('encounter', 'EpisodeOfCare', ev.episode) : FALSE);
+}
+
+/**
+ * The record is a prescription passing `mr` (a test on the MedicationRequest), or its dispensing or renewal
+ * request: seed 003 groups "reseptit, lääkeostot ja reseptien luovutustiedot", so a prescription prohibition
+ * reaches all three.
+ */
+export function concernsPrescription(t: string, mr: Condition): Condition {
+  switch (t) {
+    case 'MedicationRequest':
+      return mr;
+    case 'MedicationDispense':
+      return chain('prescription', 'MedicationRequest', mr);
+    case 'Task':
+      return chain('focus', 'MedicationRequest', mr);
+    default:
+      return FALSE;
+  }
+}
+
+/** A token test on the event itself, for marks both Encounter and EpisodeOfCare carry (e.g. RestrictionParent). */
+export function eventParam(code: string, values: string[]): EventTest {
+  return { encounter: param(code, values), episode: param(code, values) };
+}

@@ -1,0 +1,74 @@
+// Stores FHIR resources read from NDJSON (the Bulk Data format, and the generator's record files) by their ids, idempotently. https://hl7.org/fhir/uv/bulkdata/STU2/export.html#file-format
+import { OperationOutcomeError, badRequest } from '@medplum/core';
+import type { Resource } from '@medplum/fhirtypes';
+import type { ReferenceResolver } from './reference-resolver.js';
+
+const ID_RE = /^[A-Za-z0-9\-.]{1,64}$/;
+const RELATIVE_REF = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/;
+/** The audit log is written by the gateway itself, never imported. */
+const NotImported = new Set(['AuditEvent']);
+
+function fail(at: string, element: string, reason: string): never {
+  throw new OperationOutcomeError(badRequest(`${at}: ${element}: ${reason}`, element));
+}
+
+/** Every relative `Type/id` reference in the resource, with the element it sits at. */
+function referencesOf(value: unknown, path: string, out: Array<{ path: string; ref: string }>): void {
+  if (Array.isArray(value)) value.forEach((v, i) => referencesOf(v, `${path}[${i}]`, out));
+  else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      if (k === 'reference' && typeof v === 'string' && RELATIVE_REF.test(v)) out.push({ path: `${path}.reference`, ref: v });
+      else if (k !== 'contained') referencesOf(v, `${path}.${k}`, out);
+    }
+  }
+}
+
+/** Remembers which references were found in the store, so shared targets (organisations) are looked up once. */
+export interface KnownReferences {
+  has(ref: string): boolean;
+  add(ref: string): void;
+  clear(): void;
+}
+
+export function createKnownReferences(max = 50_000): KnownReferences {
+  const known = new Set<string>();
+  return {
+    has: (ref) => known.has(ref),
+    add(ref) {
+      if (known.size >= max) known.clear();
+      known.add(ref);
+    },
+    clear: () => known.clear(),
+  };
+}
+
+export function checkFhirResource(at: string, value: unknown): Resource {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) fail(at, '$', 'a line must be one FHIR resource (a JSON object)');
+  const r = value as Resource;
+  if (typeof r.resourceType !== 'string' || !/^[A-Z][A-Za-z]+$/.test(r.resourceType)) fail(at, 'resourceType', 'missing or not a resource type');
+  if (NotImported.has(r.resourceType)) fail(at, 'resourceType', `${r.resourceType} resources are not imported`);
+  if (typeof r.id !== 'string' || !ID_RE.test(r.id)) fail(at, `${r.resourceType}.id`, 'every imported resource needs a valid id (its natural key)');
+  return r;
+}
+
+/**
+ * Applies one resource: created when new, a new version when its content (ignoring meta.versionId/lastUpdated)
+ * differs from the stored one, nothing otherwise. Its references must be in the store already; the run applies
+ * resources in dependency order, so a missing target is absent from both the store and the run.
+ */
+export async function importFhirResource(at: string, resource: Resource, r: ReferenceResolver, known: KnownReferences): Promise<void> {
+  const refs: Array<{ path: string; ref: string }> = [];
+  referencesOf(resource, resource.resourceType, refs);
+  const self = `${resource.resourceType}/${resource.id}`;
+  for (const { path, ref } of refs) {
+    if (ref === self || known.has(ref)) continue;
+    const [type, id] = ref.split('/');
+    if (!(await r.read(type as Resource['resourceType'], id))) fail(at, path, `${ref} is neither in the store nor in this import`);
+    known.add(ref);
+  }
+  const { versionId: _v, lastUpdated: _l, ...meta } = resource.meta ?? {};
+  const clean = { ...resource, ...(resource.meta ? { meta } : {}) } as Resource;
+  if (resource.meta && Object.keys(meta).length === 0) delete clean.meta;
+  await r.upsert(clean, await r.read(resource.resourceType, resource.id as string));
+  known.add(self);
+}

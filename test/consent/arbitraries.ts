@@ -224,7 +224,9 @@ export function buildRecords(specs: RecordSpec[]): Resource[] {
         out.push(episode(id, s.patient, s.marks, s.day, s.task, { rp: s.rp }));
         break;
       case 'DocumentReference': {
-        const targets = s.linkKind === 3 ? [] : s.linkKind === 2 ? ofType('EpisodeOfCare', s.patient) : ofType('Encounter', s.patient);
+        // Rarely a document names another patient's visit (C1: it is shown only under the citizen's own visit).
+        const anyVisit = out.filter((r) => r.resourceType === 'Encounter');
+        const targets = s.linkKind === 3 ? [] : s.linkKind === 2 ? ofType('EpisodeOfCare', s.patient) : s.linkKind === 1 && s.link % 3 === 0 ? anyVisit : ofType('Encounter', s.patient);
         const link = targets.length ? `${targets[s.link % targets.length].resourceType}/${targets[s.link % targets.length].id}` : undefined;
         const socialKind = s.marks.kind === 'social-care' ? s.socialKind : undefined;
         out.push(doc(id, s.patient, s.marks, s.day, { encounter: link, status: s.status as DocOpts['status'], socialKind, releaseDate: s.releaseDate, rp: s.docRp ? s.rp : undefined }));

@@ -110,7 +110,7 @@ describe.each(backends())('gateway over HTTP versus the seed-read oracle (%s)', 
               if (refusal === 'no') found.push({ caller: shown, principal, what: 'refused', detail: JSON.stringify(probe.body.issue?.[0]?.details ?? probe.body.issue?.[0]?.diagnostics) });
               continue;
             } else if (refusal === 'yes') {
-              found.push({ caller: shown, principal, what: 'not-refused', detail: `GET Patient answered ${probe.status}` });
+              found.push({ caller: shown, principal, what: 'not-refused', detail: `GET ${probeType} answered ${probe.status}` });
               continue;
             }
             for (const t of TYPES) {

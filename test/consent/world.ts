@@ -41,7 +41,8 @@ export async function load(store: ResourceStore, resources: Resource[]): Promise
 export const NOW = new Date('2025-06-15T10:00:00Z');
 
 export function ctx(principal: Partial<Principal> & Pick<Principal, 'kind'>, now = NOW): RequestContext {
-  return { principal: { subject: 'x', scopes: [], ...principal }, requestId: 'test', now, language: 'en' };
+  // Wide SMART scopes unless the test names its own: consent alone decides.
+  return { principal: { subject: 'x', scopes: ['user/*.cruds', 'patient/*.cruds', 'system/*.cruds'], ...principal }, requestId: 'test', now, language: 'en' };
 }
 
 export function searchQuery(resourceType: string, where: SearchQuery['where'] = []): SearchQuery {
@@ -109,11 +110,12 @@ export function meta(m: Marks): Resource['meta'] {
 }
 export const healthMarks = (holder: string, extra: { origin?: string; docMarks?: string[]; kind?: string } = {}) => ({ holder, kind: RegisterKind.PublicHealth, ...extra });
 export const socialMarks = (holder: string, extra: { origin?: string; docMarks?: string[] } = {}) => ({ holder, kind: RegisterKind.SocialCare, ...extra });
-const at = (day: string): string => `${day}T12:00:00Z`;
+/** Noon UTC of a day, or the instant itself when one is given (Helsinki-midnight boundaries). */
+const at = (day: string): string => (day.includes('T') ? day : `${day}T12:00:00Z`);
 const rpExt = (rp?: string) => (rp ? [{ url: FiBaseExtension.RestrictionParent, valueCoding: { system: Oid.RestrictionParent, code: rp } }] : undefined);
 
-export function patient(id: string, birthDate = '1980-01-01'): Resource {
-  return { resourceType: 'Patient', id, birthDate, identifier: [{ system: Oid.Hetu, value: `hetu-${id}` }] } as Resource;
+export function patient(id: string, birthDate = '1980-01-01', hetu = `hetu-${id}`): Resource {
+  return { resourceType: 'Patient', id, birthDate, identifier: [{ system: Oid.Hetu, value: hetu }] } as Resource;
 }
 
 export function encounter(id: string, p: string, m: Marks, day: string, opts: { episode?: string; rp?: string } = {}): Resource {
@@ -166,7 +168,7 @@ export function doc(id: string, p: string, m: Marks, day: string, o: DocOpts = {
   } as Resource;
 }
 
-export function prescription(id: string, p: string, m: Marks, day: string): Resource {
+export function prescription(id: string, p: string, m: Marks, day: string, opts: { encounter?: string } = {}): Resource {
   return {
     resourceType: 'MedicationRequest',
     id,
@@ -174,6 +176,7 @@ export function prescription(id: string, p: string, m: Marks, day: string): Reso
     status: 'active',
     intent: 'order',
     subject: { reference: `Patient/${p}` },
+    ...(opts.encounter ? { encounter: { reference: `Encounter/${opts.encounter}` } } : {}),
     medicationCodeableConcept: { text: 'Burana 400 mg' },
     authoredOn: at(day),
   } as Resource;
@@ -189,6 +192,22 @@ export function dispense(id: string, p: string, m: Marks, day: string, rx: strin
     medicationCodeableConcept: { text: 'Burana 400 mg' },
     authorizingPrescription: [{ reference: `MedicationRequest/${rx}` }],
     whenHandedOver: at(day),
+  } as Resource;
+}
+
+/** A renewal request (uusimispyyntö) of prescription `rx`, carrying the prescription's register marks. */
+export function renewal(id: string, p: string, m: Marks, day: string, rx: string): Resource {
+  return {
+    resourceType: 'Task',
+    id,
+    meta: meta(m),
+    status: 'requested',
+    intent: 'order',
+    code: { coding: [{ system: LocalSystemMore.TaskKind, code: 'prescription-renewal' }] },
+    focus: { reference: `MedicationRequest/${rx}` },
+    for: { reference: `Patient/${p}` },
+    requester: { reference: `Patient/${p}` },
+    authoredOn: at(day),
   } as Resource;
 }
 

@@ -104,10 +104,16 @@ function subjectOf(c: Caller, world?: SeededWorld): string {
   return me?.identifier?.find((i) => i.system === Oid.Hetu)?.value ?? c.subject ?? 'x';
 }
 
-/** Dev-issuer claims for a caller (SMART scopes wide enough that only consent decides). */
-export function claimsOf(c: Caller, world?: SeededWorld): Record<string, unknown> {
+/** The SMART scopes a caller's token carries: its own, or ones wide enough that only consent decides. */
+export function scopesOf(c: Caller): string[] {
+  if (c.scopes?.length) return c.scopes;
   const scopeCtx = c.kind === 'professional' ? 'user' : c.kind === 'system' ? 'system' : 'patient';
-  const claims: Record<string, unknown> = { sub: subjectOf(c, world), kanta_role: c.kind, scope: `${scopeCtx}/*.cruds` };
+  return [`${scopeCtx}/*.cruds`];
+}
+
+/** Dev-issuer claims for a caller. */
+export function claimsOf(c: Caller, world?: SeededWorld): Record<string, unknown> {
+  const claims: Record<string, unknown> = { sub: subjectOf(c, world), kanta_role: c.kind, scope: scopesOf(c).join(' ') };
   if (c.patient) claims.patient = world ? world.id(`Patient/${c.patient}`) : c.patient;
   if (c.organization) claims.organization = c.organization;
   if (c.unit) claims.unit = c.unit;
@@ -124,7 +130,7 @@ export function claimsOf(c: Caller, world?: SeededWorld): Record<string, unknown
 /** The oracle's view of the same caller (server patient id, evaluated now). */
 export function contextOf(c: Caller, world: SeededWorld, now = new Date()): RequestContext {
   return {
-    principal: { scopes: [], ...c, subject: subjectOf(c, world), ...(c.patient ? { patient: world.id(`Patient/${c.patient}`) } : {}) },
+    principal: { ...c, scopes: scopesOf(c), subject: subjectOf(c, world), ...(c.patient ? { patient: world.id(`Patient/${c.patient}`) } : {}) },
     requestId: 'oracle',
     now,
     language: 'en',

@@ -135,11 +135,12 @@ export async function createGateway({ config, log }: GatewayOptions): Promise<Ga
     audit,
     services: {
       validate: (resource, opts) => validator.validate(resource, opts),
-      parseSearch: (t, q, strict) => parseSearch(t, q, registry, { strict }),
+      parseSearch: (t, q, strict) => parseSearch(t, q, registry, { strict, limits: config.limits }),
       capabilityStatement: () => capabilityStatement(config.publicBaseUrl ?? `http://${config.host}:${config.port}/fhir`),
       patientCompartmentTypes: () => compartmentTypes,
       summaryElements,
       maxCount: MaxCount,
+      maxOffset: config.limits.maxOffset,
     },
   });
 
@@ -156,6 +157,7 @@ export async function createGateway({ config, log }: GatewayOptions): Promise<Ga
     },
     devIssuer: devIssuer ? { mint: (claims) => devIssuer.tokenResponse(claims), jwks: devIssuer.jwks } : undefined,
     bodyLimit: config.bodyLimit,
+    limits: config.limits,
     publicBaseUrl: config.publicBaseUrl,
     pickLanguage,
     challenge: (outcome) => ({

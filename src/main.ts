@@ -1,6 +1,7 @@
 // Process entry: load config, open the store, listen, and shut down gracefully on SIGTERM/SIGINT.
 import { loadConfig } from './config.js';
 import { createGateway } from './gateway.js';
+import { answerClientErrors } from './http/client-error.js';
 import { createLogger } from './logger.js';
 
 async function start() {
@@ -19,6 +20,7 @@ const { config, log, gateway } = await start();
 const server = gateway.app.listen(config.port, config.host, () => {
   log.info({ port: config.port, host: config.host, store: config.databaseUrl ? 'postgres' : 'sqlite' }, `Kanta FHIR Gateway listening on http://${config.host}:${config.port}/fhir`);
 });
+answerClientErrors(server);
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {

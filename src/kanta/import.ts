@@ -1,6 +1,6 @@
 // Imports Kanta source files (CDA R2 documents and JSON records) into a ResourceStore, each file all-or-nothing. https://hl7.org/fhir/R4/http.html#transaction
 import type { OperationOutcome } from '@medplum/fhirtypes';
-import { OperationOutcomeError, badRequest, normalizeOperationOutcome } from '@medplum/core';
+import { OperationOutcomeError, badRequest } from '@medplum/core';
 import type { ResourceStore } from '../store/resource-store.js';
 import { parseCdaHeader } from './cda-to-document-reference.js';
 import { importCda } from './import-cda.js';
@@ -47,7 +47,10 @@ export async function importSources(inputs: ImportInput[], store: ResourceStore)
       });
       results.push({ name: input.name, format, ok: true, ...log });
     } catch (err) {
-      const outcome = err instanceof OperationOutcomeError ? err.outcome : normalizeOperationOutcome(err);
+      // A database failure is not the file's fault: it ends the import (and the request) as what it is.
+      if (!(err instanceof OperationOutcomeError) && typeof (err as { code?: unknown })?.code === 'string') throw err;
+      // Anything else the mapping tripped over is described without the exception's internals.
+      const outcome = err instanceof OperationOutcomeError ? err.outcome : badRequest(`${input.name}: the file has content the importer cannot map`);
       results.push({ name: input.name, format, ok: false, created: [], updated: [], outcome });
     }
   }

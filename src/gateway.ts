@@ -158,6 +158,7 @@ export async function createGateway({ config, log }: GatewayOptions): Promise<Ga
     devIssuer: devIssuer ? { mint: (claims) => devIssuer.tokenResponse(claims), jwks: devIssuer.jwks } : undefined,
     bodyLimit: config.bodyLimit,
     limits: config.limits,
+    retryAfterSeconds: config.retryAfterSeconds,
     publicBaseUrl: config.publicBaseUrl,
     pickLanguage,
     challenge: (outcome) => ({

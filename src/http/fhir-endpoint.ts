@@ -4,7 +4,8 @@ import { badRequest, OperationOutcomeError } from '@medplum/core';
 import type { NextFunction, Request, Response } from 'express';
 import type { FhirRequest } from '../fhir/types.js';
 import type { RequestPipeline } from '../pipeline/request-pipeline.js';
-import { toOutcome } from '../fhir/outcomes.js';
+import { statusOf, toOutcome } from '../fhir/outcomes.js';
+import { runWithRequestSignal } from '../store/sql/unavailable.js';
 import type { RequestLimits } from '../config.js';
 import { requireJsonBody, requireJsonResponse } from './content-negotiation.js';
 import { addParam, fhirPathOf, requireJsonDepth } from './limits.js';
@@ -18,6 +19,8 @@ export interface EndpointOptions {
   /** Extra headers on auth failures (WWW-Authenticate), from the 401 outcome. */
   challenge(outcome: OperationOutcome): Record<string, string>;
   limits: RequestLimits;
+  /** Retry-After (seconds) on every 503. */
+  retryAfterSeconds: number;
 }
 
 export function baseUrlOf(req: Request, publicBaseUrl?: string): string {
@@ -78,16 +81,25 @@ export function fhirEndpoint(pipeline: RequestPipeline, opts: EndpointOptions) {
         requireJsonBody(req.get('content-type'), /\/_search$/.test(req.path));
       }
       const fhirReq = toFhirRequest(req, baseUrl, opts.limits);
-      const response = await pipeline.handle(fhirReq, {
-        authorization: req.get('authorization'),
-        requestId,
-        remoteAddress: req.ip,
-        language: opts.pickLanguage(req.get('accept-language')),
+      // A client that hangs up gets its queries cancelled (PostgreSQL) instead of running them to the end.
+      const gone = new AbortController();
+      res.on('close', () => {
+        if (!res.writableFinished) gone.abort();
       });
+      const response = await runWithRequestSignal(gone.signal, () =>
+        pipeline.handle(fhirReq, {
+          authorization: req.get('authorization'),
+          requestId,
+          remoteAddress: req.ip,
+          language: opts.pickLanguage(req.get('accept-language')),
+        }),
+      );
+      if (statusOf(response.outcome) === 503) res.set('Retry-After', String(opts.retryAfterSeconds));
       sendFhir(res, response, { baseUrl, prefer: req.get('prefer'), method: req.method });
     } catch (err) {
       const outcome = toOutcome(err);
       const headers = outcome.id === 'unauthorized' || outcome.id === 'insufficient-scope' || outcome.issue?.[0]?.code === 'login' ? opts.challenge(outcome) : {};
+      if (statusOf(outcome) === 503) headers['Retry-After'] = String(opts.retryAfterSeconds);
       sendOutcome(res, outcome, headers);
     }
   };

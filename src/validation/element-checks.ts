@@ -134,6 +134,18 @@ function checkDates(propertyValues: unknown[], issues: OperationOutcomeIssue[], 
   }
 }
 
+/** A complex type (HumanName, ContactPoint, BackboneElement...) needs a JSON object; medplum lets `telecom: [0]` through. */
+function checkComplexValues(propertyValues: unknown[], issues: OperationOutcomeIssue[], ctx: ElementCheckContext): void {
+  for (const propertyValue of propertyValues) {
+    for (const v of arrayify(propertyValue as TypedValue & { path: string }) ?? []) {
+      if (!v || !/^[A-Z]/.test(v.type) || v.value === undefined) continue;
+      if (v.value === null || typeof v.value !== 'object' || Array.isArray(v.value)) {
+        issues.push(createIssue('wrong-type', ctx.language, v.path, { params: { expected: v.type, found: v.value === null ? 'null' : Array.isArray(v.value) ? 'array' : typeof v.value } }));
+      }
+    }
+  }
+}
+
 /**
  * Walks the resource with medplum's crawler as `typeKey` (the resource type, or a profile's key in medplum's
  * type registry) and returns the extra issues.
@@ -164,6 +176,7 @@ export function checkElements(resource: Resource, typeKey: string, ctx: ElementC
           return;
         }
         checkDates(propertyValues, issues, ctx);
+        checkComplexValues(propertyValues, issues, ctx);
         const binding = element.binding?.strength === 'required' ? element.binding.valueSet : undefined;
         const referenceType = element.type.find((t) => t.code === 'Reference');
         // medplum accepts any valueXxx of the base type; a profile may have narrowed the choice

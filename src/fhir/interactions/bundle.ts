@@ -72,11 +72,10 @@ function entryRequest(parent: FhirRequest, entry: BundleEntry, index: number): F
 function rewriteReferences(value: unknown, ids: Map<string, string>): unknown {
   if (Array.isArray(value)) return value.map((v) => rewriteReferences(v, ids));
   if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      out[k] = k === 'reference' && typeof v === 'string' && ids.has(v) ? ids.get(v) : rewriteReferences(v, ids);
-    }
-    return out;
+    // fromEntries defines own properties: an element named __proto__ stays an element (and is refused), not a prototype.
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, k === 'reference' && typeof v === 'string' && ids.has(v) ? ids.get(v) : rewriteReferences(v, ids)]),
+    );
   }
   return value;
 }

@@ -13,6 +13,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadConfig, sqlitePath } from '../../src/config.js';
 import { createGateway, type Gateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/logger.js';
+import { openPostgresDatabase } from '../../src/store/postgres/postgres-database.js';
+import { DatabaseUnavailable } from '../../src/store/sql/unavailable.js';
 import { ownPostgresUnavailable, startOwnPostgres, type OwnPostgres } from '../support/own-postgres.js';
 import { SystemClaims } from '../support/test-gateway.js';
 
@@ -71,6 +73,30 @@ describe.skipIf(!!skip)('PostgreSQL faults on the test own server', () => {
     for (const res of await Promise.all(load)) expectUnavailableOrOk(res);
     await a.end();
     expect((await search()).status).toBe(200);
+  }, 30_000);
+
+  test('a connection terminated while its transaction is between queries: DatabaseUnavailable, not an unhandled error event', async () => {
+    const db = openPostgresDatabase(own.url, { max: 2, statementTimeoutMs: 2000, connectionTimeoutMs: 1000 });
+    const a = await connectAdmin();
+    try {
+      const failure = await db
+        .transaction(async (tx) => {
+          const [{ pid }] = await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+          await a.query('SELECT pg_terminate_backend($1)', [pid]);
+          // The client is checked out and idle now: its connection's 'error' event fires with no query to reject.
+          await new Promise((r) => setTimeout(r, 300));
+          return tx.query('SELECT 1');
+        })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(failure).toBeInstanceOf(DatabaseUnavailable);
+      expect(await db.query<{ one: number }>('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+    } finally {
+      await a.end();
+      await db.close();
+    }
   }, 30_000);
 
   test('a stopped server answers 503 with Retry-After and no data; started again, the gateway recovers by itself', async () => {

@@ -4,6 +4,7 @@ import type { SearchParameter } from '@medplum/fhirtypes';
 import type { Condition, IncludeTarget, SearchQuery, SortRule } from '../store/resource-store.js';
 import { paramTypeOf } from './params/index.js';
 import type { SearchRegistry } from './registry.js';
+import { isPrototypeName } from '../fhir/safe-input.js';
 import { checkChainDepth, checkOffset, checkOrValues, checkParameter, DefaultSearchLimits, type SearchLimits } from './limits.js';
 
 export const DEFAULT_COUNT = 20;
@@ -182,6 +183,7 @@ export function parseSearch(
         continue;
       case '_elements':
         elements = values.flatMap(splitComma).map((e) => e.trim()).filter(Boolean);
+        for (const e of elements) if (!/^[A-Za-z][A-Za-z0-9.]*$/.test(e) || isPrototypeName(e)) throw bad(`Invalid _elements entry '${e.slice(0, 40)}'`, '_elements');
         continue;
       case '_sort':
         for (const v of values.flatMap(splitComma).filter(Boolean)) result.sort.push(sortRule(v));

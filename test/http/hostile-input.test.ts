@@ -31,6 +31,8 @@ const cases: Case[] = [
     { name: `element named ${n}`, method: 'post', path: '/fhir/Patient', raw: { type: 'application/fhir+json', data: `{"resourceType":"Patient","${n}":{"x":1}}` }, text: new RegExp(n) },
     { name: `element named ${n} in $validate`, method: 'post', path: '/fhir/Patient/$validate', raw: { type: 'application/fhir+json', data: `{"resourceType":"Patient","name":[{"${n}":"x"}]}` }, text: new RegExp(n) },
   ]),
+  { name: '_elements naming a prototype member', method: 'get', path: '/fhir/Patient?_elements=__proto__', text: /_elements/ },
+  { name: 'a prototype name in _sort', method: 'get', path: '/fhir/Patient?_sort=constructor', text: /constructor/ },
   { name: 'a chained prototype name', method: 'get', path: '/fhir/Encounter?subject.constructor=x', text: /constructor/ },
   // Bundle entries of the wrong shape
   { name: 'a null Bundle entry', method: 'post', path: '/fhir', body: tx([null]), text: /entry/ },

@@ -51,7 +51,9 @@ export function createApp(deps: AppDeps): Express {
   // Before the body parsers: the OAuth server reads its own form bodies.
   if (deps.devIssuer?.authorizationServer) app.use('/auth/dev', deps.devIssuer.authorizationServer);
   app.use(express.json({ type: JsonTypes, limit: deps.bodyLimit, strict: false }));
-  app.use(express.urlencoded({ extended: false, limit: deps.bodyLimit }));
+  // A _search form is kept as text and parsed by the endpoint like a query string: qs would drop `__proto__`
+  // silently and turn more than 20 repetitions into an object.
+  app.use(express.text({ type: 'application/x-www-form-urlencoded', limit: deps.bodyLimit }));
 
   const smart: express.RequestHandler = (req, res) => {
     res.type('application/json').send(JSON.stringify(deps.smartConfiguration(baseUrlOf(req, deps.publicBaseUrl))));

@@ -30,7 +30,42 @@ export interface GatewayConfig {
   logLevel: string;
   /** Key of an HMAC-SHA-256 audit hash chain (AUDIT_HMAC_KEY); audit:verify needs the same key. */
   auditHmacKey?: string;
+  /** Bounds on what one request may ask for; over them the answer is 400 naming the limit. */
+  limits: RequestLimits;
+  /** PostgreSQL pool and timeouts (DATABASE_URL=postgres://...). */
+  postgres: PostgresSettings;
+  /** How long a SQLite write waits for another process's lock (e.g. `npm run import`) before 503. */
+  sqliteBusyTimeoutMs: number;
+  /** Retry-After (seconds) on 503 answers when the database is unavailable or busy. */
+  retryAfterSeconds: number;
 }
+
+export interface RequestLimits {
+  /** Nesting depth of a JSON body (objects and arrays). */
+  jsonDepth: number;
+  /** Occurrences of one query parameter name. */
+  paramRepeat: number;
+  /** Comma-separated OR values in one parameter occurrence. */
+  orValues: number;
+  /** Links in a chained search parameter (`subject.organization.name` is 2). */
+  chainDepth: number;
+  /** Nested `_has` reverse chains. */
+  hasDepth: number;
+  /** Largest `_offset` of search and history paging. */
+  maxOffset: number;
+}
+
+export interface PostgresSettings {
+  poolSize: number;
+  /** Server-side statement_timeout of every gateway connection. */
+  statementTimeoutMs: number;
+  /** How long to wait for a connection (new or from the pool) before the request answers 503. */
+  connectionTimeoutMs: number;
+}
+
+/** The documented defaults (README "Limits"); each has an environment variable. */
+export const DefaultLimits: RequestLimits = { jsonDepth: 64, paramRepeat: 20, orValues: 100, chainDepth: 4, hasDepth: 3, maxOffset: 100_000 };
+export const DefaultPostgres: PostgresSettings = { poolSize: 10, statementTimeoutMs: 15_000, connectionTimeoutMs: 5_000 };
 
 const schema = {
   type: 'object',
@@ -61,11 +96,36 @@ const schema = {
     rateLimitPerMinute: { type: 'integer', minimum: 0 },
     logLevel: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
     auditHmacKey: { type: 'string', minLength: 16 },
+    limits: {
+      type: 'object',
+      required: ['jsonDepth', 'paramRepeat', 'orValues', 'chainDepth', 'hasDepth', 'maxOffset'],
+      properties: {
+        jsonDepth: { type: 'integer', minimum: 8, maximum: 1000 },
+        paramRepeat: { type: 'integer', minimum: 1, maximum: 1000 },
+        orValues: { type: 'integer', minimum: 1, maximum: 10_000 },
+        chainDepth: { type: 'integer', minimum: 1, maximum: 10 },
+        hasDepth: { type: 'integer', minimum: 1, maximum: 10 },
+        maxOffset: { type: 'integer', minimum: 0, maximum: 1_000_000_000 },
+      },
+    },
+    postgres: {
+      type: 'object',
+      required: ['poolSize', 'statementTimeoutMs', 'connectionTimeoutMs'],
+      properties: {
+        poolSize: { type: 'integer', minimum: 1, maximum: 1000 },
+        statementTimeoutMs: { type: 'integer', minimum: 1, maximum: 3_600_000 },
+        connectionTimeoutMs: { type: 'integer', minimum: 1, maximum: 600_000 },
+      },
+    },
+    sqliteBusyTimeoutMs: { type: 'integer', minimum: 0, maximum: 600_000 },
+    retryAfterSeconds: { type: 'integer', minimum: 1, maximum: 3600 },
   },
 } as const;
 
 const list = (v: string | undefined): string[] => (v ?? '').split(/[\s,]+/).filter(Boolean);
 const flag = (v: string | undefined): boolean => v === '1' || v === 'true' || v === 'yes';
+/** A whole number from the environment, or NaN (which the schema then names) for anything else. */
+const int = (v: string | undefined, dflt: number): number => (v === undefined || v === '' ? dflt : /^-?\d+$/.test(v.trim()) ? Number(v) : Number.NaN);
 
 export function loadConfig(env: NodeJS.ProcessEnv, argv: string[] = []): GatewayConfig {
   const demo = argv.includes('--demo');
@@ -93,10 +153,26 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[] = []): Gateway
     rateLimitPerMinute: Number(env.RATE_LIMIT_PER_MINUTE ?? 6000),
     logLevel: env.LOG_LEVEL ?? 'info',
     auditHmacKey: env.AUDIT_HMAC_KEY || undefined,
+    limits: {
+      jsonDepth: int(env.LIMIT_JSON_DEPTH, DefaultLimits.jsonDepth),
+      paramRepeat: int(env.LIMIT_PARAM_REPEAT, DefaultLimits.paramRepeat),
+      orValues: int(env.LIMIT_OR_VALUES, DefaultLimits.orValues),
+      chainDepth: int(env.LIMIT_CHAIN_DEPTH, DefaultLimits.chainDepth),
+      hasDepth: int(env.LIMIT_HAS_DEPTH, DefaultLimits.hasDepth),
+      maxOffset: int(env.LIMIT_OFFSET, DefaultLimits.maxOffset),
+    },
+    postgres: {
+      poolSize: int(env.PG_POOL_SIZE, DefaultPostgres.poolSize),
+      statementTimeoutMs: int(env.PG_STATEMENT_TIMEOUT_MS, DefaultPostgres.statementTimeoutMs),
+      connectionTimeoutMs: int(env.PG_CONNECTION_TIMEOUT_MS, DefaultPostgres.connectionTimeoutMs),
+    },
+    sqliteBusyTimeoutMs: int(env.SQLITE_BUSY_TIMEOUT_MS, 5000),
+    retryAfterSeconds: int(env.DB_RETRY_AFTER_SECONDS, 5),
   };
   const ajv = new Ajv({ allErrors: true });
   if (!ajv.validate(schema, config)) {
-    throw new Error(`Invalid configuration: ${ajv.errorsText(ajv.errors)}`);
+    // NaN is not JSON: name the variable rather than let ajv say "must be integer" about `null`.
+    throw new Error(`Invalid configuration: ${ajv.errorsText(ajv.errors, { dataVar: 'config' })}`);
   }
   return config;
 }

@@ -162,11 +162,12 @@ export async function createGateway({ config, log }: GatewayOptions): Promise<Ga
     audit,
     services: {
       validate: (resource, opts) => validator.validate(resource, opts),
-      parseSearch: (t, q, strict) => parseSearch(t, q, registry, { strict }),
+      parseSearch: (t, q, strict) => parseSearch(t, q, registry, { strict, limits: config.limits }),
       capabilityStatement: () => capabilityStatement(config.publicBaseUrl ?? `http://${config.host}:${config.port}/fhir`),
       patientCompartmentTypes: () => compartmentTypes,
       summaryElements,
       maxCount: MaxCount,
+      maxOffset: config.limits.maxOffset,
     },
   });
 
@@ -207,6 +208,8 @@ export async function createGateway({ config, log }: GatewayOptions): Promise<Ga
     bodyLimit: config.bodyLimit,
     // Built by `npm run build:app` (demo and test scripts run it); absent means no /app, never a broken page.
     webAppDir: existsSync(join(ProjectRoot, 'web/dist/index.html')) ? join(ProjectRoot, 'web/dist') : undefined,
+    limits: config.limits,
+    retryAfterSeconds: config.retryAfterSeconds,
     publicBaseUrl: config.publicBaseUrl,
     pickLanguage,
     challenge: (outcome) => ({

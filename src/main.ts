@@ -1,6 +1,7 @@
 // Process entry: load config, open the store, listen, and shut down gracefully on SIGTERM/SIGINT.
 import { loadConfig } from './config.js';
 import { createGateway } from './gateway.js';
+import { answerClientErrors } from './http/client-error.js';
 import { createLogger } from './logger.js';
 import { seedDemoAccesses } from './demo/seed-demo-accesses.js';
 
@@ -23,6 +24,7 @@ const server = gateway.app.listen(config.port, config.host, () => {
   const issuer = gateway.devIssuer;
   if (gateway.demoLoaded && issuer) void seedDemoAccesses(`http://${config.host}:${config.port}`, (id) => issuer.mintPersona(id), log);
 });
+answerClientErrors(server);
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {

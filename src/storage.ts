@@ -25,17 +25,22 @@ export interface Storage {
   audit: AuditTrailWithLog;
 }
 
-function openDatabase(config: Pick<GatewayConfig, 'databaseUrl' | 'dataDir'>): SqlDatabase {
-  if (config.databaseUrl) return openPostgresDatabase(config.databaseUrl);
+type StorageConfig = Pick<GatewayConfig, 'databaseUrl' | 'dataDir' | 'auditHmacKey'> & Partial<Pick<GatewayConfig, 'postgres' | 'sqliteBusyTimeoutMs'>>;
+
+function openDatabase(config: StorageConfig): SqlDatabase {
+  if (config.databaseUrl) {
+    const pg = config.postgres;
+    return openPostgresDatabase(config.databaseUrl, pg && { max: pg.poolSize, statementTimeoutMs: pg.statementTimeoutMs, connectionTimeoutMs: pg.connectionTimeoutMs });
+  }
   mkdirSync(config.dataDir, { recursive: true });
-  return openSqliteDatabase(sqlitePath(config));
+  return openSqliteDatabase(sqlitePath(config), { busyTimeoutMs: config.sqliteBusyTimeoutMs });
 }
 
 /**
  * Every writer of the store (gateway, import command, benchmark loader) must index with the same search parameters,
  * or consent conditions on project parameters (release-date, restriction-parent, ...) would miss its records.
  */
-export async function openStorage(config: Pick<GatewayConfig, 'databaseUrl' | 'dataDir' | 'auditHmacKey'>): Promise<Storage> {
+export async function openStorage(config: StorageConfig): Promise<Storage> {
   const conformance = loadConformanceResources(['profiles', 'mappings', 'conformance'].map((d) => join(ProjectRoot, d)));
   const registry = createSearchRegistry(conformance.searchParameters);
   const validator = createValidator({ profiles: conformance.structureDefinitions, valueSets: conformance.valueSets, codeSystems: conformance.codeSystems });

@@ -23,6 +23,8 @@ export const REALM = 'kanta-gateway';
 export const DEFAULT_ALGORITHMS = ['RS256', 'ES256', 'PS256', 'EdDSA'] as const;
 const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'];
 const DEFAULT_CLOCK_TOLERANCE_SECONDS = 30;
+/** How far in the future `iat` may lie (issuer clock ahead of ours); beyond it the token is refused, not trusted to start later. */
+export const MAX_FUTURE_IAT_SECONDS = 60;
 
 /** Why a token was refused; carried as a coding on the OperationOutcome so the HTTP layer and tests can tell them apart. */
 export const AuthFailure = {
@@ -36,6 +38,7 @@ export const AuthFailure = {
   WrongIssuer: 'wrong-issuer',
   AlgorithmNotAllowed: 'alg-not-allowed',
   LifetimeTooLong: 'lifetime-too-long',
+  IssuedInFuture: 'issued-in-future',
   InvalidClaims: 'invalid-claims',
 } as const;
 export type AuthFailureCode = (typeof AuthFailure)[keyof typeof AuthFailure];
@@ -217,10 +220,15 @@ export function createAuthenticator(config: AuthConfig): Authenticator {
       const match = /^Bearer\s+([^\s]+)\s*$/i.exec(header);
       if (!match) fail(AuthFailure.Malformed, 'Authorization header must be "Bearer <token>"');
       const payload = await verify(match[1]);
+      const nowSeconds = Math.floor(now().getTime() / 1000);
+      if (typeof payload.iat === 'number' && payload.iat > nowSeconds + MAX_FUTURE_IAT_SECONDS) {
+        fail(AuthFailure.IssuedInFuture, `Token claim iat lies ${Math.round((payload.iat - nowSeconds) / 60)} min in the future (more than ${MAX_FUTURE_IAT_SECONDS} s of clock skew)`);
+      }
       const principal = principalFromClaims(payload);
       if (typeof principal === 'string') fail(AuthFailure.InvalidClaims, principal);
       if (PersonRoles.includes(principal.kind)) {
-        const start = typeof payload.iat === 'number' ? payload.iat : Math.floor(now().getTime() / 1000);
+        // The cap counts from now as well as from iat, so a future iat cannot stretch a token's life.
+        const start = typeof payload.iat === 'number' ? Math.min(payload.iat, nowSeconds) : nowSeconds;
         const lifetime = (payload.exp as number) - start;
         if (lifetime > MAX_PERSON_TOKEN_LIFETIME_SECONDS) {
           fail(AuthFailure.LifetimeTooLong, `Token lifetime ${Math.round(lifetime / 60)} min exceeds ${MAX_PERSON_TOKEN_LIFETIME_SECONDS / 60} min allowed for ${principal.kind} tokens`);

@@ -39,7 +39,7 @@ export function createRouter(types: ResourceTypeRegistry, ops: OperationRegistry
     }
   }
   function requireId(id: string): void {
-    if (!ID.test(id)) throw new OperationOutcomeError(badRequest(`Invalid resource id '${id}'`, 'id'));
+    if (!ID.test(id) || /^\.+$/.test(id)) throw new OperationOutcomeError(badRequest(`Invalid resource id '${id.slice(0, 80)}'`, 'id'));
   }
   function typed(t: string, interaction: InteractionCode, handler: FhirHandler, params: Record<string, string>): RouteMatch {
     requireType(t);

@@ -76,6 +76,8 @@ export interface FhirServices {
   summaryElements(resourceType: string): string[];
   /** Counts a page size request against the server's bounds. */
   maxCount: number;
+  /** Largest _offset a page may start at (LIMIT_OFFSET). */
+  maxOffset?: number;
 }
 
 /** Why the caller may see a record (Patient/$disclosure); the rule IDs and texts come from the consent layer. */

@@ -1,10 +1,14 @@
 // Express adapter for the FHIR base: turns HTTP into a FhirRequest, runs the pipeline and writes the answer.
 import type { OperationOutcome } from '@medplum/fhirtypes';
+import { badRequest, OperationOutcomeError } from '@medplum/core';
 import type { NextFunction, Request, Response } from 'express';
 import type { FhirRequest } from '../fhir/types.js';
 import type { RequestPipeline } from '../pipeline/request-pipeline.js';
-import { toOutcome } from '../fhir/outcomes.js';
+import { statusOf, toOutcome } from '../fhir/outcomes.js';
+import { runWithRequestSignal } from '../store/sql/unavailable.js';
+import type { RequestLimits } from '../config.js';
 import { requireJsonBody, requireJsonResponse } from './content-negotiation.js';
+import { addParam, fhirPathOf, requireJsonDepth } from './limits.js';
 import { currentRequestId } from './request-id.js';
 import { sendFhir, sendOutcome } from './respond.js';
 
@@ -14,28 +18,41 @@ export interface EndpointOptions {
   pickLanguage(acceptLanguage: string | undefined): 'fi' | 'sv' | 'en';
   /** Extra headers on auth failures (WWW-Authenticate), from the 401 outcome. */
   challenge(outcome: OperationOutcome): Record<string, string>;
+  limits: RequestLimits;
+  /** Retry-After (seconds) on every 503. */
+  retryAfterSeconds: number;
 }
 
 export function baseUrlOf(req: Request, publicBaseUrl?: string): string {
   return publicBaseUrl ?? `${req.protocol}://${req.get('host')}/fhir`;
 }
 
-function queryOf(req: Request): Record<string, string[]> {
+/** The raw path and query as sent: WHATWG URL parsing would resolve dot segments before we could refuse them. */
+function splitTarget(originalUrl: string): { pathname: string; search: string } {
+  const q = originalUrl.indexOf('?');
+  return q < 0 ? { pathname: originalUrl, search: '' } : { pathname: originalUrl.slice(0, q), search: originalUrl.slice(q + 1) };
+}
+
+function queryOf(search: string, limits: RequestLimits): Record<string, string[]> {
   const out: Record<string, string[]> = {};
-  const url = new URL(req.originalUrl, 'http://x');
-  for (const [k, v] of url.searchParams) (out[k] ??= []).push(v);
+  for (const [k, v] of new URLSearchParams(search)) addParam(out, k, v, limits);
   return out;
 }
 
-export function toFhirRequest(req: Request, baseUrl: string): FhirRequest {
-  const path = decodeURIComponent(new URL(req.originalUrl, 'http://x').pathname.replace(/^\/fhir\/?/, ''));
-  const query = queryOf(req);
+export function toFhirRequest(req: Request, baseUrl: string, limits: RequestLimits): FhirRequest {
+  const target = splitTarget(req.originalUrl);
+  const path = fhirPathOf(target.pathname);
+  const query = queryOf(target.search, limits);
   const isSearchPost = req.method === 'POST' && /(^|\/)_search$/.test(path);
-  if (isSearchPost && req.body && typeof req.body === 'object' && !('resourceType' in req.body)) {
-    for (const [k, v] of Object.entries(req.body as Record<string, string | string[]>)) {
-      (query[k] ??= []).push(...(Array.isArray(v) ? v : [v]));
+  if (isSearchPost && typeof req.body === 'string') {
+    for (const [k, v] of new URLSearchParams(req.body)) addParam(query, k, v, limits);
+  } else if (isSearchPost && req.body !== undefined && req.body !== null && typeof req.body === 'object' && !('resourceType' in req.body)) {
+    if (Array.isArray(req.body)) throw new OperationOutcomeError(badRequest('A _search body must be a form or a JSON object of parameters'));
+    for (const [k, v] of Object.entries(req.body as Record<string, unknown>)) {
+      for (const one of Array.isArray(v) ? v : [v]) addParam(query, k, one, limits);
     }
   }
+  if (!isSearchPost) requireJsonDepth(req.body, limits.jsonDepth);
   return {
     method: req.method as FhirRequest['method'],
     path,
@@ -63,17 +80,26 @@ export function fhirEndpoint(pipeline: RequestPipeline, opts: EndpointOptions) {
       if (req.method === 'POST' || req.method === 'PUT') {
         requireJsonBody(req.get('content-type'), /\/_search$/.test(req.path));
       }
-      const fhirReq = toFhirRequest(req, baseUrl);
-      const response = await pipeline.handle(fhirReq, {
-        authorization: req.get('authorization'),
-        requestId,
-        remoteAddress: req.ip,
-        language: opts.pickLanguage(req.get('accept-language')),
+      const fhirReq = toFhirRequest(req, baseUrl, opts.limits);
+      // A client that hangs up gets its queries cancelled (PostgreSQL) instead of running them to the end.
+      const gone = new AbortController();
+      res.on('close', () => {
+        if (!res.writableFinished) gone.abort();
       });
+      const response = await runWithRequestSignal(gone.signal, () =>
+        pipeline.handle(fhirReq, {
+          authorization: req.get('authorization'),
+          requestId,
+          remoteAddress: req.ip,
+          language: opts.pickLanguage(req.get('accept-language')),
+        }),
+      );
+      if (statusOf(response.outcome) === 503) res.set('Retry-After', String(opts.retryAfterSeconds));
       sendFhir(res, response, { baseUrl, prefer: req.get('prefer'), method: req.method });
     } catch (err) {
       const outcome = toOutcome(err);
       const headers = outcome.id === 'unauthorized' || outcome.id === 'insufficient-scope' || outcome.issue?.[0]?.code === 'login' ? opts.challenge(outcome) : {};
+      if (statusOf(outcome) === 503) headers['Retry-After'] = String(opts.retryAfterSeconds);
       sendOutcome(res, outcome, headers);
     }
   };

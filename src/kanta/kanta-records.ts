@@ -56,7 +56,7 @@ function checkField(fileName: string, path: string, spec: FieldSpec, value: unkn
 
 function checkFields(fileName: string, path: string, fields: Record<string, FieldSpec>, record: Record<string, unknown>): void {
   for (const key of Object.keys(record)) {
-    if (key !== 'type' && !(key in fields)) fail(fileName, `${path}.${key}`, 'unknown field');
+    if (key !== 'type' && !Object.prototype.hasOwnProperty.call(fields, key)) fail(fileName, `${path}.${key}`, 'unknown field');
   }
   for (const [key, spec] of Object.entries(fields)) {
     const value = record[key];

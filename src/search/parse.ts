@@ -4,6 +4,8 @@ import type { SearchParameter } from '@medplum/fhirtypes';
 import type { Condition, IncludeTarget, SearchQuery, SortRule } from '../store/resource-store.js';
 import { paramTypeOf } from './params/index.js';
 import type { SearchRegistry } from './registry.js';
+import { isPrototypeName } from '../fhir/safe-input.js';
+import { checkChainDepth, checkOffset, checkOrValues, checkParameter, DefaultSearchLimits, type SearchLimits } from './limits.js';
 
 export const DEFAULT_COUNT = 20;
 export const MAX_COUNT = 1000;
@@ -14,6 +16,7 @@ export const TotalModes = ['none', 'estimate', 'accurate'] as const;
 
 /** Parameters about the response format, not the search; the HTTP layer handles them. */
 const FormatParams = new Set(['_format', '_pretty']);
+const ResultParams = new Set(['_count', '_offset', '_total', '_summary', '_elements', '_sort', '_format', '_pretty']);
 
 export interface ParsedSearch {
   query: SearchQuery;
@@ -42,8 +45,9 @@ export function parseSearch(
   resourceType: string,
   query: Record<string, string[]>,
   registry: SearchRegistry,
-  opts: { strict: boolean },
+  opts: { strict: boolean; limits?: SearchLimits },
 ): ParsedSearch {
+  const limits = opts.limits ?? DefaultSearchLimits;
   const knownTypes = new Set(registry.resourceTypes());
   if (!knownTypes.has(resourceType)) throw bad(`Unknown resource type '${resourceType}'`, resourceType);
 
@@ -77,6 +81,7 @@ export function parseSearch(
       if (!ok) throw bad(`Unknown modifier ':${modifier}' for search parameter '${code}' of type ${sp.type}`, raw);
     }
     const parts = values.flatMap(splitComma).filter((v) => v !== '');
+    checkOrValues(raw, parts, limits);
     if (modifier === 'missing') {
       if (parts.length !== 1 || (parts[0] !== 'true' && parts[0] !== 'false')) {
         throw bad(`Invalid value for '${raw}': :missing takes true or false`, raw);
@@ -90,7 +95,8 @@ export function parseSearch(
   /** `a[:Type].b[:Type].c[:modifier]` on `type`. */
   function chainOrLeaf(type: string, segments: string[], values: string[], raw: string): Condition {
     const [head, ...rest] = segments;
-    const [code, modifier] = head.split(':', 2);
+    const [code, modifier, ...more] = head.split(':');
+    if (more.length > 0) throw bad(`'${head}' has more than one modifier; a search parameter takes at most one`, raw);
     if (rest.length === 0) return leaf(type, code, modifier, values, raw);
     const sp = lookup(type, code);
     if (!sp) throw new UnknownParam(code);
@@ -150,14 +156,22 @@ export function parseSearch(
 
   for (const [name, rawValues] of Object.entries(query)) {
     const values = rawValues ?? [];
+    checkParameter(name, values, limits);
     const last = values[values.length - 1] ?? '';
-    const [base, keyModifier] = name.split(':', 2);
+    const [base, keyModifier, ...more] = name.split(':');
+    // Result parameters take no modifier (and _include one), so `_count:x` or `_include:iterate:x` is not silently cut.
+    if (keyModifier !== undefined && (ResultParams.has(base) || ((base === '_include' || base === '_revinclude') && more.length > 0))) {
+      throw bad(`Unknown modifier on ${name}`, name);
+    }
+    if (!name.startsWith('_has:')) checkChainDepth(name, name.split('.').length - 1, limits);
+    else checkChainDepth(name, name.slice(name.lastIndexOf(':')).split('.').length - 1, limits);
     switch (base) {
       case '_count':
         result.count = Math.min(parseInteger('_count', last), MAX_COUNT);
         continue;
       case '_offset':
         result.offset = parseInteger('_offset', last);
+        checkOffset(result.offset, limits);
         continue;
       case '_total':
         if (!(TotalModes as readonly string[]).includes(last)) throw bad(`Invalid _total '${last}': expected none, estimate or accurate`, '_total');
@@ -169,6 +183,7 @@ export function parseSearch(
         continue;
       case '_elements':
         elements = values.flatMap(splitComma).map((e) => e.trim()).filter(Boolean);
+        for (const e of elements) if (!/^[A-Za-z][A-Za-z0-9.]*$/.test(e) || isPrototypeName(e)) throw bad(`Invalid _elements entry '${e.slice(0, 40)}'`, '_elements');
         continue;
       case '_sort':
         for (const v of values.flatMap(splitComma).filter(Boolean)) result.sort.push(sortRule(v));

@@ -2,6 +2,7 @@
 import type { TypedValue } from '@medplum/core';
 import { arrayify, crawlTypedValue, deepEquals, deepIncludes, getDataType } from '@medplum/core';
 import type { Coding, OperationOutcomeIssue, Reference, Resource } from '@medplum/fhirtypes';
+import { dateProblem, type DateKind } from '../fhir/dates.js';
 import { Oid } from '../kanta/codes.js';
 import { isValidHetu } from './hetu.js';
 import type { Language } from './language.js';
@@ -115,6 +116,36 @@ function checkExtension(value: Record<string, unknown>, expression: string, ctx:
       });
 }
 
+const DateKinds = new Set<string>(['date', 'dateTime', 'instant']);
+/** What medplum's own format check already passes; anything else it reports itself. */
+const PlausibleDate = /^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01])(T([01]\d|2[0-3]):[0-5]\d(:([0-5]\d|60))?.*)?)?)?$/;
+
+/** Calendar-true dates and a zone on every time (medplum's format regexes take 2026-02-30 and a zone-less time). */
+function checkDates(propertyValues: unknown[], issues: OperationOutcomeIssue[], ctx: ElementCheckContext): void {
+  for (const propertyValue of propertyValues) {
+    for (const v of arrayify(propertyValue as TypedValue & { path: string }) ?? []) {
+      if (!v || !DateKinds.has(v.type) || typeof v.value !== 'string' || !PlausibleDate.test(v.value)) continue;
+      const problem = dateProblem(v.value, v.type as DateKind);
+      if (problem) {
+        const expression = v.path.replace(/\[x\](?=(\[\d+\])?$)/, v.type.charAt(0).toUpperCase() + v.type.slice(1));
+        issues.push(createIssue('invalid-date', ctx.language, expression, { params: { type: v.type, detail: problem } }));
+      }
+    }
+  }
+}
+
+/** A complex type (HumanName, ContactPoint, BackboneElement...) needs a JSON object; medplum lets `telecom: [0]` through. */
+function checkComplexValues(propertyValues: unknown[], issues: OperationOutcomeIssue[], ctx: ElementCheckContext): void {
+  for (const propertyValue of propertyValues) {
+    for (const v of arrayify(propertyValue as TypedValue & { path: string }) ?? []) {
+      if (!v || !/^[A-Z]/.test(v.type) || v.value === undefined) continue;
+      if (v.value === null || typeof v.value !== 'object' || Array.isArray(v.value)) {
+        issues.push(createIssue('wrong-type', ctx.language, v.path, { params: { expected: v.type, found: v.value === null ? 'null' : Array.isArray(v.value) ? 'array' : typeof v.value } }));
+      }
+    }
+  }
+}
+
 /**
  * Walks the resource with medplum's crawler as `typeKey` (the resource type, or a profile's key in medplum's
  * type registry) and returns the extra issues.
@@ -140,10 +171,12 @@ export function checkElements(resource: Resource, typeKey: string, ctx: ElementC
         }
       },
       visitProperty(_parent, key, _path, propertyValues, parentSchema) {
-        const element = parentSchema.elements[key];
+        const element = Object.prototype.hasOwnProperty.call(parentSchema.elements, key) ? parentSchema.elements[key] : undefined;
         if (!element) {
           return;
         }
+        checkDates(propertyValues, issues, ctx);
+        checkComplexValues(propertyValues, issues, ctx);
         const binding = element.binding?.strength === 'required' ? element.binding.valueSet : undefined;
         const referenceType = element.type.find((t) => t.code === 'Reference');
         // medplum accepts any valueXxx of the base type; a profile may have narrowed the choice

@@ -241,6 +241,54 @@ export const ValidationMessages = {
       sv: 'Valideringen kunde inte slutföras: {detail}',
     },
   },
+  'forbidden-character': {
+    code: 'value',
+    text: {
+      en: 'The string contains a character FHIR does not allow (NUL or another control character, U+FFFE/U+FFFF, or an unpaired surrogate)',
+      fi: 'Merkkijono sisältää merkin, jota FHIR ei salli (NUL tai muu ohjausmerkki, U+FFFE/U+FFFF tai pariton korvausmerkki)',
+      sv: 'Strängen innehåller ett tecken som FHIR inte tillåter (NUL eller annat styrtecken, U+FFFE/U+FFFF eller ett oparat surrogattecken)',
+    },
+  },
+  'invalid-date': {
+    code: 'value',
+    text: {
+      en: 'Invalid {type}: {detail}',
+      fi: 'Virheellinen {type}: {detail}',
+      sv: 'Ogiltigt {type}: {detail}',
+    },
+  },
+  'invalid-id': {
+    code: 'value',
+    text: {
+      en: 'Invalid id "{id}": 1 to 64 letters, digits, "-" and "." (and not only dots)',
+      fi: 'Virheellinen tunniste "{id}": 1–64 kirjainta, numeroa, "-" tai "." (eikä pelkkiä pisteitä)',
+      sv: 'Ogiltigt id "{id}": 1–64 bokstäver, siffror, "-" och "." (och inte bara punkter)',
+    },
+  },
+  'invalid-reference': {
+    code: 'value',
+    text: {
+      en: 'Invalid reference "{reference}": expected Type/id, Type/id/_history/vid, #id, urn:uuid:..., urn:oid:... or an absolute URL',
+      fi: 'Virheellinen viittaus "{reference}": odotettiin Type/id, Type/id/_history/vid, #id, urn:uuid:..., urn:oid:... tai absoluuttinen URL',
+      sv: 'Ogiltig referens "{reference}": förväntade Type/id, Type/id/_history/vid, #id, urn:uuid:..., urn:oid:... eller en absolut URL',
+    },
+  },
+  'narrative-not-xhtml': {
+    code: 'invariant',
+    text: {
+      en: 'txt-1: the narrative must be a well-formed XHTML <div xmlns="http://www.w3.org/1999/xhtml"> using only the basic HTML subset: {detail}',
+      fi: 'txt-1: kertomuksen (narrative) on oltava hyvin muodostettu XHTML-<div xmlns="http://www.w3.org/1999/xhtml">, jossa on vain sallittuja HTML-elementtejä: {detail}',
+      sv: 'txt-1: narrativet måste vara en välformad XHTML-<div xmlns="http://www.w3.org/1999/xhtml"> med endast den tillåtna HTML-delmängden: {detail}',
+    },
+  },
+  'narrative-empty': {
+    code: 'invariant',
+    text: {
+      en: 'txt-2: the narrative must have some non-whitespace content',
+      fi: 'txt-2: kertomuksessa (narrative) on oltava muutakin kuin tyhjää',
+      sv: 'txt-2: narrativet måste ha något innehåll utöver blanktecken',
+    },
+  },
   'structure-other': {
     code: 'structure',
     text: {

@@ -12,6 +12,7 @@ import type {
 } from '@medplum/fhirtypes';
 import type { ElementCheckContext } from './element-checks.js';
 import { checkElements } from './element-checks.js';
+import { checkInput } from './input-checks.js';
 import type { SupplementaryInvariants } from './invariants.js';
 import { createSupplementaryInvariants } from './invariants.js';
 import type { Language } from './language.js';
@@ -103,6 +104,12 @@ function registerWithMedplum(sd: StructureDefinition, instance: string): string 
   loadDataType({ ...sd, type: typeKey, snapshot: { element } });
   return typeKey;
 }
+
+const UnprocessableDetail: Record<Language, string> = {
+  en: 'the resource has a shape the validator cannot process',
+  fi: 'resurssin rakennetta ei voida käsitellä',
+  sv: 'resursens struktur kan inte behandlas',
+};
 
 function stripVersion(url: string): string {
   return url.split('|')[0];
@@ -220,7 +227,8 @@ export function createValidator(opts: ValidatorOptions): Validator {
       if (err instanceof OperationOutcomeError) {
         raw = err.outcome.issue ?? [];
       } else {
-        return [createIssue('processing', language, resource.resourceType, { params: { detail: (err as Error).message } })];
+        // Never the exception's own text (a stack overflow or a TypeError says nothing useful and leaks internals).
+        return [createIssue('processing', language, resource.resourceType, { params: { detail: UnprocessableDetail[language] } })];
       }
     }
     return raw.map((issue) => translateMedplumIssue(issue, language)).filter((i): i is OperationOutcomeIssue => !!i);
@@ -241,7 +249,7 @@ export function createValidator(opts: ValidatorOptions): Validator {
       return outcome([createIssue('unknown-resource-type', language, 'resourceType', { params: { type } })]);
     }
 
-    const issues: OperationOutcomeIssue[] = [];
+    const issues: OperationOutcomeIssue[] = checkInput(resource as unknown as Record<string, unknown>, language);
     const targets: CompiledProfile[] = [];
     const claimed: { url: string; expression: string }[] = [];
     const metaProfiles = resource.meta?.profile;
@@ -280,7 +288,7 @@ export function createValidator(opts: ValidatorOptions): Validator {
           issues.push(...profile.invariants.check(resource, language));
         }
       } catch (err) {
-        issues.push(createIssue('processing', language, type, { params: { detail: (err as Error).message } }));
+        issues.push(createIssue('processing', language, type, { params: { detail: UnprocessableDetail[language] } }));
       }
     }
     issues.push(...invariants.check(resource, language));

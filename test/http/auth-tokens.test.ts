@@ -84,6 +84,22 @@ describe.each(backends())('tokens over HTTP with an external issuer (%s)', (back
         new SignJWT({ ...SystemClaims, exp: now() + 600 }).setProtectedHeader({ alg: 'HS256' }).setIssuer(ISSUER).setAudience(AUDIENCE).sign(new TextEncoder().encode('secret-secret-secret-secret-1234')),
     ],
     ['a citizen token living longer than 32 minutes', 'lifetime-too-long', async () => sign(trusted, { sub: CITIZEN_HETU, kanta_role: 'citizen', patient: 'p', scope: 'patient/*.rs', exp: now() + 3600 })],
+    [
+      'a citizen token issued 1 h in the future with exp = iat + 30 min',
+      'issued-in-future',
+      async () => sign(trusted, { sub: CITIZEN_HETU, kanta_role: 'citizen', patient: 'p', scope: 'patient/*.rs', iat: now() + 3600, exp: now() + 3600 + 1800 }),
+    ],
+    [
+      'a citizen token issued 10 h in the future with exp = iat + 30 min',
+      'issued-in-future',
+      async () => sign(trusted, { sub: CITIZEN_HETU, kanta_role: 'citizen', patient: 'p', scope: 'patient/*.rs', iat: now() + 36000, exp: now() + 36000 + 1800 }),
+    ],
+    ['a system token issued 10 min in the future', 'issued-in-future', async () => sign(trusted, { ...SystemClaims, iat: now() + 600, exp: now() + 1200 })],
+    [
+      'a citizen token whose iat is within the clock skew but whose exp lies 33 min from now',
+      'lifetime-too-long',
+      async () => sign(trusted, { sub: CITIZEN_HETU, kanta_role: 'citizen', patient: 'p', scope: 'patient/*.rs', iat: now() + 50, exp: now() + 33 * 60 }),
+    ],
     ['without a kanta_role', 'invalid-claims', async () => sign(trusted, { sub: CITIZEN_HETU, scope: 'patient/*.rs' })],
     ['not a JWT at all', 'malformed', async () => 'not.a.jwt'],
   ];
@@ -109,6 +125,18 @@ describe.each(backends())('tokens over HTTP with an external issuer (%s)', (back
     expect(ev.entity?.find((e) => e.type?.code === 'authentication-failure')?.detail?.[0].valueString).toBe(reason);
     expect(JSON.stringify(ev)).not.toContain(CITIZEN_HETU);
     expect(ev.agent.find((a) => a.requestor)?.network?.address).toBeTruthy();
+  });
+
+  test('S1: a future iat is refused naming the claim; one within the 60 s clock skew is accepted', async () => {
+    const future = await request(gw.app)
+      .get('/fhir/Patient')
+      .set('Authorization', `Bearer ${await sign(trusted, { ...SystemClaims, iat: now() + 3600, exp: now() + 3600 + 1800 })}`);
+    expect(future.status).toBe(401);
+    expect(future.body.issue[1].details.text).toMatch(/^Token claim iat lies 60 min in the future/);
+    const skewed = await request(gw.app)
+      .get('/fhir/Patient?_count=1')
+      .set('Authorization', `Bearer ${await sign(trusted, { ...SystemClaims, iat: now() + 30, exp: now() + 30 + 1800 })}`);
+    expect(skewed.status).toBe(200);
   });
 
   test('S1: a valid token whose scopes do not cover the request answers 403 with an OperationOutcome', async () => {

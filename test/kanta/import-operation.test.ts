@@ -1,6 +1,6 @@
 // $kanta-import: sources as Attachments, refusals reported per source with the file name and nothing of them stored.
 import { readFileSync } from 'node:fs';
-import type { Parameters } from '@medplum/fhirtypes';
+import type { OperationOutcome, Parameters } from '@medplum/fhirtypes';
 import { getStatus } from '@medplum/core';
 import { describe, expect, it } from 'vitest';
 import { kantaImportHandler } from '../../src/kanta/import-operation.js';
@@ -29,9 +29,13 @@ describe('$kanta-import operation', () => {
     expect(res.outcome.issue?.map((i) => i.details?.text)).toEqual(['records-base.json: imported (14 created, 0 updated)', 'document-v1.xml: imported (1 created, 0 updated)']);
   });
 
-  it('section 4: a malformed CDA answers 400 naming the file and stores nothing', async () => {
+  it('section 4: a malformed CDA answers 400 naming the file (the request rolls back: the handler throws)', async () => {
     const store = createMemoryStore();
-    const res = await kantaImportHandler(request({ resourceType: 'Parameters', parameter: [source('malformed.xml', 'application/xml')] }), deps(store));
+    const err = await kantaImportHandler(request({ resourceType: 'Parameters', parameter: [source('malformed.xml', 'application/xml')] }), deps(store)).then(
+      () => undefined,
+      (e: { outcome: OperationOutcome }) => e,
+    );
+    const res = { outcome: err!.outcome };
     expect(getStatus(res.outcome)).toBe(400);
     expect(res.outcome.issue?.[0]).toMatchObject({ severity: 'error', code: 'invalid', details: { text: expect.stringMatching(/^malformed\.xml: line \d+, column \d+: malformed XML/) } });
     expect(store.all()).toEqual([]);

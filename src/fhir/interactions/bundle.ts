@@ -3,6 +3,7 @@ import { allOk, badRequest, OperationOutcomeError } from '@medplum/core';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { randomUUID } from 'node:crypto';
 import { statusOf, toOutcome } from '../outcomes.js';
+import { isPrototypeName } from '../safe-input.js';
 import { requireReferencesResolve } from './references.js';
 import type { FhirHandler, FhirRequest, FhirResponse } from '../types.js';
 
@@ -17,9 +18,30 @@ function requireBundle(body: unknown): Bundle {
     throw new OperationOutcomeError(badRequest('POST to the server base needs a Bundle', 'resourceType'));
   }
   if (b.type !== 'batch' && b.type !== 'transaction') {
-    throw new OperationOutcomeError(badRequest(`Bundle.type must be batch or transaction, not '${b.type}'`, 'Bundle.type'));
+    throw new OperationOutcomeError(badRequest(`Bundle.type must be batch or transaction, not '${String(b.type).slice(0, 40)}'`, 'Bundle.type'));
   }
+  if (b.entry !== undefined && !Array.isArray(b.entry)) throw new OperationOutcomeError(badRequest('Bundle.entry must be an array', 'Bundle.entry'));
+  (b.entry ?? []).forEach(requireEntryShape);
   return b;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Every entry is an object whose request fields are strings, before anything reads them. */
+function requireEntryShape(entry: unknown, i: number): void {
+  const at = `Bundle.entry[${i}]`;
+  const fail = (text: string, path: string): never => {
+    throw new OperationOutcomeError(badRequest(`${at}: ${text}`, `${at}${path}`));
+  };
+  if (!isObject(entry)) fail(`an entry must be an object, not ${entry === null ? 'null' : Array.isArray(entry) ? 'an array' : typeof entry}`, '');
+  const e = entry as Record<string, unknown>;
+  if (e.fullUrl !== undefined && typeof e.fullUrl !== 'string') fail('fullUrl must be a string', '.fullUrl');
+  if (e.resource !== undefined && !isObject(e.resource)) fail('resource must be a JSON object', '.resource');
+  if (!isObject(e.request)) fail('request must be an object with method and url', '.request');
+  const r = e.request as Record<string, unknown>;
+  for (const k of ['method', 'url', 'ifMatch', 'ifNoneMatch', 'ifNoneExist', 'ifModifiedSince']) {
+    if (r[k] !== undefined && typeof r[k] !== 'string') fail(`request.${k} must be a string`, `.request.${k}`);
+  }
 }
 
 function entryRequest(parent: FhirRequest, entry: BundleEntry, index: number): FhirRequest {
@@ -31,7 +53,10 @@ function entryRequest(parent: FhirRequest, entry: BundleEntry, index: number): F
   const relative = url.startsWith(parent.baseUrl) ? url.slice(parent.baseUrl.length) : url;
   const [path, qs = ''] = relative.replace(/^\//, '').split('?');
   const query: Record<string, string[]> = {};
-  for (const [k, v] of new URLSearchParams(qs)) (query[k] ??= []).push(v);
+  for (const [k, v] of new URLSearchParams(qs)) {
+    if (isPrototypeName(k)) throw new OperationOutcomeError(badRequest(`Bundle entry ${index}: '${k}' is not a valid parameter name`, `Bundle.entry[${index}].request.url`));
+    (query[k] ??= []).push(v);
+  }
   return {
     method,
     path,
@@ -47,11 +72,10 @@ function entryRequest(parent: FhirRequest, entry: BundleEntry, index: number): F
 function rewriteReferences(value: unknown, ids: Map<string, string>): unknown {
   if (Array.isArray(value)) return value.map((v) => rewriteReferences(v, ids));
   if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      out[k] = k === 'reference' && typeof v === 'string' && ids.has(v) ? ids.get(v) : rewriteReferences(v, ids);
-    }
-    return out;
+    // fromEntries defines own properties: an element named __proto__ stays an element (and is refused), not a prototype.
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, k === 'reference' && typeof v === 'string' && ids.has(v) ? ids.get(v) : rewriteReferences(v, ids)]),
+    );
   }
   return value;
 }

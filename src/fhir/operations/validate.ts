@@ -24,13 +24,34 @@ const definition: OperationDefinition = {
   ],
 };
 
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const fail = (text: string, expression: string): never => {
+  throw new OperationOutcomeError(badRequest(text, expression));
+};
+
+/** The resource and profile of a Parameters body, each of the type the OperationDefinition gives, or 400. */
 function unwrap(body: unknown): { resource?: Resource; profile?: string } {
-  const b = body as Resource | undefined;
-  if (b?.resourceType === 'Parameters') {
-    const p = (b as Parameters).parameter ?? [];
-    return { resource: p.find((x) => x.name === 'resource')?.resource, profile: p.find((x) => x.name === 'profile')?.valueUri ?? p.find((x) => x.name === 'profile')?.valueCanonical };
-  }
-  return { resource: b };
+  if (body === undefined) return {};
+  if (!isObject(body)) fail('$validate needs a resource or a Parameters resource as a JSON object', 'resource');
+  const b = body as Resource;
+  if (b.resourceType !== 'Parameters') return { resource: b };
+  const params = (b as Parameters).parameter as unknown;
+  if (params !== undefined && !Array.isArray(params)) fail('Parameters.parameter must be an array', 'Parameters.parameter');
+  const list = (params ?? []) as unknown[];
+  list.forEach((p, i) => {
+    if (!isObject(p) || typeof p.name !== 'string') fail(`Parameters.parameter[${i}] must be an object with a name`, `Parameters.parameter[${i}]`);
+  });
+  const named = (name: string) => (list as Array<Record<string, unknown>>).findIndex((p) => p.name === name);
+  const r = named('resource');
+  const resource = r >= 0 ? (list[r] as Record<string, unknown>).resource : undefined;
+  if (r >= 0 && !isObject(resource)) fail("The 'resource' parameter must carry a resource", `Parameters.parameter[${r}].resource`);
+  const pi = named('profile');
+  const pp = pi >= 0 ? (list[pi] as Record<string, unknown>) : undefined;
+  const profile = pp?.valueUri ?? pp?.valueCanonical;
+  if (pp && typeof profile !== 'string') fail("The 'profile' parameter must be a valueUri or valueCanonical string", `Parameters.parameter[${pi}]`);
+  const m = named('mode');
+  if (m >= 0 && typeof (list[m] as Record<string, unknown>).valueCode !== 'string') fail("The 'mode' parameter must be a valueCode", `Parameters.parameter[${m}]`);
+  return { resource: resource as Resource | undefined, profile: profile as string | undefined };
 }
 
 const handler: FhirHandler = async (req, { store, services }) => {

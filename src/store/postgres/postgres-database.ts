@@ -2,6 +2,8 @@
 import pg from 'pg';
 import type { SqlDatabase } from '../sql/database.js';
 import { createTxDatabase, type TxConnection } from '../sql/transaction-database.js';
+import { currentRequestSignal, DatabaseUnavailable } from '../sql/unavailable.js';
+import { asUnavailable, isUnavailable } from './pg-faults.js';
 
 /** BIGINT and NUMERIC come back as strings by default; our keys and epoch values fit in a double. */
 const types = {
@@ -39,7 +41,11 @@ function bindable(params: unknown[] | undefined): unknown[] {
 type Queryable = pg.Pool | pg.PoolClient;
 
 async function run<R>(conn: Queryable, sql: string, params?: unknown[]): Promise<pg.QueryResult<R & pg.QueryResultRow>> {
-  return conn.query<R & pg.QueryResultRow>(toPositional(sql), bindable(params));
+  try {
+    return await conn.query<R & pg.QueryResultRow>(toPositional(sql), bindable(params));
+  } catch (err) {
+    throw asUnavailable(err);
+  }
 }
 
 function txConnection(client: pg.PoolClient): TxConnection {
@@ -48,19 +54,53 @@ function txConnection(client: pg.PoolClient): TxConnection {
     query: async <R>(sql: string, params?: unknown[]) => (await run<R>(client, sql, params)).rows,
     execute: async (sql: string, params?: unknown[]) => ({ changes: (await run(client, sql, params)).rowCount ?? 0 }),
     exec: async (sql: string) => {
-      await client.query(sql);
+      try {
+        await client.query(sql);
+      } catch (err) {
+        throw asUnavailable(err);
+      }
     },
   };
+}
+
+export interface PostgresOptions {
+  max?: number;
+  /** Server-side statement_timeout; the client also gives up a second later in case the server is frozen. */
+  statementTimeoutMs?: number;
+  /** Wait for a connection, new or from the pool. */
+  connectionTimeoutMs?: number;
 }
 
 /**
  * Connects a pool to `url`. A schema can be chosen in the URL itself, e.g.
  * `postgres://host/db?options=-c%20search_path%3Dmy_schema`, which is how tests isolate themselves.
+ * Every failure of the server being away (down, restarting, frozen, terminated connections, timeouts) surfaces as
+ * DatabaseUnavailable (503); nothing of it may crash the process, and the pool reconnects when the server returns.
  */
-export function openPostgresDatabase(url: string, options: { max?: number } = {}): SqlDatabase {
-  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, types });
+export function openPostgresDatabase(url: string, options: PostgresOptions = {}): SqlDatabase {
+  const statementTimeout = options.statementTimeoutMs ?? 15_000;
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 10,
+    types,
+    statement_timeout: statementTimeout,
+    query_timeout: statementTimeout + 1000,
+    connectionTimeoutMillis: options.connectionTimeoutMs ?? 5000,
+    keepAlive: true,
+  });
   // An idle client's error (e.g. server restart) must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
+  // A checked-out client emits 'error' too when its connection dies mid-transaction (the query rejects as well);
+  // without a listener that event is unhandled and ends the process.
+  pool.on('connect', (client) => client.on('error', () => undefined));
+
+  async function connect(): Promise<pg.PoolClient> {
+    try {
+      return await pool.connect();
+    } catch (err) {
+      throw asUnavailable(err);
+    }
+  }
 
   return {
     dialect: 'postgres',
@@ -72,22 +112,34 @@ export function openPostgresDatabase(url: string, options: { max?: number } = {}
       return { changes: (await run(pool, sql, params)).rowCount ?? 0 };
     },
     async transaction<T>(fn: (tx: SqlDatabase) => Promise<T>): Promise<T> {
-      const client = await pool.connect();
+      const client = await connect();
       const tx = createTxDatabase(txConnection(client));
       let broken = false;
+      // The HTTP client went away: cancel what runs on this connection (from another one, as PostgreSQL requires).
+      const signal = currentRequestSignal();
+      const cancel = (): void => {
+        broken = true;
+        pool.query('SELECT pg_cancel_backend($1)', [(client as unknown as { processID: number }).processID]).catch(() => undefined);
+      };
+      signal?.addEventListener('abort', cancel, { once: true });
       try {
-        await client.query('BEGIN');
+        await run(client, 'BEGIN');
         const result = await fn(tx);
-        await client.query('COMMIT');
+        await run(client, 'COMMIT');
         return result;
       } catch (err) {
-        try {
-          await client.query('ROLLBACK');
-        } catch {
-          broken = true;
+        // A lost or frozen connection cannot roll back; dropping it makes the server roll back.
+        if (isUnavailable(err) || err instanceof DatabaseUnavailable) broken = true;
+        if (!broken) {
+          try {
+            await client.query('ROLLBACK');
+          } catch {
+            broken = true;
+          }
         }
         throw err;
       } finally {
+        signal?.removeEventListener('abort', cancel);
         tx.active = false;
         client.release(broken);
       }

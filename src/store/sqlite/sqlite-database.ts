@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import type { SqlDatabase } from '../sql/database.js';
 import { createMutex, type Mutex } from '../sql/mutex.js';
 import { createTxDatabase, type TxConnection } from '../sql/transaction-database.js';
+import { DatabaseUnavailable } from '../sql/unavailable.js';
 
 type Connection = Database.Database;
 
@@ -28,12 +29,41 @@ function bindable(params: unknown[] | undefined): unknown[] {
   return params.map((p) => (p === undefined ? null : typeof p === 'boolean' ? (p ? 1 : 0) : p));
 }
 
+/**
+ * SQLite's own busy wait blocks the event loop (better-sqlite3 is synchronous), so it is kept short and the wait for
+ * another process's write lock (`npm run import`) happens here, asynchronously, up to the configured bound.
+ */
+const LockPollMs = 50;
+
+const isBusy = (err: unknown): boolean => /^SQLITE_(BUSY|LOCKED)/.test(String((err as { code?: unknown })?.code ?? ''));
+
+async function whenNotBusy<T>(fn: () => T, deadline: number): Promise<T> {
+  for (;;) {
+    try {
+      return fn();
+    } catch (err) {
+      if (!isBusy(err)) throw err;
+      if (Date.now() >= deadline) throw new DatabaseUnavailable('another process holds the write lock');
+      await new Promise((resolve) => setTimeout(resolve, LockPollMs));
+    }
+  }
+}
+
+/** Maps a lock error met anyway (inside a transaction, on a read) to 503 rather than 500. */
+function unlessBusy<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw isBusy(err) ? new DatabaseUnavailable('another process holds the lock') : err;
+  }
+}
+
 function openConnection(path: string, readonly: boolean): Connection {
   const conn = new Database(path, readonly ? { readonly: false, fileMustExist: true } : {});
+  conn.pragma(`busy_timeout = ${LockPollMs}`);
   conn.pragma('journal_mode = WAL');
   conn.pragma('synchronous = NORMAL');
   conn.pragma('foreign_keys = ON');
-  conn.pragma('busy_timeout = 5000');
   conn.pragma('cache_size = -65536');
   conn.pragma('temp_store = MEMORY');
   conn.pragma('wal_autocheckpoint = 10000');
@@ -72,10 +102,10 @@ function createRunner(conn: Connection): Runner {
 function txConnection(writer: Runner, conn: Connection): TxConnection {
   return {
     dialect: 'sqlite',
-    query: async <R>(sql: string, params?: unknown[]) => writer.query(sql, params) as R[],
-    execute: async (sql: string, params?: unknown[]) => writer.execute(sql, params),
+    query: async <R>(sql: string, params?: unknown[]) => unlessBusy(() => writer.query(sql, params)) as R[],
+    execute: async (sql: string, params?: unknown[]) => unlessBusy(() => writer.execute(sql, params)),
     exec: async (sql: string) => {
-      conn.exec(sql);
+      unlessBusy(() => conn.exec(sql));
     },
   };
 }
@@ -85,7 +115,8 @@ function txConnection(writer: Runner, conn: Connection): TxConnection {
  * mutex on the write connection; plain queries use a read connection so they only see committed data.
  * An in-memory database (':memory:') has a single connection, so reads may see open transactions.
  */
-export function openSqliteDatabase(path: string): SqlDatabase {
+export function openSqliteDatabase(path: string, options: { busyTimeoutMs?: number } = {}): SqlDatabase {
+  const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
   const inMemory = path === ':memory:' || path === '';
   const writeConn = openConnection(path, false);
   const readConn = inMemory ? writeConn : openConnection(path, true);
@@ -97,18 +128,21 @@ export function openSqliteDatabase(path: string): SqlDatabase {
     dialect: 'sqlite',
     inTransaction: false,
     async query<R>(sql: string, params?: unknown[]): Promise<R[]> {
-      return reader.query(sql, params) as R[];
+      return (await whenNotBusy(() => reader.query(sql, params), Date.now() + busyTimeoutMs)) as R[];
     },
     async execute(sql, params) {
-      return mutex.run(async () => writer.execute(sql, params));
+      const deadline = Date.now() + busyTimeoutMs;
+      return mutex.run(async () => whenNotBusy(() => writer.execute(sql, params), deadline));
     },
     async transaction<T>(fn: (tx: SqlDatabase) => Promise<T>): Promise<T> {
+      // The bound counts from the request, not from its turn at the in-process mutex.
+      const deadline = Date.now() + busyTimeoutMs;
       return mutex.run(async () => {
-        writeConn.exec('BEGIN IMMEDIATE');
+        await whenNotBusy(() => writeConn.exec('BEGIN IMMEDIATE'), deadline);
         const tx = createTxDatabase(txConnection(writer, writeConn));
         try {
           const result = await fn(tx);
-          writeConn.exec('COMMIT');
+          unlessBusy(() => writeConn.exec('COMMIT'));
           return result;
         } catch (err) {
           if (writeConn.inTransaction) writeConn.exec('ROLLBACK');

@@ -165,9 +165,11 @@ function disclosureBases(t: string, ctx: RequestContext, c: CompiledConsents, f:
         provisions: [...c.informed, ...grants.map((g) => g.ref)],
       });
   }
-  // D6: prescriptions in care and at pharmacies without a permission.
-  if ((sector === 'health' || pharmacy) && isPrescriptionType(t)) {
-    out.push({ rules: ['D6'], cond: and(mine, security(LocalSystem.RegisterKind, HealthRegisterKinds)), provisions: [] });
+  // D6: prescriptions in care and at pharmacies without a permission, with their dispensings and renewal requests
+  // (seed 003 groups "reseptit, lääkeostot ja reseptien luovutustiedot"; a renewal request is about its prescription).
+  if ((sector === 'health' || pharmacy) && (isPrescriptionType(t) || t === 'Task')) {
+    const prescriptionData = t === 'Task' ? concernsPrescription(t, TRUE) : TRUE;
+    out.push({ rules: ['D6'], cond: and(mine, security(LocalSystem.RegisterKind, HealthRegisterKinds), prescriptionData), provisions: [] });
   }
   // D7: Uusimaa public health care uses each other's registers once informed.
   if (sector === 'health' && !pharmacy && informed && f.callerOrgPublicHealth && f.callerOrgRegion === 'uusimaa' && f.uusimaaPublicHolders.length) {

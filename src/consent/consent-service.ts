@@ -10,6 +10,7 @@ import { createDisclosureRecorder, type DisclosureRecord } from './disclosure-ob
 import { explainDisclosure, type DisclosureExplanation, type ExplainTarget } from './explanation.js';
 import { createGuardedStore } from './guarded-store.js';
 import { AccessRefusal, forbiddenOutcome, WriteRefusal } from './messages.js';
+import { ADULT_AGE, ageOn, finnishDate } from './kanta-rules.js';
 import { createWriteGuard } from './write-guard.js';
 import type { WellnessPort } from './wellness-port.js';
 
@@ -84,7 +85,8 @@ export function createConsentService(options: ConsentServiceOptions = {}): Conse
   async function forRequest(request: RequestContext, raw: ResourceStore): Promise<ConsentSession> {
     let ctx = request;
     let p = ctx.principal;
-    if (p.kind === 'professional' && !p.relationship?.trim() && !p.purposeOfUse?.trim()) {
+    // D9 (seed 004: "asiakassuhde tai muu perusteltu asiayhteys"): a relationship, a purpose or a stated statutory basis.
+    if (p.kind === 'professional' && !p.relationship?.trim() && !p.purposeOfUse?.trim() && !p.legalBasis?.trim()) {
       throw new OperationOutcomeError(forbiddenOutcome('D9', AccessRefusal.JustifiedConnection, ctx.language));
     }
     const { compiled, facts } = await loadRequestFacts(ctx, raw);
@@ -96,7 +98,8 @@ export function createConsentService(options: ConsentServiceOptions = {}): Conse
       p = { ...p, mandates };
       ctx = { ...ctx, principal: p };
     }
-    if (p.kind === 'guardian' && !facts.guardianVerified) {
+    const minorNow = !!facts.patientBirthDate && ageOn(facts.patientBirthDate, finnishDate(ctx.now)) < ADULT_AGE;
+    if (p.kind === 'guardian' && (!facts.guardianVerified || !minorNow)) {
       throw new OperationOutcomeError(forbiddenOutcome('C3', AccessRefusal.GuardianRelationship, ctx.language));
     }
     if (p.kind === 'citizen' && p.patient && !facts.patientIsSubject) {

@@ -3,7 +3,7 @@ import type { RequestContext } from '../context.js';
 import { ConsentKind, type ConsentKindCode, DocumentMark, LocalSystem, Oid } from '../kanta/codes.js';
 import type { Condition } from '../store/resource-store.js';
 import type { PolicyBranch, PolicyFacts, RuleId } from './access-policy.js';
-import { and, not, or, param, security, TRUE } from './conditions.js';
+import { and, chain, not, or, param, security, TRUE } from './conditions.js';
 import {
   ADULT_AGE,
   addYears,
@@ -23,7 +23,7 @@ import { eventParam, linkedToEvent } from './record-links.js';
 import { clinicalDateParam, invalidationParam, isDirectoryType, isRecordType } from './record-types.js';
 
 /** C1/C2: what OmaKanta shows of a record to the person it is about. */
-function displayCond(t: string, today: string): Condition {
+function displayCond(t: string, today: string, patient: string): Condition {
   const notInvalid = not(param(invalidationParam(t), ['entered-in-error']));
   if (t !== 'DocumentReference') return notInvalid;
   const released = not(param('release-date', [`gt${today}`]));
@@ -36,7 +36,8 @@ function displayCond(t: string, today: string): Condition {
   );
   return and(
     param('status', ['current']),
-    param('encounter', ['false'], 'missing'),
+    // Seed 003: "vain niistä asiakirjoista, jotka on yhdistetty tälle henkilölle kirjattuun käyntiin/hoitojaksoon".
+    or(chain('encounter', 'Encounter', ofPatient(patient)), chain('encounter', 'EpisodeOfCare', ofPatient(patient))),
     not(security(LocalSystem.DocumentMark, [DocumentMark.OtherPerson, DocumentMark.LocalMainView])),
     released,
     or(not(isSocial()), socialRules)
@@ -119,7 +120,7 @@ export function personBranches(t: string, ctx: RequestContext, f: PolicyFacts): 
   }
   if (!isRecordType(t)) return [];
 
-  const base = and(ofPatient(P), displayCond(t, today));
+  const base = and(ofPatient(P), displayCond(t, today, P));
   const notSocial = not(isSocial());
   if (p.kind === 'citizen') {
     // C5: a minor acting alone sees own care records born from 2016-08-01 on; own wellness data is the minor's own.

@@ -2,7 +2,7 @@
 // reading the engine (src/consent/): who is refused, and for each resource 'yes' (must be shown), 'no' (must never leave) or 'open'.
 import type { Resource } from '@medplum/fhirtypes';
 import type { Principal, RequestContext } from '../../src/context.js';
-import { ConsentKind, GuardianRelationship, LocalSystemMore, Oid } from '../../src/kanta/codes.js';
+import { ConsentKind, GuardianRelationship, LocalSystem, LocalSystemMore, Oid } from '../../src/kanta/codes.js';
 import { personSees, type PersonView } from './oracle-citizen.js';
 import { ageOn, finnishDate, type Verdict, WorldFacts } from './oracle-facts.js';
 import { ALL_READINGS, professionalSees } from './oracle-professional.js';
@@ -100,8 +100,8 @@ export class Oracle {
       case 'proxy': {
         // Seed 003: "Täysi-ikäisen puolesta asiointia varten tarvitaan sähköisesti annettava Suomi.fi-valtuutus."
         if (!this.patient(p.patient)) return 'yes';
-        // No mandate at all: refused, or shown nothing (the mandate rule in oracle-citizen.ts withholds every record).
-        if (!p.mandates?.length) return 'open';
+        // Issue 11: "proxies (mandate) are the only ways to act for another person, and both are verified against the store".
+        if (!this.mandatesOf(ctx).length) return 'yes';
         return this.isMinor(this.patient(p.patient), ctx) ? 'open' : 'no';
       }
       case 'app':
@@ -112,6 +112,25 @@ export class Oracle {
       case 'system':
         return 'no';
     }
+  }
+
+  /**
+   * The Suomi.fi mandates a proxy holds: those the token asserts that the store also records for this proxy and principal
+   * (a RelatedPerson of the principal naming the proxy's HETU, relationship POWATT, with the mandates as codings).
+   */
+  mandatesOf(ctx: RequestContext): string[] {
+    const p = ctx.principal;
+    const recorded = this.world
+      .filter(
+        (r: any) =>
+          r.resourceType === 'RelatedPerson' &&
+          r.active !== false &&
+          r.patient?.reference === `Patient/${p.patient}` &&
+          r.identifier?.some((i: any) => i.system === Oid.Hetu && i.value === p.subject) &&
+          r.relationship?.some((c: any) => c.coding?.some((x: any) => x.code === 'POWATT'))
+      )
+      .flatMap((r: any) => r.relationship.flatMap((c: any) => (c.coding ?? []).filter((x: any) => x.system === LocalSystem.SuomiFiMandate).map((x: any) => x.code)));
+    return (p.mandates ?? []).filter((m) => recorded.includes(m));
   }
 
   /** May this resource leave the server for this caller? */
@@ -146,7 +165,7 @@ export class Oracle {
           patient: `Patient/${p.patient}`,
           birthDate: ((subject as any)?.birthDate as string) ?? '1900-01-01',
           today: this.today(ctx),
-          mandates: p.mandates,
+          mandates: p.kind === 'proxy' ? this.mandatesOf(ctx) : p.mandates,
         };
         const mine = about === v.patient && (v.role !== 'proxy' || !!v.mandates?.length);
         if (r.resourceType === 'Patient') return mine ? 'yes' : 'no';

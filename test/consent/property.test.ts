@@ -8,7 +8,7 @@ import { createConsentService } from '../../src/consent/consent-service.js';
 import { buildConsents, buildRecords, buildScenarioConsents, HOLDERS, pick, propertyOrganizations, scenarioConsentsArb, scopesArb, worldArbitraries } from './arbitraries.js';
 import { disagreement, Oracle, scopeAllows, type Verdict } from './oracle.js';
 import { type Disagreement, report, Triage } from './triage.js';
-import { ctx, guardianLink, load, openStore, Org, patient, searchQuery } from './world.js';
+import { ctx, guardianLink, load, mandateLink, openStore, Org, patient, searchQuery } from './world.js';
 
 const PATIENTS = ['p1', 'kid', 'tot', 'teen'];
 const BIRTH: Record<string, string> = { p1: '1980-03-01', kid: '2013-01-10', tot: '2016-01-10', teen: '2009-03-01' };
@@ -57,6 +57,9 @@ describe('guarded store versus the seed-read oracle', () => {
             guardianLink('g-tot', 'tot', 'hetu-g'),
             guardianLink('g-teen', 'teen', 'hetu-g'),
             guardianLink('g-p1', 'p1', 'hetu-g'),
+            // The proxy's Suomi.fi mandates as the store records them: health for p1, both for the teen (a minor: open).
+            mandateLink('m-p1', 'p1', 'hetu-proxy', ['health']),
+            mandateLink('m-teen', 'teen', 'hetu-proxy', ['health', 'social']),
             ...records,
             ...buildConsents(consentSpecs, records),
             ...buildScenarioConsents(scenarioSpecs, records),

@@ -9,13 +9,14 @@ import { buildConsents, buildRecords, buildScenarioConsents, HOLDERS, pick, prop
 import { disagreement, Oracle, scopeAllows } from '../consent/oracle.js';
 import { type Disagreement, evaluateAt, report, Triage } from '../consent/triage.js';
 import { backends } from '../support/backends.js';
-import { ago, type Caller, claimsOf, contextOf, guardianOf, hetu, patientOf, seedWorld, type SeededWorld } from '../support/consent-fixtures.js';
+import { ago, type Caller, claimsOf, contextOf, guardianOf, hetu, patientOf, proxyOf, seedWorld, type SeededWorld } from '../support/consent-fixtures.js';
 import { startTestGateway, type TestGateway } from '../support/test-gateway.js';
 
 const PATIENTS = ['p1', 'kid', 'tot', 'teen'] as const;
 const DRAWN = ['p1', 'kid', 'tot', 'teen', 'kid', 'tot', 'teen'];
 const BIRTH: Record<string, string> = { p1: '1980-03-01', kid: '2013-01-10', tot: '2017-02-10', teen: ago(16) };
 const GUARDIAN = hetu('1984-04-04', 990);
+const PROXY = hetu('1970-02-02', 993);
 const DAYS = ['2015-05-01', '2016-03-10', '2016-07-31', '2016-07-31T21:30:00Z', '2016-08-01', '2019-06-01', '2022-01-10', '2023-03-03', '2024-02-01', '2025-01-01', '2025-06-15', '2099-09-01'];
 const TYPES = ['Patient', 'Encounter', 'EpisodeOfCare', 'DocumentReference', 'MedicationRequest', 'MedicationDispense', 'Task', 'Observation', 'Consent', 'RelatedPerson'];
 
@@ -35,7 +36,7 @@ const callerArb: fc.Arbitrary<HttpCaller> = withScopes(
     { weight: 4, arbitrary: arb.professional('010180-901T') },
     { weight: 2, arbitrary: fc.record({ kind: fc.constant('citizen' as const), patient: pick(PATIENTS), subject: fc.constantFrom('@hetu:self', '@hetu:self', '@hetu:self', '@hetu:p1', '@hetu:kid') }) },
     { weight: 2, arbitrary: fc.record({ kind: fc.constant('guardian' as const), patient: pick(PATIENTS), subject: fc.constantFrom(GUARDIAN, GUARDIAN, GUARDIAN, hetu('1970-01-01', 992)) }) },
-    { weight: 1, arbitrary: fc.record({ kind: fc.constant('proxy' as const), patient: pick(PATIENTS), subject: fc.constant(hetu('1970-02-02', 993)), mandates: fc.subarray(['health', 'social'] as const, { minLength: 1 }) }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('proxy' as const), patient: pick(PATIENTS), subject: fc.constant(PROXY), mandates: fc.subarray(['health', 'social'] as const, { minLength: 1 }) }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('app' as const), patient: pick(PATIENTS), subject: fc.constant('app'), clientId: fc.constantFrom(REGISTERED_APP, UNREGISTERED_APP) }) }
   )
 );
@@ -81,6 +82,8 @@ describe.each(backends())('gateway over HTTP versus the seed-read oracle (%s)', 
               guardianOf('g-tot', 'tot', GUARDIAN),
               guardianOf('g-teen', 'teen', GUARDIAN),
               guardianOf('g-p1', 'p1', GUARDIAN),
+              proxyOf('m-p1', 'p1', PROXY, ['health']),
+              proxyOf('m-teen', 'teen', PROXY, ['health', 'social']),
               ...records,
               ...buildConsents(consentSpecs, records, { livingWillScope: LIVING_WILL_SCOPE }),
               ...buildScenarioConsents(scenarioSpecs, records),

@@ -91,6 +91,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[] = []): Gateway
   if (!ajv.validate(schema, config)) {
     throw new Error(`Invalid configuration: ${ajv.errorsText(ajv.errors)}`);
   }
+  // Checked here, before any data directory or database is touched, not after the store has opened.
+  if (!config.devIssuer && !config.auth.jwksFile && !config.auth.jwksUri) {
+    throw new Error('no token keys are configured: set AUTH_JWKS_FILE or AUTH_JWKS_URI (or DEV_ISSUER=1 for development)');
+  }
   return config;
 }
 

@@ -1,7 +1,6 @@
 // Opens the configured store exactly as the gateway uses it: one database, the project's search parameters and profiles, migrated.
 import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { createAuditTrail, type AuditTrailWithLog } from './audit/audit-trail.js';
 import { sqlitePath, type GatewayConfig } from './config.js';
 import { createSearchRegistry, type SearchRegistry } from './search/registry.js';
@@ -13,7 +12,9 @@ import { openSqliteDatabase } from './store/sqlite/sqlite-database.js';
 import { loadConformanceResources, type ConformanceResources } from './validation/load-profiles.js';
 import { createValidator, type Validator } from './validation/validator.js';
 
-export const ProjectRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+import { ProjectRoot } from './project-root.js';
+
+export { ProjectRoot };
 
 export interface Storage {
   db: SqlDatabase;

@@ -28,6 +28,8 @@ export interface AppDeps extends EndpointOptions {
   log: { error(obj: object, msg: string): void };
   /** Extra middleware (rate limits, CORS, request logging) in order. */
   middleware?: express.RequestHandler[];
+  /** Probes and metrics (/healthz, /readyz, /metrics), mounted ahead of the middleware: not rate-limited, logged or audited. */
+  operations?: express.RequestHandler;
 }
 
 const JsonTypes = ['application/json', 'application/fhir+json', 'application/json+fhir'];
@@ -37,6 +39,7 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(helmet({ contentSecurityPolicy: { directives: { defaultSrc: ["'none'"] } } }));
+  if (deps.operations) app.use(deps.operations);
   for (const m of deps.middleware ?? []) app.use(m);
   app.use(express.json({ type: JsonTypes, limit: deps.bodyLimit, strict: false }));
   app.use(express.urlencoded({ extended: false, limit: deps.bodyLimit }));

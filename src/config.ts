@@ -27,6 +27,10 @@ export interface GatewayConfig {
   logLevel: string;
   /** Key of an HMAC-SHA-256 audit hash chain (AUDIT_HMAC_KEY); audit:verify needs the same key. */
   auditHmacKey?: string;
+  /** METRICS_TOKEN: bearer token /metrics requires; unset = open (bind HOST to a private interface then). */
+  metricsToken?: string;
+  /** OTEL_EXPORTER_OTLP_ENDPOINT: OTLP/HTTP collector base URL; traces are off without it. */
+  otlpEndpoint?: string;
 }
 
 const schema = {
@@ -56,6 +60,8 @@ const schema = {
     rateLimitPerMinute: { type: 'integer', minimum: 0 },
     logLevel: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
     auditHmacKey: { type: 'string', minLength: 16 },
+    metricsToken: { type: 'string', minLength: 16 },
+    otlpEndpoint: { type: 'string', pattern: '^https?://' },
   },
 } as const;
 
@@ -86,6 +92,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[] = []): Gateway
     rateLimitPerMinute: Number(env.RATE_LIMIT_PER_MINUTE ?? 6000),
     logLevel: env.LOG_LEVEL ?? 'info',
     auditHmacKey: env.AUDIT_HMAC_KEY || undefined,
+    metricsToken: env.METRICS_TOKEN || undefined,
+    otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined,
   };
   const ajv = new Ajv({ allErrors: true });
   if (!ajv.validate(schema, config)) {

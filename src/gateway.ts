@@ -43,6 +43,11 @@ import type { SqlDatabase } from './store/sql/database.js';
 import { pickLanguage } from './validation/language.js';
 import { publishConformanceResources } from './metadata/publish-conformance.js';
 import { loadDemoData } from './demo/load-demo-data.js';
+import { operationsRoutes } from './http/operations-routes.js';
+import { createMetrics, type GatewayMetrics } from './observability/metrics.js';
+import { createReadinessCheck } from './observability/readiness.js';
+import { createTelemetry } from './observability/telemetry.js';
+import { createTracing, type Tracing } from './observability/tracing.js';
 
 export { ProjectRoot } from './storage.js';
 const Version = '0.1.0';
@@ -59,6 +64,10 @@ export interface Gateway {
 export interface GatewayOptions {
   config: GatewayConfig;
   log: Logger;
+  /** Prometheus metrics; default: a fresh registry of this gateway. */
+  metrics?: GatewayMetrics;
+  /** Traces; default: OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, otherwise off. */
+  tracing?: Tracing;
 }
 
 function patientCompartmentTypes(served: string[]): string[] {
@@ -67,8 +76,11 @@ function patientCompartmentTypes(served: string[]): string[] {
   return (def.resource ?? []).filter((r) => (r.param ?? []).length > 0 && served.includes(r.code) && r.code !== 'AuditEvent').map((r) => r.code);
 }
 
-export async function createGateway({ config, log }: GatewayOptions): Promise<Gateway> {
+export async function createGateway({ config, log, ...options }: GatewayOptions): Promise<Gateway> {
   const { db, registry, validator, conformance, rawStore, audit } = await openStorage(config);
+  const metrics = options.metrics ?? createMetrics();
+  const tracing = options.tracing ?? createTracing({ endpoint: config.otlpEndpoint, version: Version });
+  if (db.poolStats) metrics.watchPool(() => db.poolStats?.());
   await publishConformanceResources(rawStore(db), [
     ...validator.profiles(),
     ...conformance.valueSets,
@@ -141,6 +153,7 @@ export async function createGateway({ config, log }: GatewayOptions): Promise<Ga
       summaryElements,
       maxCount: MaxCount,
     },
+    telemetry: createTelemetry(metrics, tracing),
   });
 
   const app = createApp({
@@ -163,7 +176,12 @@ export async function createGateway({ config, log }: GatewayOptions): Promise<Ga
         outcome.id === 'insufficient-scope' ? wwwAuthenticate(undefined, { insufficientScope: outcome.issue?.[0]?.details?.text ?? '' }) : wwwAuthenticate(new OperationOutcomeError(outcome)),
     }),
     log,
-    middleware: [requestId(), requestLog(log), corsFor(config.corsOrigins), rateLimitPerClient(config.rateLimitPerMinute)].filter(
+    operations: operationsRoutes({
+      ready: createReadinessCheck(db, { onFailure: (check, err) => log.warn({ check, err: (err as Error).message }, 'not ready') }),
+      metrics,
+      metricsToken: config.metricsToken,
+    }),
+    middleware: [tracing.middleware(), requestId(), requestLog(log), corsFor(config.corsOrigins), rateLimitPerClient(config.rateLimitPerMinute)].filter(
       (m): m is NonNullable<typeof m> => m !== undefined,
     ),
   });
@@ -172,6 +190,9 @@ export async function createGateway({ config, log }: GatewayOptions): Promise<Ga
     app,
     db,
     devIssuer,
-    close: () => db.close(),
+    close: async () => {
+      await tracing.shutdown();
+      await db.close();
+    },
   };
 }

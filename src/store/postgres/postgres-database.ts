@@ -95,5 +95,6 @@ export function openPostgresDatabase(url: string, options: { max?: number } = {}
     async close() {
       await pool.end();
     },
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: pool.options.max ?? 10 }),
   };
 }

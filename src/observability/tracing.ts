@@ -35,12 +35,12 @@ const Off: Tracing = {
   shutdown: async () => undefined,
 };
 
-let contextManagerSet = false;
-/** The API's context manager is process-wide by design; enabling it twice is harmless, so it is set once. */
+/**
+ * The OpenTelemetry API keeps the context manager process-wide by design; it only carries the active span across
+ * awaits, so every gateway of a process shares one (the API refuses a second registration, which is harmless).
+ */
 function ensureContextManager(): void {
-  if (contextManagerSet) return;
-  contextManagerSet = context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable()) || contextManagerSet;
-  contextManagerSet = true;
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
 }
 
 /**

@@ -1,5 +1,6 @@
 // Typed gateway configuration from the environment (SPEC §7 operating contract), validated with ajv at start.
 import { Ajv } from 'ajv';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface GatewayConfig {
@@ -16,6 +17,11 @@ export interface GatewayConfig {
     jwksFile?: string;
     jwksUri?: string;
     algorithms?: string[];
+    /** The production identity provider's SMART endpoints, published in /.well-known/smart-configuration and /metadata. */
+    authorizationEndpoint?: string;
+    tokenEndpoint?: string;
+    grantTypes?: string[];
+    tokenEndpointAuthMethods?: string[];
   };
   /** Development token issuer (POST /auth/dev/token); never on unless asked. */
   devIssuer: boolean;
@@ -31,11 +37,15 @@ export interface GatewayConfig {
   metricsToken?: string;
   /** OTEL_EXPORTER_OTLP_ENDPOINT: OTLP/HTTP collector base URL; traces are off without it. */
   otlpEndpoint?: string;
+  /** REDIS_URL: the rate limit's counters live in Redis, shared by every gateway process. */
+  redisUrl?: string;
+  /** Key prefix of those counters (RATE_LIMIT_REDIS_PREFIX). */
+  rateLimitRedisPrefix: string;
 }
 
 const schema = {
   type: 'object',
-  required: ['port', 'host', 'dataDir', 'bodyLimit', 'auth', 'devIssuer', 'demoData', 'corsOrigins', 'rateLimitPerMinute', 'logLevel'],
+  required: ['port', 'host', 'dataDir', 'bodyLimit', 'auth', 'devIssuer', 'demoData', 'corsOrigins', 'rateLimitPerMinute', 'logLevel', 'rateLimitRedisPrefix'],
   properties: {
     port: { type: 'integer', minimum: 0, maximum: 65535 },
     host: { type: 'string', minLength: 1 },
@@ -51,7 +61,11 @@ const schema = {
         audience: { type: 'array', items: { type: 'string' } },
         jwksFile: { type: 'string' },
         jwksUri: { type: 'string', pattern: '^https?://' },
-        algorithms: { type: 'array', items: { type: 'string' } },
+        algorithms: { type: 'array', items: { enum: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] } },
+        authorizationEndpoint: { type: 'string', pattern: '^https?://' },
+        tokenEndpoint: { type: 'string', pattern: '^https?://' },
+        grantTypes: { type: 'array', items: { enum: ['authorization_code', 'client_credentials', 'refresh_token'] } },
+        tokenEndpointAuthMethods: { type: 'array', items: { enum: ['private_key_jwt', 'client_secret_basic', 'client_secret_post', 'none'] } },
       },
     },
     devIssuer: { type: 'boolean' },
@@ -62,8 +76,38 @@ const schema = {
     auditHmacKey: { type: 'string', minLength: 16 },
     metricsToken: { type: 'string', minLength: 16 },
     otlpEndpoint: { type: 'string', pattern: '^https?://' },
+    redisUrl: { type: 'string', pattern: '^rediss?://' },
+    rateLimitRedisPrefix: { type: 'string', minLength: 1, maxLength: 100 },
   },
 } as const;
+
+/** The environment variable behind each setting, so a message names what the operator has to change. */
+const EnvNameOf: Record<string, string> = {
+  '/port': 'PORT',
+  '/host': 'HOST',
+  '/databaseUrl': 'DATABASE_URL',
+  '/dataDir': 'DATA_DIR',
+  '/bodyLimit': 'BODY_LIMIT',
+  '/publicBaseUrl': 'PUBLIC_BASE_URL',
+  '/auth/issuers': 'AUTH_ISSUER',
+  '/auth/audience': 'AUTH_AUDIENCE',
+  '/auth/jwksFile': 'AUTH_JWKS_FILE',
+  '/auth/jwksUri': 'AUTH_JWKS_URI',
+  '/auth/algorithms': 'AUTH_ALGORITHMS',
+  '/auth/authorizationEndpoint': 'AUTH_AUTHORIZATION_ENDPOINT',
+  '/auth/tokenEndpoint': 'AUTH_TOKEN_ENDPOINT',
+  '/auth/grantTypes': 'AUTH_GRANT_TYPES',
+  '/auth/tokenEndpointAuthMethods': 'AUTH_TOKEN_ENDPOINT_AUTH_METHODS',
+  '/corsOrigins': 'CORS_ORIGINS',
+  '/rateLimitPerMinute': 'RATE_LIMIT_PER_MINUTE',
+  '/logLevel': 'LOG_LEVEL',
+  '/auditHmacKey': 'AUDIT_HMAC_KEY',
+  '/metricsToken': 'METRICS_TOKEN',
+  '/otlpEndpoint': 'OTEL_EXPORTER_OTLP_ENDPOINT',
+  '/redisUrl': 'REDIS_URL',
+  '/rateLimitRedisPrefix': 'RATE_LIMIT_REDIS_PREFIX',
+};
+const Secret = new Set(['AUDIT_HMAC_KEY', 'METRICS_TOKEN', 'DATABASE_URL', 'REDIS_URL']);
 
 const list = (v: string | undefined): string[] => (v ?? '').split(/[\s,]+/).filter(Boolean);
 const flag = (v: string | undefined): boolean => v === '1' || v === 'true' || v === 'yes';
@@ -85,6 +129,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[] = []): Gateway
       jwksFile: env.AUTH_JWKS_FILE || undefined,
       jwksUri: env.AUTH_JWKS_URI || undefined,
       algorithms: list(env.AUTH_ALGORITHMS).length ? list(env.AUTH_ALGORITHMS) : undefined,
+      authorizationEndpoint: env.AUTH_AUTHORIZATION_ENDPOINT || undefined,
+      tokenEndpoint: env.AUTH_TOKEN_ENDPOINT || undefined,
+      grantTypes: list(env.AUTH_GRANT_TYPES).length ? list(env.AUTH_GRANT_TYPES) : undefined,
+      tokenEndpointAuthMethods: list(env.AUTH_TOKEN_ENDPOINT_AUTH_METHODS).length ? list(env.AUTH_TOKEN_ENDPOINT_AUTH_METHODS) : undefined,
     },
     devIssuer: demo || flag(env.DEV_ISSUER),
     demoData: demo || flag(env.DEMO_DATA),
@@ -94,11 +142,22 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[] = []): Gateway
     auditHmacKey: env.AUDIT_HMAC_KEY || undefined,
     metricsToken: env.METRICS_TOKEN || undefined,
     otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined,
+    redisUrl: env.REDIS_URL || undefined,
+    rateLimitRedisPrefix: env.RATE_LIMIT_REDIS_PREFIX ?? 'kanta-gateway:rate-limit:',
   };
   const ajv = new Ajv({ allErrors: true });
   if (!ajv.validate(schema, config)) {
-    throw new Error(`Invalid configuration: ${ajv.errorsText(ajv.errors)}`);
+    const problems = (ajv.errors ?? []).map((e) => {
+      const path = e.instancePath.replace(/\/\d+$/, '');
+      const name = EnvNameOf[path] ?? path;
+      // Secrets are never echoed back into the log.
+      const given = Secret.has(name) ? '' : ` (got ${JSON.stringify(env[name] ?? '')})`;
+      return `${name} ${e.message ?? 'is invalid'}${given}`;
+    });
+    throw new Error(`Invalid configuration: ${[...new Set(problems)].join('; ')}`);
   }
+  if (config.auth.jwksFile && !existsSync(config.auth.jwksFile)) throw new Error(`Invalid configuration: AUTH_JWKS_FILE ${config.auth.jwksFile} does not exist`);
+  if (config.auth.grantTypes && !config.auth.tokenEndpoint && !config.devIssuer) throw new Error('Invalid configuration: AUTH_GRANT_TYPES needs AUTH_TOKEN_ENDPOINT');
   // Checked here, before any data directory or database is touched, not after the store has opened.
   if (!config.devIssuer && !config.auth.jwksFile && !config.auth.jwksUri) {
     throw new Error('no token keys are configured: set AUTH_JWKS_FILE or AUTH_JWKS_URI (or DEV_ISSUER=1 for development)');

@@ -8,6 +8,7 @@ import { createApp } from './app.js';
 import { openStorage } from './storage.js';
 import { corsFor } from './http/cors.js';
 import { rateLimitPerClient } from './http/rate-limit.js';
+import { connectSharedRateLimitStore } from './http/rate-limit-store.js';
 import { requestId } from './http/request-id.js';
 import { requestLog } from './http/request-log.js';
 import { createAuthenticator, wwwAuthenticate } from './auth/authenticate.js';
@@ -77,6 +78,8 @@ function patientCompartmentTypes(served: string[]): string[] {
 }
 
 export async function createGateway({ config, log, ...options }: GatewayOptions): Promise<Gateway> {
+  // Before the store: an unreachable Redis stops the start with nothing created.
+  const sharedLimit = config.redisUrl && config.rateLimitPerMinute > 0 ? await connectSharedRateLimitStore(config.redisUrl, config.rateLimitRedisPrefix, log) : undefined;
   const { db, registry, validator, conformance, rawStore, audit } = await openStorage(config);
   const metrics = options.metrics ?? createMetrics();
   const tracing = options.tracing ?? createTracing({ endpoint: config.otlpEndpoint, version: Version });
@@ -129,7 +132,10 @@ export async function createGateway({ config, log, ...options }: GatewayOptions)
       searchParams: (t) => registry.forType(t) as SearchParameter[],
       operations,
       profiles: validator.profiles().map((p) => ({ url: p.url!, type: p.type! })),
-      smart: { tokenUrl: devIssuer ? `${baseUrl.replace(/\/fhir$/, '')}${DEV_TOKEN_PATH}` : undefined },
+      smart: {
+        tokenUrl: devIssuer ? `${baseUrl.replace(/\/fhir$/, '')}${DEV_TOKEN_PATH}` : config.auth.tokenEndpoint,
+        authorizeUrl: devIssuer ? undefined : config.auth.authorizationEndpoint,
+      },
       searchInclude: (t) => ['*', ...referenceParams(t).map((sp) => `${t}:${sp.code}`)],
       searchRevInclude: (t) =>
         types
@@ -164,7 +170,15 @@ export async function createGateway({ config, log, ...options }: GatewayOptions)
       return buildSmartConfiguration({
         issuer: config.auth.issuers[0],
         jwksUri: devIssuer ? `${root}${DEV_JWKS_PATH}` : config.auth.jwksUri,
-        tokenEndpoint: devIssuer ? `${root}${DEV_TOKEN_PATH}` : undefined,
+        tokenEndpoint: devIssuer ? `${root}${DEV_TOKEN_PATH}` : config.auth.tokenEndpoint,
+        ...(devIssuer
+          ? {}
+          : {
+              authorizationEndpoint: config.auth.authorizationEndpoint,
+              grantTypesSupported: config.auth.grantTypes ?? (config.auth.authorizationEndpoint ? ['authorization_code'] : []),
+              tokenEndpointAuthMethodsSupported: config.auth.tokenEndpointAuthMethods,
+              clientConfidentialAsymmetric: config.auth.tokenEndpointAuthMethods?.includes('private_key_jwt'),
+            }),
       });
     },
     devIssuer: devIssuer ? { mint: (claims) => devIssuer.tokenResponse(claims), jwks: devIssuer.jwks } : undefined,
@@ -181,7 +195,7 @@ export async function createGateway({ config, log, ...options }: GatewayOptions)
       metrics,
       metricsToken: config.metricsToken,
     }),
-    middleware: [tracing.middleware(), requestId(), requestLog(log), corsFor(config.corsOrigins), rateLimitPerClient(config.rateLimitPerMinute)].filter(
+    middleware: [tracing.middleware(), requestId(), requestLog(log), corsFor(config.corsOrigins), rateLimitPerClient(config.rateLimitPerMinute, sharedLimit?.store)].filter(
       (m): m is NonNullable<typeof m> => m !== undefined,
     ),
   });
@@ -192,6 +206,7 @@ export async function createGateway({ config, log, ...options }: GatewayOptions)
     devIssuer,
     close: async () => {
       await tracing.shutdown();
+      await sharedLimit?.close();
       await db.close();
     },
   };

@@ -110,6 +110,7 @@ describe('shared rate limit (REDIS_URL)', () => {
   });
 
   const redisUrl = process.env.REDIS_URL;
+  if (!redisUrl) console.info('[skipped] two gateway processes share one rate limit: REDIS_URL is not set (e.g. redis://127.0.0.1:6379)');
   test.skipIf(!redisUrl)(`two gateway processes share one limit${redisUrl ? '' : ' (skipped: REDIS_URL is not set)'}`, async () => {
     const prefix = `kanta-test:${process.pid}:${Math.random().toString(36).slice(2)}:`;
     const env = { DEV_ISSUER: '1', LOG_LEVEL: 'silent', REDIS_URL: redisUrl!, RATE_LIMIT_REDIS_PREFIX: prefix, RATE_LIMIT_PER_MINUTE: '4' };

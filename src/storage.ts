@@ -7,7 +7,8 @@ import { createSearchRegistry, type SearchRegistry } from './search/registry.js'
 import { openPostgresDatabase } from './store/postgres/postgres-database.js';
 import type { ResourceStore } from './store/resource-store.js';
 import type { SqlDatabase } from './store/sql/database.js';
-import { createSqlResourceStoreFactory, migrateResourceStore } from './store/sql/sql-resource-store.js';
+import { createSqlResourceStoreFactory } from './store/sql/sql-resource-store.js';
+import { migrateStore } from './store/migrate.js';
 import { openSqliteDatabase } from './store/sqlite/sqlite-database.js';
 import { loadConformanceResources, type ConformanceResources } from './validation/load-profiles.js';
 import { createValidator, type Validator } from './validation/validator.js';
@@ -43,7 +44,6 @@ export async function openStorage(config: Pick<GatewayConfig, 'databaseUrl' | 'd
   const db = openDatabase(config);
   const rawStore = createSqlResourceStoreFactory(registry, db.dialect, { appendOnlyTypes: ['AuditEvent'] });
   const audit = createAuditTrail({ hmacKey: config.auditHmacKey });
-  await migrateResourceStore(db);
-  await audit.migrate(db);
+  await migrateStore(db, { audit });
   return { db, registry, validator, conformance, rawStore, audit };
 }

@@ -1,10 +1,9 @@
 // Readiness of one gateway process: the store answers, its schema is the one the code expects, and an audit write can begin. https://kubernetes.io/docs/concepts/configuration/liveness-readiness-startup-probes/
+import { schemaIsCurrent } from '../store/migrate.js';
 import type { SqlDatabase } from '../store/sql/database.js';
 
 export type Readiness = { ready: true; checks: Record<string, 'ok'> } | { ready: false; checks: Record<string, string>; reason: string };
 
-/** Tables the running code reads and writes; a missing one means the schema is older than the code. */
-const RequiredTables = ['resource', 'resource_version', 'compartment', 'audit_chain'];
 
 /** A probe that hangs is a failed probe: the orchestrator must see "not ready", not a timed-out connection. */
 function within<T>(ms: number, work: Promise<T>, what: string): Promise<T> {
@@ -20,8 +19,8 @@ export function createReadinessCheck(db: SqlDatabase, options: { timeoutMs?: num
   const ms = options.timeoutMs ?? 2000;
   const steps: Array<[string, string, () => Promise<unknown>]> = [
     ['store', 'the store does not answer', () => db.query('SELECT 1 AS ok')],
-    ['schema', 'the store schema is not the one this version expects (run the migrations)', async () => {
-      for (const t of RequiredTables) await db.query(`SELECT 1 FROM ${t} WHERE 1 = 0`);
+    ['schema', 'the store schema is not the one this version expects (run npm run migrate, or a matching version)', async () => {
+      if (!(await schemaIsCurrent(db))) throw new Error('migrations differ');
     }],
     ['audit', 'the audit log cannot be written (read-only or locked store)', () =>
       db.transaction(async (tx) => {

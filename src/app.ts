@@ -34,6 +34,8 @@ export interface AppDeps extends EndpointOptions {
   middleware?: express.RequestHandler[];
   /** Directory of the built web app (web/dist), served at /app when present. */
   webAppDir?: string;
+  /** Probes and metrics (/healthz, /readyz, /metrics), mounted ahead of the middleware: not rate-limited, logged or audited. */
+  operations?: express.RequestHandler;
 }
 
 /** The web app loads only its own bundle and talks only to this origin. */
@@ -47,6 +49,7 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(helmet({ contentSecurityPolicy: { directives: { defaultSrc: ["'none'"] } } }));
+  if (deps.operations) app.use(deps.operations);
   for (const m of deps.middleware ?? []) app.use(m);
   // Before the body parsers: the OAuth server reads its own form bodies.
   if (deps.devIssuer?.authorizationServer) app.use('/auth/dev', deps.devIssuer.authorizationServer);

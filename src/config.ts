@@ -1,5 +1,6 @@
 // Typed gateway configuration from the environment (SPEC §7 operating contract), validated with ajv at start.
 import { Ajv } from 'ajv';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface GatewayConfig {
@@ -16,9 +17,11 @@ export interface GatewayConfig {
     jwksFile?: string;
     jwksUri?: string;
     algorithms?: string[];
-    /** External SMART authorization and token endpoints, announced in smart-configuration when the dev issuer is off. */
+    /** The production identity provider's SMART endpoints, published in /.well-known/smart-configuration and /metadata. */
     authorizationEndpoint?: string;
     tokenEndpoint?: string;
+    grantTypes?: string[];
+    tokenEndpointAuthMethods?: string[];
   };
   /** Development token issuer (POST /auth/dev/token); never on unless asked. */
   devIssuer: boolean;
@@ -38,6 +41,14 @@ export interface GatewayConfig {
   sqliteBusyTimeoutMs: number;
   /** Retry-After (seconds) on 503 answers when the database is unavailable or busy. */
   retryAfterSeconds: number;
+  /** METRICS_TOKEN: bearer token /metrics requires; unset = open (bind HOST to a private interface then). */
+  metricsToken?: string;
+  /** OTEL_EXPORTER_OTLP_ENDPOINT: OTLP/HTTP collector base URL; traces are off without it. */
+  otlpEndpoint?: string;
+  /** REDIS_URL: the rate limit's counters live in Redis, shared by every gateway process. */
+  redisUrl?: string;
+  /** Key prefix of those counters (RATE_LIMIT_REDIS_PREFIX). */
+  rateLimitRedisPrefix: string;
 }
 
 export interface RequestLimits {
@@ -69,7 +80,7 @@ export const DefaultPostgres: PostgresSettings = { poolSize: 10, statementTimeou
 
 const schema = {
   type: 'object',
-  required: ['port', 'host', 'dataDir', 'bodyLimit', 'auth', 'devIssuer', 'demoData', 'corsOrigins', 'rateLimitPerMinute', 'logLevel'],
+  required: ['port', 'host', 'dataDir', 'bodyLimit', 'auth', 'devIssuer', 'demoData', 'corsOrigins', 'rateLimitPerMinute', 'logLevel', 'rateLimitRedisPrefix'],
   properties: {
     port: { type: 'integer', minimum: 0, maximum: 65535 },
     host: { type: 'string', minLength: 1 },
@@ -85,9 +96,11 @@ const schema = {
         audience: { type: 'array', items: { type: 'string' } },
         jwksFile: { type: 'string' },
         jwksUri: { type: 'string', pattern: '^https?://' },
-        algorithms: { type: 'array', items: { type: 'string' } },
+        algorithms: { type: 'array', items: { enum: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] } },
         authorizationEndpoint: { type: 'string', pattern: '^https?://' },
         tokenEndpoint: { type: 'string', pattern: '^https?://' },
+        grantTypes: { type: 'array', items: { enum: ['authorization_code', 'client_credentials', 'refresh_token'] } },
+        tokenEndpointAuthMethods: { type: 'array', items: { enum: ['private_key_jwt', 'client_secret_basic', 'client_secret_post', 'none'] } },
       },
     },
     devIssuer: { type: 'boolean' },
@@ -119,8 +132,51 @@ const schema = {
     },
     sqliteBusyTimeoutMs: { type: 'integer', minimum: 0, maximum: 600_000 },
     retryAfterSeconds: { type: 'integer', minimum: 1, maximum: 3600 },
+    metricsToken: { type: 'string', minLength: 16 },
+    otlpEndpoint: { type: 'string', pattern: '^https?://' },
+    redisUrl: { type: 'string', pattern: '^rediss?://' },
+    rateLimitRedisPrefix: { type: 'string', minLength: 1, maxLength: 100 },
   },
 } as const;
+
+/** The environment variable behind each setting, so a message names what the operator has to change. */
+const EnvNameOf: Record<string, string> = {
+  '/port': 'PORT',
+  '/host': 'HOST',
+  '/databaseUrl': 'DATABASE_URL',
+  '/dataDir': 'DATA_DIR',
+  '/bodyLimit': 'BODY_LIMIT',
+  '/publicBaseUrl': 'PUBLIC_BASE_URL',
+  '/auth/issuers': 'AUTH_ISSUER',
+  '/auth/audience': 'AUTH_AUDIENCE',
+  '/auth/jwksFile': 'AUTH_JWKS_FILE',
+  '/auth/jwksUri': 'AUTH_JWKS_URI',
+  '/auth/algorithms': 'AUTH_ALGORITHMS',
+  '/auth/authorizationEndpoint': 'AUTH_AUTHORIZATION_ENDPOINT',
+  '/auth/tokenEndpoint': 'AUTH_TOKEN_ENDPOINT',
+  '/auth/grantTypes': 'AUTH_GRANT_TYPES',
+  '/auth/tokenEndpointAuthMethods': 'AUTH_TOKEN_ENDPOINT_AUTH_METHODS',
+  '/corsOrigins': 'CORS_ORIGINS',
+  '/rateLimitPerMinute': 'RATE_LIMIT_PER_MINUTE',
+  '/logLevel': 'LOG_LEVEL',
+  '/auditHmacKey': 'AUDIT_HMAC_KEY',
+  '/metricsToken': 'METRICS_TOKEN',
+  '/otlpEndpoint': 'OTEL_EXPORTER_OTLP_ENDPOINT',
+  '/redisUrl': 'REDIS_URL',
+  '/rateLimitRedisPrefix': 'RATE_LIMIT_REDIS_PREFIX',
+  '/limits/jsonDepth': 'LIMIT_JSON_DEPTH',
+  '/limits/paramRepeat': 'LIMIT_PARAM_REPEAT',
+  '/limits/orValues': 'LIMIT_OR_VALUES',
+  '/limits/chainDepth': 'LIMIT_CHAIN_DEPTH',
+  '/limits/hasDepth': 'LIMIT_HAS_DEPTH',
+  '/limits/maxOffset': 'LIMIT_OFFSET',
+  '/postgres/poolSize': 'PG_POOL_SIZE',
+  '/postgres/statementTimeoutMs': 'PG_STATEMENT_TIMEOUT_MS',
+  '/postgres/connectionTimeoutMs': 'PG_CONNECTION_TIMEOUT_MS',
+  '/sqliteBusyTimeoutMs': 'SQLITE_BUSY_TIMEOUT_MS',
+  '/retryAfterSeconds': 'DB_RETRY_AFTER_SECONDS',
+};
+const Secret = new Set(['AUDIT_HMAC_KEY', 'METRICS_TOKEN', 'DATABASE_URL', 'REDIS_URL']);
 
 const list = (v: string | undefined): string[] => (v ?? '').split(/[\s,]+/).filter(Boolean);
 const flag = (v: string | undefined): boolean => v === '1' || v === 'true' || v === 'yes';
@@ -146,6 +202,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[] = []): Gateway
       algorithms: list(env.AUTH_ALGORITHMS).length ? list(env.AUTH_ALGORITHMS) : undefined,
       authorizationEndpoint: env.AUTH_AUTHORIZATION_ENDPOINT || undefined,
       tokenEndpoint: env.AUTH_TOKEN_ENDPOINT || undefined,
+      grantTypes: list(env.AUTH_GRANT_TYPES).length ? list(env.AUTH_GRANT_TYPES) : undefined,
+      tokenEndpointAuthMethods: list(env.AUTH_TOKEN_ENDPOINT_AUTH_METHODS).length ? list(env.AUTH_TOKEN_ENDPOINT_AUTH_METHODS) : undefined,
     },
     devIssuer: demo || flag(env.DEV_ISSUER),
     demoData: demo || flag(env.DEMO_DATA),
@@ -168,11 +226,27 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[] = []): Gateway
     },
     sqliteBusyTimeoutMs: int(env.SQLITE_BUSY_TIMEOUT_MS, 5000),
     retryAfterSeconds: int(env.DB_RETRY_AFTER_SECONDS, 5),
+    metricsToken: env.METRICS_TOKEN || undefined,
+    otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined,
+    redisUrl: env.REDIS_URL || undefined,
+    rateLimitRedisPrefix: env.RATE_LIMIT_REDIS_PREFIX ?? 'kanta-gateway:rate-limit:',
   };
   const ajv = new Ajv({ allErrors: true });
   if (!ajv.validate(schema, config)) {
-    // NaN is not JSON: name the variable rather than let ajv say "must be integer" about `null`.
-    throw new Error(`Invalid configuration: ${ajv.errorsText(ajv.errors, { dataVar: 'config' })}`);
+    const problems = (ajv.errors ?? []).map((e) => {
+      const path = e.instancePath.replace(/\/\d+$/, '');
+      const name = EnvNameOf[path] ?? path;
+      // Secrets are never echoed back into the log.
+      const given = Secret.has(name) ? '' : ` (got ${JSON.stringify(env[name] ?? '')})`;
+      return `${name} ${e.message ?? 'is invalid'}${given}`;
+    });
+    throw new Error(`Invalid configuration: ${[...new Set(problems)].join('; ')}`);
+  }
+  if (config.auth.jwksFile && !existsSync(config.auth.jwksFile)) throw new Error(`Invalid configuration: AUTH_JWKS_FILE ${config.auth.jwksFile} does not exist`);
+  if (config.auth.grantTypes && !config.auth.tokenEndpoint && !config.devIssuer) throw new Error('Invalid configuration: AUTH_GRANT_TYPES needs AUTH_TOKEN_ENDPOINT');
+  // Checked here, before any data directory or database is touched, not after the store has opened.
+  if (!config.devIssuer && !config.auth.jwksFile && !config.auth.jwksUri) {
+    throw new Error('no token keys are configured: set AUTH_JWKS_FILE or AUTH_JWKS_URI (or DEV_ISSUER=1 for development)');
   }
   return config;
 }

@@ -8,6 +8,7 @@ import { createApp } from './app.js';
 import { openStorage } from './storage.js';
 import { corsFor } from './http/cors.js';
 import { rateLimitPerClient } from './http/rate-limit.js';
+import { connectSharedRateLimitStore } from './http/rate-limit-store.js';
 import { requestId } from './http/request-id.js';
 import { requestLog } from './http/request-log.js';
 import { createAuthenticator, wwwAuthenticate } from './auth/authenticate.js';
@@ -46,6 +47,11 @@ import type { SqlDatabase } from './store/sql/database.js';
 import { pickLanguage } from './validation/language.js';
 import { publishConformanceResources } from './metadata/publish-conformance.js';
 import { loadDemoData } from './demo/load-demo-data.js';
+import { operationsRoutes } from './http/operations-routes.js';
+import { createMetrics, type GatewayMetrics } from './observability/metrics.js';
+import { createReadinessCheck } from './observability/readiness.js';
+import { createTelemetry } from './observability/telemetry.js';
+import { createTracing, type Tracing } from './observability/tracing.js';
 
 export { ProjectRoot } from './storage.js';
 import { ProjectRoot } from './storage.js';
@@ -67,6 +73,10 @@ export interface Gateway {
 export interface GatewayOptions {
   config: GatewayConfig;
   log: Logger;
+  /** Prometheus metrics; default: a fresh registry of this gateway. */
+  metrics?: GatewayMetrics;
+  /** Traces; default: OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, otherwise off. */
+  tracing?: Tracing;
 }
 
 function patientCompartmentTypes(served: string[]): string[] {
@@ -75,8 +85,13 @@ function patientCompartmentTypes(served: string[]): string[] {
   return (def.resource ?? []).filter((r) => (r.param ?? []).length > 0 && served.includes(r.code) && r.code !== 'AuditEvent').map((r) => r.code);
 }
 
-export async function createGateway({ config, log }: GatewayOptions): Promise<Gateway> {
+export async function createGateway({ config, log, ...options }: GatewayOptions): Promise<Gateway> {
+  // Before the store: an unreachable Redis stops the start with nothing created.
+  const sharedLimit = config.redisUrl && config.rateLimitPerMinute > 0 ? await connectSharedRateLimitStore(config.redisUrl, config.rateLimitRedisPrefix, log) : undefined;
   const { db, registry, validator, conformance, rawStore, audit } = await openStorage(config);
+  const metrics = options.metrics ?? createMetrics();
+  const tracing = options.tracing ?? createTracing({ endpoint: config.otlpEndpoint, version: Version });
+  if (db.poolStats) metrics.watchPool(() => db.poolStats?.());
   await publishConformanceResources(rawStore(db), [
     ...validator.profiles(),
     ...conformance.valueSets,
@@ -169,6 +184,7 @@ export async function createGateway({ config, log }: GatewayOptions): Promise<Ga
       maxCount: MaxCount,
       maxOffset: config.limits.maxOffset,
     },
+    telemetry: createTelemetry(metrics, tracing),
   });
 
   const app = createApp({
@@ -191,7 +207,9 @@ export async function createGateway({ config, log }: GatewayOptions): Promise<Ga
               contextStandalonePatient: true,
             }
           : {
-              grantTypesSupported: config.auth.authorizationEndpoint ? ['authorization_code', 'refresh_token'] : [],
+              grantTypesSupported: config.auth.grantTypes ?? (config.auth.authorizationEndpoint ? ['authorization_code', 'refresh_token'] : []),
+              tokenEndpointAuthMethodsSupported: config.auth.tokenEndpointAuthMethods,
+              clientConfidentialAsymmetric: config.auth.tokenEndpointAuthMethods?.includes('private_key_jwt'),
               clientPublic: !!config.auth.authorizationEndpoint,
               contextStandalonePatient: !!config.auth.authorizationEndpoint,
             }),
@@ -217,7 +235,12 @@ export async function createGateway({ config, log }: GatewayOptions): Promise<Ga
         outcome.id === 'insufficient-scope' ? wwwAuthenticate(undefined, { insufficientScope: outcome.issue?.[0]?.details?.text ?? '' }) : wwwAuthenticate(new OperationOutcomeError(outcome)),
     }),
     log,
-    middleware: [requestId(), requestLog(log), corsFor(config.corsOrigins), rateLimitPerClient(config.rateLimitPerMinute)].filter(
+    operations: operationsRoutes({
+      ready: createReadinessCheck(db, { onFailure: (check, err) => log.warn({ check, err: (err as Error).message }, 'not ready') }),
+      metrics,
+      metricsToken: config.metricsToken,
+    }),
+    middleware: [tracing.middleware(), requestId(), requestLog(log), corsFor(config.corsOrigins), rateLimitPerClient(config.rateLimitPerMinute, sharedLimit?.store)].filter(
       (m): m is NonNullable<typeof m> => m !== undefined,
     ),
   });
@@ -227,6 +250,10 @@ export async function createGateway({ config, log }: GatewayOptions): Promise<Ga
     db,
     devIssuer,
     demoLoaded,
-    close: () => db.close(),
+    close: async () => {
+      await tracing.shutdown();
+      await sharedLimit?.close();
+      await db.close();
+    },
   };
 }

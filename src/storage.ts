@@ -1,19 +1,21 @@
 // Opens the configured store exactly as the gateway uses it: one database, the project's search parameters and profiles, migrated.
 import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { createAuditTrail, type AuditTrailWithLog } from './audit/audit-trail.js';
 import { sqlitePath, type GatewayConfig } from './config.js';
 import { createSearchRegistry, type SearchRegistry } from './search/registry.js';
 import { openPostgresDatabase } from './store/postgres/postgres-database.js';
 import type { ResourceStore } from './store/resource-store.js';
 import type { SqlDatabase } from './store/sql/database.js';
-import { createSqlResourceStoreFactory, migrateResourceStore } from './store/sql/sql-resource-store.js';
+import { createSqlResourceStoreFactory } from './store/sql/sql-resource-store.js';
+import { migrateStore } from './store/migrate.js';
 import { openSqliteDatabase } from './store/sqlite/sqlite-database.js';
 import { loadConformanceResources, type ConformanceResources } from './validation/load-profiles.js';
 import { createValidator, type Validator } from './validation/validator.js';
 
-export const ProjectRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+import { ProjectRoot } from './project-root.js';
+
+export { ProjectRoot };
 
 export interface Storage {
   db: SqlDatabase;
@@ -47,7 +49,6 @@ export async function openStorage(config: StorageConfig): Promise<Storage> {
   const db = openDatabase(config);
   const rawStore = createSqlResourceStoreFactory(registry, db.dialect, { appendOnlyTypes: ['AuditEvent'] });
   const audit = createAuditTrail({ hmacKey: config.auditHmacKey });
-  await migrateResourceStore(db);
-  await audit.migrate(db);
+  await migrateStore(db, { audit });
   return { db, registry, validator, conformance, rawStore, audit };
 }

@@ -1,7 +1,7 @@
 // The registry of wellness apps allowed into the personal data store: client id, name and measurement kinds of each. https://www.kanta.fi/en/system-developers/kanta-phr
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { ProjectRoot } from '../project-root.js';
 import { PhrKinds, type PhrKindCode } from './phr-kinds.js';
 
 export interface WellnessApp {
@@ -18,7 +18,7 @@ export interface AppRegistry {
   all(): readonly WellnessApp[];
 }
 
-export const DefaultWellnessAppsFile = join(dirname(fileURLToPath(import.meta.url)), 'wellness-apps.json');
+export const DefaultWellnessAppsFile = join(ProjectRoot, 'src', 'pds', 'wellness-apps.json');
 
 /** Checks the entries once; a bad registry stops the server at start rather than refusing apps at random later. */
 export function createAppRegistry(apps: readonly WellnessApp[]): AppRegistry {

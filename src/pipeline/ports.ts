@@ -72,3 +72,16 @@ export interface AuditTrail {
   /** Stores the events in the caller's transaction; throws when it cannot (fail-closed). */
   append(tx: { db: SqlDatabase; store: ResourceStore }, events: AuditEvent[]): Promise<void>;
 }
+
+/** Metrics and traces of the pipeline; label values are closed sets (interaction codes, served types, statuses, rule IDs). */
+export interface PipelineTelemetry {
+  /** Runs one step (authentication, consent, store, audit) in a child span of the request's span. */
+  span<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  /** Names the request's span after its FHIR route. */
+  annotate(route: { interaction: string; resourceType?: string }): void;
+  observeRequest(labels: { interaction: string; resourceType: string; status: number }, seconds: number): void;
+  /** `rule`: the spec rule ID that refused a request, or `policy` for what the compiled consents disclosed or withheld. */
+  consentDecision(rule: string, decision: 'disclosed' | 'withheld' | 'refused', count?: number): void;
+  observeAuditCommit(batchSize: number, seconds: number): void;
+  auditFailure(): void;
+}

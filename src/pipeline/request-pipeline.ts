@@ -1,13 +1,13 @@
 // One path for every FHIR request: authenticate, route, check scope, open the consent-guarded store, run the handler, audit, respond.
 import { OperationOutcomeError } from '@medplum/core';
-import type { AuditEvent } from '@medplum/fhirtypes';
+import type { AuditEvent, OperationOutcome } from '@medplum/fhirtypes';
 import type { Principal, RequestContext } from '../context.js';
 import { insufficientScope, serviceUnavailable, statusOf, toOutcome } from '../fhir/outcomes.js';
 import type { FhirRouter, RouteMatch } from '../fhir/router.js';
 import { Interaction, type ExplainDisclosure, type FhirRequest, type FhirResponse, type FhirServices } from '../fhir/types.js';
 import type { ResourceStore } from '../store/resource-store.js';
 import type { SqlDatabase } from '../store/sql/database.js';
-import type { Authentication, AuditInput, AuditTrail, ConsentGate, DisclosureRecord, ScopeCheck } from './ports.js';
+import type { Authentication, AuditInput, AuditTrail, ConsentGate, DisclosureRecord, PipelineTelemetry, ScopeCheck } from './ports.js';
 import { redactAuditEvents } from './redact-audit.js';
 
 export interface PipelineDeps {
@@ -22,6 +22,23 @@ export interface PipelineDeps {
   services: Omit<FhirServices, 'dispatch' | 'validate'> & {
     validate(resource: unknown, options: { profileUrl?: string; language: RequestContext['language'] }): ReturnType<FhirServices['validate']>;
   };
+  /** Metrics and traces (src/observability); absent = none. */
+  telemetry?: PipelineTelemetry;
+}
+
+const NoTelemetry: PipelineTelemetry = {
+  span: (_name, fn) => fn(),
+  annotate: () => undefined,
+  observeRequest: () => undefined,
+  consentDecision: () => undefined,
+  observeAuditCommit: () => undefined,
+  auditFailure: () => undefined,
+};
+
+/** The spec rule that refused a request (consent's 403 texts open with it, e.g. `D9: ...`). */
+function refusingRule(outcome: OperationOutcome): string | undefined {
+  if (outcome.id !== 'forbidden') return undefined;
+  return /^([A-Z][0-9]{1,2}):/.exec(outcome.issue?.[0]?.details?.text ?? '')?.[1];
 }
 
 export interface RequestMeta {
@@ -53,6 +70,18 @@ function rawQuery(req: FhirRequest): string {
 type Gate = Pick<Awaited<ReturnType<ConsentGate['open']>>, 'record' | 'explain' | 'authorizeOperation'>;
 
 export function createRequestPipeline(deps: PipelineDeps) {
+  const telemetry = deps.telemetry ?? NoTelemetry;
+
+  /** Metric labels and span name of a request: only router-validated values (served types, known operations). */
+  function routeOf(req: FhirRequest): { interaction: string; resourceType: string } {
+    try {
+      const m = deps.router.match(req);
+      return { interaction: m.operation ? `$${m.operation.name}` : m.interaction, resourceType: m.resourceType ?? 'none' };
+    } catch {
+      return { interaction: 'unrouted', resourceType: 'none' };
+    }
+  }
+
   /** Runs one (sub)request against an already opened guarded store, collecting audit inputs. */
   async function dispatch(req: FhirRequest, store: ResourceStore, ctx: RequestContext, audits: AuditInput[], gate: Gate, nested: boolean): Promise<FhirResponse> {
     const { record, explain } = gate;
@@ -127,18 +156,40 @@ export function createRequestPipeline(deps: PipelineDeps) {
   }
 
   async function appendAudit(tx: SqlDatabase, events: AuditEvent[]): Promise<void> {
+    const started = performance.now();
     try {
-      await deps.audit.append({ db: tx, store: deps.rawStore(tx) }, events);
+      await telemetry.span('audit', () => deps.audit.append({ db: tx, store: deps.rawStore(tx) }, events));
+      telemetry.observeAuditCommit(events.length, (performance.now() - started) / 1000);
     } catch (err) {
+      telemetry.auditFailure();
       throw new AuditUnavailable(String(err));
     }
   }
 
   return {
     async handle(req: FhirRequest, meta: RequestMeta): Promise<FhirResponse> {
+      const started = performance.now();
+      const route = routeOf(req);
+      telemetry.annotate(route);
+      const seconds = () => (performance.now() - started) / 1000;
+      try {
+        const res = await handleRequest(req, meta);
+        telemetry.observeRequest({ ...route, status: statusOf(res.outcome) }, seconds());
+        return res;
+      } catch (err) {
+        const outcome = toOutcome(err);
+        telemetry.observeRequest({ ...route, status: statusOf(outcome) }, seconds());
+        const rule = refusingRule(outcome);
+        if (rule) telemetry.consentDecision(rule, 'refused');
+        throw err;
+      }
+    },
+  };
+
+  async function handleRequest(req: FhirRequest, meta: RequestMeta): Promise<FhirResponse> {
       let principal: Principal;
       try {
-        principal = await deps.auth.authenticate(meta.authorization);
+        principal = await telemetry.span('authentication', () => deps.auth.authenticate(meta.authorization));
       } catch (err) {
         await auditAuthenticationFailure(err, meta);
         throw err;
@@ -150,16 +201,19 @@ export function createRequestPipeline(deps: PipelineDeps) {
           const raw = deps.rawStore(tx);
           let gate: Awaited<ReturnType<ConsentGate['open']>>;
           try {
-            gate = await deps.consent.open(ctx, raw);
+            gate = await telemetry.span('consent', () => deps.consent.open(ctx, raw));
           } catch (err) {
             // A caller refused before any route ran (no justified connection, unverified guardian) is still audited.
             const refused = refusalInput(ctx, req, err);
             if (refused) audits.push(refused);
             throw err;
           }
-          const res = await dispatch(req, gate.store, ctx, audits, gate, false);
+          const res = await telemetry.span('store', () => dispatch(req, gate.store, ctx, audits, gate, false));
           const shown = await redactAuditEvents(ctx.principal, res, gate.visible);
           await appendAudit(tx, audits.flatMap((a) => deps.audit.build(a)));
+          const { disclosed, withheld } = gate.record();
+          telemetry.consentDecision('policy', 'disclosed', disclosed.length);
+          telemetry.consentDecision('policy', 'withheld', withheld.length);
           return shown;
         });
       } catch (err) {
@@ -176,8 +230,7 @@ export function createRequestPipeline(deps: PipelineDeps) {
         }
         throw err;
       }
-    },
-  };
+  }
 }
 
 export type RequestPipeline = ReturnType<typeof createRequestPipeline>;

@@ -7,25 +7,13 @@ import { createSearchRegistry } from '../../src/search/registry.js';
 import type { SqlDatabase } from '../../src/store/sql/database.js';
 import { openPostgresDatabase } from '../../src/store/postgres/postgres-database.js';
 import { createSqlResourceStore, migrateResourceStore } from '../../src/store/sql/sql-resource-store.js';
+import { postgresUrlOrSkip } from '../support/backends.js';
 
-const BASE = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+/** Only the database DATABASE_URL names, never a fallback; without it the suite is skipped and says so. */
+const BASE = postgresUrlOrSkip('audit chain on PostgreSQL');
 const schema = `audit_test_${process.pid}_${Date.now()}`;
-const url = `${BASE}?options=-c%20search_path%3D${schema}`;
+const url = BASE ? `${BASE}${BASE.includes('?') ? '&' : '?'}options=-c%20search_path%3D${schema}` : '';
 
-async function reachable(): Promise<boolean> {
-  const c = new pg.Client({ connectionString: BASE, connectionTimeoutMillis: 2000 });
-  try {
-    await c.connect();
-    await c.query(`CREATE SCHEMA ${schema}`);
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await c.end().catch(() => undefined);
-  }
-}
-
-const available = await reachable();
 const registry = createSearchRegistry();
 const log = createAuditLog();
 
@@ -40,10 +28,15 @@ function event(worker: number, n: number): AuditEvent {
   };
 }
 
-describe.skipIf(!available)('audit chain on PostgreSQL', () => {
+describe.skipIf(!BASE)(`audit chain on PostgreSQL${BASE ? '' : ' (skipped: DATABASE_URL is not set)'}`, () => {
   const processes: SqlDatabase[] = [];
 
   beforeAll(async () => {
+    // DATABASE_URL set but unreachable is a failure, not a skip.
+    const c = new pg.Client({ connectionString: BASE });
+    await c.connect();
+    await c.query(`CREATE SCHEMA ${schema}`);
+    await c.end();
     for (let i = 0; i < 3; i++) processes.push(openPostgresDatabase(url, { max: 4 }));
     await migrateResourceStore(processes[0]);
     // Several processes start at once: migrate must be idempotent and safe to race.

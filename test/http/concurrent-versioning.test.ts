@@ -1,9 +1,12 @@
 // Several gateway processes on one PostgreSQL keep versioning correct under concurrent updates (issue 2).
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { postgresUrlOrSkip } from '../support/backends.js';
 import { startTestGateway, SystemClaims, type TestGateway } from '../support/test-gateway.js';
 
-describe.skipIf(!process.env.DATABASE_URL)('two gateways on one PostgreSQL', () => {
+const pgUrl = postgresUrlOrSkip('several gateways on one PostgreSQL');
+
+describe.skipIf(!pgUrl)(`two gateways on one PostgreSQL${pgUrl ? '' : ' (skipped: DATABASE_URL is not set)'}`, () => {
   let a: TestGateway;
   let b: TestGateway;
   let authA: string;
@@ -51,7 +54,7 @@ describe.skipIf(!process.env.DATABASE_URL)('two gateways on one PostgreSQL', () 
   });
 });
 
-describe.skipIf(!process.env.DATABASE_URL)('gateways starting together on one PostgreSQL', () => {
+describe.skipIf(!pgUrl)(`gateways starting together on one PostgreSQL${pgUrl ? '' : ' (skipped: DATABASE_URL is not set)'}`, () => {
   test('two more gateways starting at the same moment both come up and keep one copy of each profile', async () => {
     const a = await startTestGateway('postgres');
     try {

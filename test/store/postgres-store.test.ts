@@ -6,8 +6,9 @@ import { openPostgresDatabase } from '../../src/store/postgres/postgres-database
 import type { SqlDatabase } from '../../src/store/sql/database.js';
 import { createSqlResourceStore, migrateResourceStore } from '../../src/store/sql/sql-resource-store.js';
 import { resourceStoreSuite } from './resource-store.suite.js';
+import { postgresUrlOrSkip } from '../support/backends.js';
 
-const url = process.env.DATABASE_URL;
+const url = postgresUrlOrSkip('ResourceStore on PostgreSQL');
 
 /** A URL whose connections use `schema` as their search path. */
 function withSchema(base: string, schema: string): string {

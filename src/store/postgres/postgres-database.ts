@@ -147,5 +147,6 @@ export function openPostgresDatabase(url: string, options: PostgresOptions = {})
     async close() {
       await pool.end();
     },
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: pool.options.max ?? 10 }),
   };
 }

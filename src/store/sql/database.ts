@@ -17,4 +17,6 @@ export interface SqlDatabase {
   /** True inside a transaction callback. */
   readonly inTransaction: boolean;
   close(): Promise<void>;
+  /** Connection-pool use, where there is a pool (PostgreSQL), for metrics. */
+  poolStats?(): { total: number; idle: number; waiting: number; max: number };
 }

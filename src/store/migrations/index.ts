@@ -1,0 +1,5 @@
+// The store's migrations in order. Forward-only: a released migration never changes; a schema change is a new file with the next number.
+import { initialSchema } from './0001-initial-schema.js';
+import type { StoreMigration } from './migration.js';
+
+export const StoreMigrations: ReadonlyArray<readonly [name: string, up: StoreMigration]> = [['0001-initial-schema', initialSchema]];

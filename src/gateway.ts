@@ -15,6 +15,7 @@ import { createDevIssuer, type DevIssuer } from './auth/dev-issuer.js';
 import { buildSmartConfiguration, DEV_JWKS_PATH, DEV_TOKEN_PATH } from './auth/smart-configuration.js';
 import { isAllowed } from './auth/smart-scopes.js';
 import { auditEventPresenterFor } from './audit/audit-event.js';
+import { createAuditBatchWriter } from './audit/audit-batch.js';
 import type { GatewayConfig } from './config.js';
 import { createConsentService } from './consent/consent-service.js';
 import { bundle } from './fhir/interactions/bundle.js';
@@ -125,9 +126,11 @@ export async function createGateway({ config, log }: GatewayOptions): Promise<Ga
           .flatMap((src) => referenceParams(src).filter((sp) => !sp.target?.length || sp.target.includes(t as never)).map((sp) => `${src}:${sp.code}`)),
     });
 
+  const auditWriter = createAuditBatchWriter({ db, append: (tx, events) => audit.append({ db: tx, store: rawStore(tx) }, events) });
   const pipeline = createRequestPipeline({
     db,
     rawStore,
+    auditWriter,
     router,
     auth: authenticator,
     scopes: { isAllowed: (p, t, i, letter) => isAllowed(p.scopes, t, i, letter as never) },
@@ -172,6 +175,9 @@ export async function createGateway({ config, log }: GatewayOptions): Promise<Ga
     app,
     db,
     devIssuer,
-    close: () => db.close(),
+    async close() {
+      await auditWriter.drain();
+      await db.close();
+    },
   };
 }

@@ -14,6 +14,7 @@ import { createAuthenticator, wwwAuthenticate } from './auth/authenticate.js';
 import { createDevIssuer, type DevIssuer } from './auth/dev-issuer.js';
 import { buildSmartConfiguration, DEV_JWKS_PATH, DEV_TOKEN_PATH } from './auth/smart-configuration.js';
 import { isAllowed } from './auth/smart-scopes.js';
+import { cachedAuthentication } from './auth/token-cache.js';
 import { auditEventPresenterFor } from './audit/audit-event.js';
 import { createAuditBatchWriter } from './audit/audit-batch.js';
 import type { GatewayConfig } from './config.js';
@@ -132,7 +133,7 @@ export async function createGateway({ config, log }: GatewayOptions): Promise<Ga
     rawStore,
     auditWriter,
     router,
-    auth: authenticator,
+    auth: cachedAuthentication(authenticator),
     scopes: { isAllowed: (p, t, i, letter) => isAllowed(p.scopes, t, i, letter as never) },
     consent: createConsentService({ presentFor: (ctx) => auditEventPresenterFor(ctx.principal), wellness: createWellnessRules(wellnessApps) }),
     audit,

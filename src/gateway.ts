@@ -17,6 +17,7 @@ import { isAllowed } from './auth/smart-scopes.js';
 import { cachedAuthentication } from './auth/token-cache.js';
 import { auditEventPresenterFor } from './audit/audit-event.js';
 import { createAuditBatchWriter } from './audit/audit-batch.js';
+import { AuditEventSearchParams } from './audit/audit-event-store.js';
 import type { GatewayConfig } from './config.js';
 import { createConsentService } from './consent/consent-service.js';
 import { bundle } from './fhir/interactions/bundle.js';
@@ -116,7 +117,7 @@ export async function createGateway({ config, log }: GatewayOptions): Promise<Ga
       baseUrl,
       version: Version,
       types,
-      searchParams: (t) => registry.forType(t) as SearchParameter[],
+      searchParams: (t) => (t === 'AuditEvent' ? registry.forType(t).filter((sp) => (AuditEventSearchParams as readonly string[]).includes(sp.code)) : registry.forType(t)) as SearchParameter[],
       operations,
       profiles: validator.profiles().map((p) => ({ url: p.url!, type: p.type! })),
       smart: { tokenUrl: devIssuer ? `${baseUrl.replace(/\/fhir$/, '')}${DEV_TOKEN_PATH}` : undefined },
@@ -127,7 +128,7 @@ export async function createGateway({ config, log }: GatewayOptions): Promise<Ga
           .flatMap((src) => referenceParams(src).filter((sp) => !sp.target?.length || sp.target.includes(t as never)).map((sp) => `${src}:${sp.code}`)),
     });
 
-  const auditWriter = createAuditBatchWriter({ db, append: (tx, events) => audit.append({ db: tx, store: rawStore(tx) }, events) });
+  const auditWriter = createAuditBatchWriter({ db, append: (tx, events) => audit.append({ db: tx }, events) });
   const pipeline = createRequestPipeline({
     db,
     rawStore,

@@ -2,6 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { withAuditEventStore } from './audit/audit-event-store.js';
 import { createAuditTrail, type AuditTrailWithLog } from './audit/audit-trail.js';
 import { sqlitePath, type GatewayConfig } from './config.js';
 import { createSearchRegistry, type SearchRegistry } from './search/registry.js';
@@ -40,7 +41,7 @@ export async function openStorage(config: Pick<GatewayConfig, 'databaseUrl' | 'd
   const registry = createSearchRegistry(conformance.searchParameters);
   const validator = createValidator({ profiles: conformance.structureDefinitions, valueSets: conformance.valueSets, codeSystems: conformance.codeSystems });
   const db = openDatabase(config);
-  const rawStore = createSqlResourceStoreFactory(registry, db.dialect, { appendOnlyTypes: ['AuditEvent'] });
+  const rawStore = withAuditEventStore(createSqlResourceStoreFactory(registry, db.dialect, { appendOnlyTypes: ['AuditEvent'] }));
   const audit = createAuditTrail({ hmacKey: config.auditHmacKey });
   await migrateResourceStore(db);
   await audit.migrate(db);

@@ -6,7 +6,7 @@ import { createAuditLog } from '../../src/audit/audit-log.js';
 import { createSearchRegistry } from '../../src/search/registry.js';
 import type { SqlDatabase } from '../../src/store/sql/database.js';
 import { openPostgresDatabase } from '../../src/store/postgres/postgres-database.js';
-import { createSqlResourceStore, migrateResourceStore } from '../../src/store/sql/sql-resource-store.js';
+import { migrateResourceStore } from '../../src/store/sql/sql-resource-store.js';
 
 const BASE = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const schema = `audit_test_${process.pid}_${Date.now()}`;
@@ -63,7 +63,7 @@ describe.skipIf(!available)('audit chain on PostgreSQL', () => {
     await Promise.all(
       processes.flatMap((db, w) =>
         Array.from({ length: perWorker }, (_, n) =>
-          db.transaction((tx) => log.append({ db: tx, store: createSqlResourceStore(tx, registry, { appendOnlyTypes: ['AuditEvent'] }) }, [event(w, n)])),
+          db.transaction((tx) => log.append({ db: tx }, [event(w, n)])),
         ),
       ),
     );
@@ -77,9 +77,10 @@ describe.skipIf(!available)('audit chain on PostgreSQL', () => {
     await expect(db.execute("UPDATE audit_chain SET hash = 'x'")).rejects.toThrow('append-only');
     await expect(db.execute('DELETE FROM audit_chain')).rejects.toThrow('append-only');
     await expect(db.execute('TRUNCATE audit_chain')).rejects.toThrow('append-only');
-    await expect(db.execute("UPDATE resource SET content = '{}' WHERE resource_type = 'AuditEvent'")).rejects.toThrow('append-only');
-    await expect(db.execute("DELETE FROM resource WHERE resource_type = 'AuditEvent'")).rejects.toThrow('append-only');
-    await expect(db.execute("UPDATE resource_version SET content = '{}'")).rejects.toThrow('append-only');
+    await expect(db.execute("UPDATE audit_event SET content = '{}'")).rejects.toThrow('append-only');
+    await expect(db.execute("UPDATE audit_event SET patient = NULL")).rejects.toThrow('append-only');
+    await expect(db.execute('DELETE FROM audit_event')).rejects.toThrow('append-only');
+    await expect(db.execute('TRUNCATE audit_event')).rejects.toThrow('append-only');
     expect((await log.verify(db)).ok).toBe(true);
   });
 
@@ -87,7 +88,7 @@ describe.skipIf(!available)('audit chain on PostgreSQL', () => {
     const db = processes[0];
     const before = (await log.verify(db)).checked;
     await expect(
-      db.transaction((tx) => log.append({ db: tx, store: createSqlResourceStore(tx, registry) }, [event(9, 1), { resourceType: 'Patient' } as unknown as AuditEvent])),
+      db.transaction((tx) => log.append({ db: tx }, [event(9, 1), { resourceType: 'Patient' } as unknown as AuditEvent])),
     ).rejects.toThrow('Only AuditEvents can be appended');
     expect(await log.verify(db)).toMatchObject({ ok: true, checked: before });
   });

@@ -20,6 +20,7 @@ import { createAuditBatchWriter } from './audit/audit-batch.js';
 import { AuditEventSearchParams } from './audit/audit-event-store.js';
 import type { GatewayConfig } from './config.js';
 import { createConsentService } from './consent/consent-service.js';
+import { createConsentFactsCache } from './consent/consent-facts-cache.js';
 import { bundle } from './fhir/interactions/bundle.js';
 import { create } from './fhir/interactions/create.js';
 import { deleteResource } from './fhir/interactions/delete.js';
@@ -136,7 +137,7 @@ export async function createGateway({ config, log }: GatewayOptions): Promise<Ga
     router,
     auth: cachedAuthentication(authenticator),
     scopes: { isAllowed: (p, t, i, letter) => isAllowed(p.scopes, t, i, letter as never) },
-    consent: createConsentService({ presentFor: (ctx) => auditEventPresenterFor(ctx.principal), wellness: createWellnessRules(wellnessApps) }),
+    consent: createConsentService({ presentFor: (ctx) => auditEventPresenterFor(ctx.principal), wellness: createWellnessRules(wellnessApps), factsCache: createConsentFactsCache() }),
     audit,
     services: {
       validate: (resource, opts) => validator.validate(resource, opts),

@@ -6,6 +6,7 @@ import type { ResourceStore } from '../store/resource-store.js';
 import { buildAccessPolicy, type ConsentAccessPolicy } from './access-policy.js';
 import type { CompiledConsents } from './consent-compiler.js';
 import { loadRequestFacts } from './consent-facts.js';
+import type { ConsentFactsCache } from './consent-facts-cache.js';
 import { createDisclosureRecorder, type DisclosureRecord } from './disclosure-observer.js';
 import { explainDisclosure, type DisclosureExplanation, type ExplainTarget } from './explanation.js';
 import { createGuardedStore } from './guarded-store.js';
@@ -56,6 +57,8 @@ export interface ConsentServiceOptions {
   presentFor?(ctx: RequestContext): ((r: Resource) => Resource) | undefined;
   /** Registered wellness apps and the personal data store's write rules (src/pds); absent = any authorised app, any kind. */
   wellness?: WellnessPort;
+  /** Remembers the consent look-ups between requests, checked against the store's change stamp on every request. */
+  factsCache?: ConsentFactsCache;
 }
 
 /** One policy-constrained search per type, so a page of AuditEvents costs a query per referenced type, not per reference. */
@@ -77,14 +80,14 @@ async function visibleRefs(raw: ResourceStore, policy: ConsentAccessPolicy, refs
   return out;
 }
 
-/** No state is kept between requests: a consent change takes effect on the next request. */
+/** Decisions are made afresh per request; cached look-ups are checked against the change stamp, so a consent change takes effect on the next request. */
 export function createConsentService(options: ConsentServiceOptions = {}): ConsentService {
   async function forRequest(ctx: RequestContext, raw: ResourceStore): Promise<ConsentSession> {
     const p = ctx.principal;
     if (p.kind === 'professional' && !p.relationship?.trim() && !p.purposeOfUse?.trim()) {
       throw new OperationOutcomeError(forbiddenOutcome('D9', AccessRefusal.JustifiedConnection, ctx.language));
     }
-    const { compiled, facts } = await loadRequestFacts(ctx, raw);
+    const { compiled, facts } = await loadRequestFacts(ctx, options.factsCache ? await options.factsCache.view(raw) : raw);
     if (p.kind === 'guardian' && !facts.guardianVerified) {
       throw new OperationOutcomeError(forbiddenOutcome('C3', AccessRefusal.GuardianRelationship, ctx.language));
     }

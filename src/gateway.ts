@@ -84,6 +84,10 @@ export async function createGateway({ config, log }: GatewayOptions): Promise<Ga
 
   const audience = config.auth.audience;
   const devIssuer = config.devIssuer ? await createDevIssuer({ issuer: config.auth.issuers[0], audience: audience[0] }) : undefined;
+  if (!config.auditHmacKey && !config.demoData) {
+    // Unkeyed, anyone who can write the database can rewrite the audit chain's tail and recompute every hash (A3).
+    log.warn('AUDIT_HMAC_KEY IS NOT SET: the audit hash chain is unkeyed, so a rewritten chain cannot be told from a genuine one. Set AUDIT_HMAC_KEY and keep `npm run audit:head` output outside the database.');
+  }
   if (devIssuer) log.warn('DEVELOPMENT TOKEN ISSUER IS ON: anyone can mint tokens at POST /auth/dev/token. Never enable it in production.');
   if (!devIssuer && !config.auth.jwksFile && !config.auth.jwksUri) {
     throw new Error('no token keys are configured: set AUTH_JWKS_FILE or AUTH_JWKS_URI (or DEV_ISSUER=1 for development)');

@@ -82,6 +82,15 @@ export function scenarios(s: Subjects): Scenario[] {
       claims: { sub: 'demo-wellness-app', kanta_role: 'app', client_id: 'demo-wellness-app', patient: s.wellness.id, scope: 'patient/Observation.crs' },
       body: observationBody(s.wellness.id), expect: 201,
     });
+    list.push({
+      name: 'transaction', description: 'wellness app uploads two Observations in one transaction Bundle (P1)', method: 'POST', path: '/fhir',
+      claims: { sub: 'demo-wellness-app', kanta_role: 'app', client_id: 'demo-wellness-app', patient: s.wellness.id, scope: 'patient/Observation.crs' },
+      body: JSON.stringify({
+        resourceType: 'Bundle', type: 'transaction',
+        entry: [0, 1].map(() => ({ resource: JSON.parse(observationBody(s.wellness!.id)), request: { method: 'POST', url: 'Observation' } })),
+      }),
+      expect: 200,
+    });
   }
   return list;
 }

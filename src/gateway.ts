@@ -17,9 +17,13 @@ import { AuthorizationServerPaths, createAuthorizationServer, GrantableResourceS
 import { devAuthRoutes } from './auth/dev-auth-routes.js';
 import { buildSmartConfiguration, DEV_JWKS_PATH, DEV_TOKEN_PATH } from './auth/smart-configuration.js';
 import { isAllowed } from './auth/smart-scopes.js';
+import { cachedAuthentication } from './auth/token-cache.js';
 import { auditEventPresenterFor } from './audit/audit-event.js';
+import { createAuditBatchWriter } from './audit/audit-batch.js';
+import { AuditEventSearchParams } from './audit/audit-event-store.js';
 import type { GatewayConfig } from './config.js';
 import { createConsentService } from './consent/consent-service.js';
+import { createConsentFactsCache } from './consent/consent-facts-cache.js';
 import { bundle } from './fhir/interactions/bundle.js';
 import { create } from './fhir/interactions/create.js';
 import { deleteResource } from './fhir/interactions/delete.js';
@@ -103,6 +107,10 @@ export async function createGateway({ config, log, ...options }: GatewayOptions)
 
   const audience = config.auth.audience;
   const devIssuer = config.devIssuer ? await createDevIssuer({ issuer: config.auth.issuers[0], audience: audience[0] }) : undefined;
+  if (!config.auditHmacKey && !config.demoData) {
+    // Unkeyed, anyone who can write the database can rewrite the audit chain's tail and recompute every hash (A3).
+    log.warn('AUDIT_HMAC_KEY IS NOT SET: the audit hash chain is unkeyed, so a rewritten chain cannot be told from a genuine one. Set AUDIT_HMAC_KEY and keep `npm run audit:head` output outside the database.');
+  }
   if (devIssuer) log.warn('DEVELOPMENT TOKEN ISSUER IS ON: anyone can mint tokens at POST /auth/dev/token. Never enable it in production.');
   if (!devIssuer && !config.auth.jwksFile && !config.auth.jwksUri) {
     throw new Error('no token keys are configured: set AUTH_JWKS_FILE or AUTH_JWKS_URI (or DEV_ISSUER=1 for development)');
@@ -148,7 +156,7 @@ export async function createGateway({ config, log, ...options }: GatewayOptions)
       baseUrl,
       version: Version,
       types,
-      searchParams: (t) => registry.forType(t) as SearchParameter[],
+      searchParams: (t) => (t === 'AuditEvent' ? registry.forType(t).filter((sp) => (AuditEventSearchParams as readonly string[]).includes(sp.code)) : registry.forType(t)) as SearchParameter[],
       operations,
       profiles: validator.profiles().map((p) => ({ url: p.url!, type: p.type! })),
       smart: {
@@ -162,17 +170,25 @@ export async function createGateway({ config, log, ...options }: GatewayOptions)
           .flatMap((src) => referenceParams(src).filter((sp) => !sp.target?.length || sp.target.includes(t as never)).map((sp) => `${src}:${sp.code}`)),
     });
 
+  const telemetry = createTelemetry(metrics, tracing);
+  const auditWriter = createAuditBatchWriter({
+    db,
+    append: (tx, events) => audit.append({ db: tx }, events),
+    onBatch: ({ events, ms, ok }) => (ok ? telemetry.observeAuditCommit(events, ms / 1000) : telemetry.auditFailure()),
+  });
   const pipeline = createRequestPipeline({
     db,
     rawStore,
+    auditWriter,
     router,
-    auth: authenticator,
+    auth: cachedAuthentication(authenticator),
     scopes: { isAllowed: (p, t, i, letter) => isAllowed(p.scopes, t, i, letter as never) },
     consent: createConsentService({
       presentFor: (ctx) => auditEventPresenterFor(ctx.principal),
       wellness: createWellnessRules(wellnessApps),
       // S1: a resource leaves by any route (includes, $everything, Bundle entries) only when the token may read or search its type.
       readable: (principal, type) => isAllowed(principal.scopes, type, Interaction.Read) || isAllowed(principal.scopes, type, Interaction.SearchType),
+      factsCache: createConsentFactsCache(),
     }),
     audit,
     services: {
@@ -184,7 +200,7 @@ export async function createGateway({ config, log, ...options }: GatewayOptions)
       maxCount: MaxCount,
       maxOffset: config.limits.maxOffset,
     },
-    telemetry: createTelemetry(metrics, tracing),
+    telemetry,
   });
 
   const app = createApp({
@@ -250,7 +266,8 @@ export async function createGateway({ config, log, ...options }: GatewayOptions)
     db,
     devIssuer,
     demoLoaded,
-    close: async () => {
+    async close() {
+      await auditWriter.drain();
       await tracing.shutdown();
       await sharedLimit?.close();
       await db.close();

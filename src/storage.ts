@@ -1,6 +1,7 @@
 // Opens the configured store exactly as the gateway uses it: one database, the project's search parameters and profiles, migrated.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { withAuditEventStore } from './audit/audit-event-store.js';
 import { createAuditTrail, type AuditTrailWithLog } from './audit/audit-trail.js';
 import { sqlitePath, type GatewayConfig } from './config.js';
 import { createSearchRegistry, type SearchRegistry } from './search/registry.js';
@@ -47,7 +48,7 @@ export async function openStorage(config: StorageConfig): Promise<Storage> {
   const registry = createSearchRegistry(conformance.searchParameters);
   const validator = createValidator({ profiles: conformance.structureDefinitions, valueSets: conformance.valueSets, codeSystems: conformance.codeSystems });
   const db = openDatabase(config);
-  const rawStore = createSqlResourceStoreFactory(registry, db.dialect, { appendOnlyTypes: ['AuditEvent'] });
+  const rawStore = withAuditEventStore(createSqlResourceStoreFactory(registry, db.dialect, { appendOnlyTypes: ['AuditEvent'] }));
   const audit = createAuditTrail({ hmacKey: config.auditHmacKey });
   await migrateStore(db, { audit });
   return { db, registry, validator, conformance, rawStore, audit };

@@ -18,7 +18,8 @@ export function createChainHasher(hmacKey?: string): ChainHasher {
   };
 }
 
-export type ChainProblemKind = 'altered' | 'removed' | 'reordered' | 'inserted';
+/** `unindexed`: the event's search columns do not match its content, so searches (a citizen's A4 log) would miss it. */
+export type ChainProblemKind = 'altered' | 'removed' | 'reordered' | 'inserted' | 'unindexed';
 
 export interface ChainProblem {
   /** Chain position concerned; null for an AuditEvent that has no chain row at all. */
@@ -59,9 +60,9 @@ export interface OrphanEvent {
  * Each row is checked against its own content (altered / removed event), rows that fork off an existing link
  * are inserted, the order of the hash links is compared with the seq order (reordered), and breaks in the
  * links are explained by a missing row (removed: an orphan event that fits the gap is named) or by a
- * rewritten predecessor (altered).
+ * rewritten predecessor (altered). `start` is the hash the first row links to (genesis, or the row before a checked range).
  */
-export function analyseChain(rows: readonly ChainRow[], orphans: readonly OrphanEvent[], hash: ChainHasher): ChainProblem[] {
+export function analyseChain(rows: readonly ChainRow[], orphans: readonly OrphanEvent[], hash: ChainHasher, start: string = GENESIS_HASH): ChainProblem[] {
   const problems: ChainProblem[] = [];
   const flagged = new Set<number>();
   const report = (p: ChainProblem): void => {
@@ -92,7 +93,7 @@ export function analyseChain(rows: readonly ChainRow[], orphans: readonly Orphan
   const next = new Map(live.map((r) => [r.prevHash, r]));
   const linkOrder: ChainRow[] = [];
   const placed = new Set<ChainRow>();
-  const heads = live.filter((r) => r.prevHash === GENESIS_HASH || !byHash.has(r.prevHash));
+  const heads = live.filter((r) => r.prevHash === start || !byHash.has(r.prevHash));
   for (const head of heads) {
     for (let r: ChainRow | undefined = head; r && !placed.has(r); r = next.get(r.hash)) {
       linkOrder.push(r);
@@ -112,12 +113,12 @@ export function analyseChain(rows: readonly ChainRow[], orphans: readonly Orphan
   for (const head of heads) {
     const i = live.indexOf(head);
     const before = i > 0 ? live[i - 1] : undefined;
-    if (head.prevHash === GENESIS_HASH) {
+    if (head.prevHash === start) {
       if (genesisSeen) report({ seq: head.seq, resourceId: head.resourceId, kind: 'inserted', detail: 'Second chain start' });
       genesisSeen = true;
       continue;
     }
-    const orphan = fitsGap(before?.hash ?? GENESIS_HASH, head.prevHash);
+    const orphan = fitsGap(before?.hash ?? start, head.prevHash);
     if (orphan) {
       remaining.delete(orphan.resourceId);
       report({ seq: (before?.seq ?? 0) + 1, resourceId: orphan.resourceId, kind: 'removed', detail: 'Chain row of this AuditEvent was removed' });

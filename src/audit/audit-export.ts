@@ -37,7 +37,7 @@ export async function exportAuditEvents(db: SqlDatabase, period: ExportPeriod, w
   let count = 0;
   for (;;) {
     const page = await db.query<{ seq: number; content: unknown }>(
-      `SELECT c.seq, r.content FROM audit_chain c JOIN resource r ON r.resource_type = 'AuditEvent' AND r.id = c.resource_id
+      `SELECT c.seq, e.content FROM audit_chain c JOIN audit_event e ON e.id = c.resource_id
         WHERE c.seq > ? AND c.recorded >= ? AND c.recorded < ? ORDER BY c.seq LIMIT ${PAGE}`,
       [after, start, end],
     );

@@ -1,7 +1,9 @@
 // The append-only, hash-chained AuditEvent log: schema and triggers, fail-closed append, verification (A2, A3). https://hl7.org/fhir/R4/auditevent.html
+import { randomUUID } from 'node:crypto';
 import type { AuditEvent } from '@medplum/fhirtypes';
-import type { ResourceStore } from '../store/resource-store.js';
 import type { SqlDatabase } from '../store/sql/database.js';
+import { IndexTables } from '../store/sql/schema.js';
+import { auditColumns, AuditColumnNames, type AuditColumns } from './audit-columns.js';
 import { analyseChain, contentState, createChainHasher, GENESIS_HASH, type ChainProblem, type ChainRow, type OrphanEvent } from './audit-chain.js';
 
 /** Advisory lock key serialising chain appends across gateway processes on PostgreSQL ("AUDI"). */
@@ -15,10 +17,17 @@ export interface AuditLogOptions {
   hmacKey?: string;
 }
 
-/** The transaction the pipeline runs the handler in: the SQL connection and the store bound to it. */
+/** The transaction the events are appended in (the audit batch). */
 export interface AuditTx {
   db: SqlDatabase;
-  store: ResourceStore;
+}
+
+export interface VerifyOptions {
+  /** Check only chain rows recorded in [from, to) (ISO instants); links are checked from the row before `from`. */
+  from?: string;
+  to?: string;
+  /** A head hash kept outside the database (audit:head): it must still be in the chain, or its tail was cut off or rewritten. */
+  expectHead?: string;
 }
 
 export interface VerifyResult {
@@ -32,16 +41,38 @@ export interface VerifyResult {
 
 export interface AuditLog {
   migrate(db: SqlDatabase): Promise<void>;
-  /** Stores each event through `store.create` and links it into the chain; throws on any failure (the caller answers 503). */
+  /** Stores the events in the audit table and links them into the chain; throws on any failure (the caller answers 503). */
   append(tx: AuditTx, events: AuditEvent[]): Promise<void>;
-  verify(db: SqlDatabase): Promise<VerifyResult>;
+  verify(db: SqlDatabase, options?: VerifyOptions): Promise<VerifyResult>;
+  /** The last link of the chain, to keep outside the database (audit:verify --expect-head checks it later). */
+  head(db: SqlDatabase): Promise<{ seq: number; hash: string; recorded?: string }>;
 }
 
 const APPEND_ONLY = 'audit records are append-only';
 
-function sqliteDdl(hasStore: boolean): string[] {
+/** The lean audit table: the event JSON plus the typed columns its searches test (src/audit/audit-columns.ts). */
+const auditEventTable = (bigint: string): string[] => [
+  `CREATE TABLE IF NOT EXISTS audit_event (
+    id TEXT PRIMARY KEY,
+    seq ${bigint} UNIQUE,
+    recorded TEXT NOT NULL,
+    recorded_ms ${bigint} NOT NULL,
+    patient TEXT,
+    agent TEXT NOT NULL,
+    entity TEXT NOT NULL,
+    type TEXT NOT NULL,
+    subtype TEXT NOT NULL,
+    action TEXT,
+    outcome TEXT,
+    content TEXT NOT NULL
+  )`,
+  'CREATE INDEX IF NOT EXISTS audit_event_patient ON audit_event (patient, recorded_ms)',
+  'CREATE INDEX IF NOT EXISTS audit_event_recorded ON audit_event (recorded_ms)',
+];
+
+function sqliteDdl(): string[] {
   const raise = `BEGIN SELECT RAISE(ABORT, '${APPEND_ONLY}'); END`;
-  const ddl = [
+  return [
     `CREATE TABLE IF NOT EXISTS audit_chain (
       seq INTEGER PRIMARY KEY,
       resource_id TEXT NOT NULL UNIQUE,
@@ -51,21 +82,14 @@ function sqliteDdl(hasStore: boolean): string[] {
     )`,
     `CREATE TRIGGER IF NOT EXISTS audit_chain_no_update BEFORE UPDATE ON audit_chain ${raise}`,
     `CREATE TRIGGER IF NOT EXISTS audit_chain_no_delete BEFORE DELETE ON audit_chain ${raise}`,
+    ...auditEventTable('INTEGER'),
+    `CREATE TRIGGER IF NOT EXISTS audit_event_no_update BEFORE UPDATE ON audit_event ${raise}`,
+    `CREATE TRIGGER IF NOT EXISTS audit_event_no_delete BEFORE DELETE ON audit_event ${raise}`,
   ];
-  if (hasStore) {
-    const isAudit = (alias: string): string => `(SELECT resource_type FROM resource WHERE rid = ${alias}.rid) = 'AuditEvent'`;
-    ddl.push(
-      `CREATE TRIGGER IF NOT EXISTS audit_resource_no_update BEFORE UPDATE ON resource WHEN OLD.resource_type = 'AuditEvent' OR NEW.resource_type = 'AuditEvent' ${raise}`,
-      `CREATE TRIGGER IF NOT EXISTS audit_resource_no_delete BEFORE DELETE ON resource WHEN OLD.resource_type = 'AuditEvent' ${raise}`,
-      `CREATE TRIGGER IF NOT EXISTS audit_version_no_update BEFORE UPDATE ON resource_version WHEN ${isAudit('OLD')} ${raise}`,
-      `CREATE TRIGGER IF NOT EXISTS audit_version_no_delete BEFORE DELETE ON resource_version WHEN ${isAudit('OLD')} ${raise}`,
-    );
-  }
-  return ddl;
 }
 
-function postgresDdl(hasStore: boolean): string[] {
-  const ddl = [
+function postgresDdl(): string[] {
+  return [
     `CREATE TABLE IF NOT EXISTS audit_chain (
       seq BIGINT PRIMARY KEY,
       resource_id TEXT NOT NULL UNIQUE,
@@ -77,30 +101,50 @@ function postgresDdl(hasStore: boolean): string[] {
       BEGIN RAISE EXCEPTION '${APPEND_ONLY} (%)', TG_TABLE_NAME; END $$`,
     'CREATE OR REPLACE TRIGGER audit_chain_no_change BEFORE UPDATE OR DELETE ON audit_chain FOR EACH ROW EXECUTE FUNCTION audit_chain_append_only()',
     'CREATE OR REPLACE TRIGGER audit_chain_no_truncate BEFORE TRUNCATE ON audit_chain FOR EACH STATEMENT EXECUTE FUNCTION audit_chain_append_only()',
+    ...auditEventTable('BIGINT'),
+    'CREATE OR REPLACE TRIGGER audit_event_no_change BEFORE UPDATE OR DELETE ON audit_event FOR EACH ROW EXECUTE FUNCTION audit_chain_append_only()',
+    'CREATE OR REPLACE TRIGGER audit_event_no_truncate BEFORE TRUNCATE ON audit_event FOR EACH STATEMENT EXECUTE FUNCTION audit_chain_append_only()',
   ];
-  if (hasStore) {
-    ddl.push(
-      `CREATE OR REPLACE FUNCTION audit_resource_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-          IF OLD.resource_type = 'AuditEvent' OR (TG_OP = 'UPDATE' AND NEW.resource_type = 'AuditEvent') THEN
-            RAISE EXCEPTION '${APPEND_ONLY} (%)', TG_TABLE_NAME;
-          END IF;
-          IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
-          RETURN NEW;
-        END $$`,
-      `CREATE OR REPLACE FUNCTION audit_version_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-          IF EXISTS (SELECT 1 FROM resource WHERE rid = OLD.rid AND resource_type = 'AuditEvent') THEN
-            RAISE EXCEPTION '${APPEND_ONLY} (%)', TG_TABLE_NAME;
-          END IF;
-          IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
-          RETURN NEW;
-        END $$`,
-      'CREATE OR REPLACE TRIGGER audit_resource_no_change BEFORE UPDATE OR DELETE ON resource FOR EACH ROW EXECUTE FUNCTION audit_resource_append_only()',
-      'CREATE OR REPLACE TRIGGER audit_version_no_change BEFORE UPDATE OR DELETE ON resource_version FOR EACH ROW EXECUTE FUNCTION audit_version_append_only()',
-    );
+}
+
+/** Triggers of the earlier layout, where AuditEvents were generic resources; dropped once those rows have moved. */
+const legacyTriggers = (dialect: SqlDatabase['dialect']): string[] =>
+  dialect === 'postgres'
+    ? ['DROP TRIGGER IF EXISTS audit_resource_no_change ON resource', 'DROP TRIGGER IF EXISTS audit_version_no_change ON resource_version']
+    : ['audit_resource_no_update', 'audit_resource_no_delete', 'audit_version_no_update', 'audit_version_no_delete'].map((t) => `DROP TRIGGER IF EXISTS ${t}`);
+
+const MOVE_PAGE = 500;
+/** Rows per multi-row INSERT (SQLite allows 32,766 bound parameters). */
+const INSERT_CHUNK = 200;
+
+async function insertEvents(db: SqlDatabase, rows: Array<AuditColumns & { seq: number | null; content: string }>): Promise<void> {
+  const cols = [...AuditColumnNames, 'seq', 'content'] as const;
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+    const chunk = rows.slice(i, i + INSERT_CHUNK);
+    const values = chunk.map(() => `(${cols.map(() => '?').join(', ')})`).join(', ');
+    await db.execute(`INSERT INTO audit_event (${cols.join(', ')}) VALUES ${values}`, chunk.flatMap((r) => cols.map((c) => r[c])));
   }
-  return ddl;
+}
+
+/** Stores written before the lean audit table kept AuditEvents as generic resources: move them, in place and unchanged. */
+async function moveLegacyEvents(tx: SqlDatabase): Promise<void> {
+  for (const stmt of legacyTriggers(tx.dialect)) await tx.execute(stmt);
+  for (;;) {
+    const page = await tx.query<{ rid: number; content: string; seq: number | null }>(
+      `SELECT r.rid, r.content, c.seq FROM resource r LEFT JOIN audit_chain c ON c.resource_id = r.id
+        WHERE r.resource_type = 'AuditEvent' ORDER BY r.rid LIMIT ${MOVE_PAGE}`,
+    );
+    if (page.length === 0) return;
+    await insertEvents(
+      tx,
+      page.map((r) => ({ ...auditColumns(JSON.parse(r.content) as AuditEvent), seq: r.seq === null ? null : Number(r.seq), content: r.content })),
+    );
+    const rids = page.map((r) => Number(r.rid));
+    const list = rids.map(() => '?').join(', ');
+    for (const table of IndexTables) await tx.execute(`DELETE FROM ${table} WHERE rid IN (${list})`, rids);
+    await tx.execute(`DELETE FROM resource_version WHERE rid IN (${list})`, rids);
+    await tx.execute(`DELETE FROM resource WHERE rid IN (${list})`, rids);
+  }
 }
 
 async function storeTablesExist(db: SqlDatabase): Promise<boolean> {
@@ -123,79 +167,147 @@ export function createAuditLog(opts: AuditLogOptions = {}): AuditLog {
   async function migrate(db: SqlDatabase): Promise<void> {
     await db.transaction(async (tx) => {
       if (tx.dialect === 'postgres') await tx.query(`SELECT pg_advisory_xact_lock(${MIGRATE_LOCK_KEY})`);
-      const hasStore = await storeTablesExist(tx);
-      for (const stmt of tx.dialect === 'postgres' ? postgresDdl(hasStore) : sqliteDdl(hasStore)) await tx.execute(stmt);
+      for (const stmt of tx.dialect === 'postgres' ? postgresDdl() : sqliteDdl()) await tx.execute(stmt);
+      if (await storeTablesExist(tx)) await moveLegacyEvents(tx);
     });
   }
 
-  async function append({ db, store }: AuditTx, events: AuditEvent[]): Promise<void> {
+  async function append({ db }: AuditTx, events: AuditEvent[]): Promise<void> {
     if (events.length === 0) return;
     // Outside a transaction the event and its chain row could commit apart, and the lock would not hold.
-    if (!db.inTransaction) throw new Error('AuditLog.append must run inside the request transaction');
+    if (!db.inTransaction) throw new Error('AuditLog.append must run inside the audit batch transaction');
+    // Held from here to the batch's commit only: the chain head is read and advanced once per batch.
     if (db.dialect === 'postgres') await db.query(`SELECT pg_advisory_xact_lock(${CHAIN_LOCK_KEY})`);
     const [last] = await db.query<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_chain ORDER BY seq DESC LIMIT 1');
     let prevHash = last?.hash ?? GENESIS_HASH;
     let seq = last ? Number(last.seq) : 0;
+    const rows: Array<AuditColumns & { seq: number; content: string }> = [];
+    const links: unknown[][] = [];
     for (const event of events) {
       if (event.resourceType !== 'AuditEvent') throw new Error(`Only AuditEvents can be appended, got ${String(event.resourceType)}`);
-      const stored = await store.create(event);
-      if (!stored.id) throw new Error('The store returned an AuditEvent without id');
+      const recorded = event.recorded ?? new Date().toISOString();
+      const stored: AuditEvent = { ...event, id: event.id ?? randomUUID(), recorded, meta: { ...event.meta, versionId: '1', lastUpdated: recorded } };
+      const content = JSON.stringify(stored);
       // Hash what the database holds, exactly as verify will read it back.
-      const [row] = await db.query<{ content: unknown }>('SELECT content FROM resource WHERE resource_type = ? AND id = ?', ['AuditEvent', stored.id]);
-      if (!row) throw new Error(`AuditEvent/${stored.id} is not visible in the append transaction`);
-      const linkHash = hash(prevHash, parseContent(row.content));
+      const linkHash = hash(prevHash, JSON.parse(content));
       seq += 1;
-      await db.execute('INSERT INTO audit_chain (seq, resource_id, recorded, prev_hash, hash) VALUES (?, ?, ?, ?, ?)', [
-        seq,
-        stored.id,
-        stored.recorded ?? new Date().toISOString(),
-        prevHash,
-        linkHash,
-      ]);
+      rows.push({ ...auditColumns(stored), seq, content });
+      links.push([seq, stored.id, recorded, prevHash, linkHash]);
       prevHash = linkHash;
     }
-  }
-
-  async function verify(db: SqlDatabase): Promise<VerifyResult> {
-    const rows: ChainRow[] = [];
-    let after = -1;
-    for (;;) {
-      const page = await db.query<{ seq: number; resource_id: string; prev_hash: string; hash: string; content: unknown }>(
-        `SELECT c.seq, c.resource_id, c.prev_hash, c.hash, r.content
-           FROM audit_chain c LEFT JOIN resource r ON r.resource_type = 'AuditEvent' AND r.id = c.resource_id
-          WHERE c.seq > ? ORDER BY c.seq LIMIT ${VERIFY_PAGE}`,
-        [after],
-      );
-      for (const r of page) {
-        let event: unknown;
-        try {
-          event = r.content === null || r.content === undefined ? undefined : parseContent(r.content);
-        } catch {
-          // Unparseable content cannot match any hash; keep it so it is reported as altered.
-          event = { unparseable: String(r.content) };
-        }
-        const link = { seq: Number(r.seq), resourceId: r.resource_id, prevHash: r.prev_hash, hash: r.hash };
-        rows.push({ ...link, content: contentState(link, event, hash) });
-      }
-      if (page.length < VERIFY_PAGE) break;
-      after = Number(page[page.length - 1].seq);
+    await insertEvents(db, rows);
+    for (let i = 0; i < links.length; i += INSERT_CHUNK) {
+      const chunk = links.slice(i, i + INSERT_CHUNK);
+      await db.execute(`INSERT INTO audit_chain (seq, resource_id, recorded, prev_hash, hash) VALUES ${chunk.map(() => '(?, ?, ?, ?, ?)').join(', ')}`, chunk.flat());
     }
-    const orphanRows = await db.query<{ id: string; content: unknown }>(
-      `SELECT r.id, r.content FROM resource r
-        WHERE r.resource_type = 'AuditEvent' AND NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.resource_id = r.id)`,
-    );
-    const orphans: OrphanEvent[] = orphanRows.map((o) => {
-      let event: unknown;
-      try {
-        event = parseContent(o.content);
-      } catch {
-        event = { unparseable: String(o.content) };
-      }
-      return { resourceId: o.id, event };
-    });
-    const problems = analyseChain(rows, orphans, hash);
-    return { ok: problems.length === 0, checked: rows.length, problems, head: rows.at(-1)?.hash ?? GENESIS_HASH };
   }
 
-  return { migrate, append, verify };
+  const parseEvent = (content: unknown): unknown => {
+    try {
+      return parseContent(content);
+    } catch {
+      // Unparseable content cannot match any hash; keep it so it is reported as altered.
+      return { unparseable: String(content) };
+    }
+  };
+
+  /** Whether the stored search columns say what the event says (else a search, e.g. the citizen's log, would miss it). */
+  function indexed(row: Record<string, unknown>, event: unknown): boolean {
+    if (!event || typeof event !== 'object' || (event as AuditEvent).resourceType !== 'AuditEvent') return true; // reported as altered
+    const expected = auditColumns(event as AuditEvent);
+    return AuditColumnNames.every((c) => (c === 'recorded_ms' ? Number(row[c]) === expected[c] : (row[c] ?? null) === expected[c]));
+  }
+
+  async function verify(db: SqlDatabase, options: VerifyOptions = {}): Promise<VerifyResult> {
+    const range: string[] = [];
+    const rangeParams: string[] = [];
+    if (options.from) {
+      range.push('c.recorded >= ?');
+      rangeParams.push(options.from);
+    }
+    if (options.to) {
+      range.push('c.recorded < ?');
+      rangeParams.push(options.to);
+    }
+    const inRange = range.length ? ` AND ${range.join(' AND ')}` : '';
+    const page = (after: number) =>
+      db.query<Record<string, unknown> & { seq: number; resource_id: string; prev_hash: string; hash: string; content: unknown }>(
+        `SELECT c.seq, c.resource_id, c.prev_hash, c.hash, e.content, ${AuditColumnNames.map((n) => `e.${n}`).join(', ')}
+           FROM audit_chain c LEFT JOIN audit_event e ON e.id = c.resource_id
+          WHERE c.seq > ?${inRange} ORDER BY c.seq LIMIT ${VERIFY_PAGE}`,
+        [after, ...rangeParams],
+      );
+
+    // Pass 1 streams the chain in bounded memory; only a chain that is not intact is analysed in full to name its problems.
+    let start: string | undefined;
+    let expectedPrev = GENESIS_HASH;
+    let expectedSeq = 1;
+    let checked = 0;
+    let head = GENESIS_HASH;
+    let intact = true;
+    const unindexed: ChainProblem[] = [];
+    for (let after = -1; ; ) {
+      const rows = await page(after);
+      for (const r of rows) {
+        const seq = Number(r.seq);
+        if (start === undefined) {
+          const [before] = await db.query<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_chain WHERE seq < ? ORDER BY seq DESC LIMIT 1', [seq]);
+          start = before?.hash ?? GENESIS_HASH;
+          expectedPrev = start;
+          expectedSeq = before ? Number(before.seq) + 1 : 1;
+        }
+        const event = r.content === null || r.content === undefined ? undefined : parseEvent(r.content);
+        const link = { seq, resourceId: r.resource_id, prevHash: r.prev_hash, hash: r.hash };
+        const state = contentState(link, event, hash);
+        if (seq !== expectedSeq || r.prev_hash !== expectedPrev || state !== 'ok') intact = false;
+        // Columns of altered content are reported as the alteration itself.
+        if (state === 'ok' && !indexed(r, event)) {
+          unindexed.push({ seq, resourceId: r.resource_id, kind: 'unindexed', detail: 'Search columns do not match the event: searches (the citizen\'s log) would not find it' });
+        }
+        expectedPrev = r.hash;
+        expectedSeq = seq + 1;
+        head = r.hash;
+        checked++;
+      }
+      if (rows.length < VERIFY_PAGE) break;
+      after = Number(rows[rows.length - 1].seq);
+    }
+    const orphanRange = [options.from ? 'e.recorded >= ?' : '', options.to ? 'e.recorded < ?' : ''].filter(Boolean);
+    const orphanSql = `FROM audit_event e WHERE NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.resource_id = e.id)${orphanRange.map((r) => ` AND ${r}`).join('')}`;
+    const [{ n: orphanCount }] = await db.query<{ n: number | string }>(`SELECT COUNT(*) AS n ${orphanSql}`, rangeParams);
+    if (Number(orphanCount) > 0) intact = false;
+
+    let problems: ChainProblem[] = [];
+    if (!intact) {
+      const rows: ChainRow[] = [];
+      for (let after = -1; ; ) {
+        const got = await page(after);
+        for (const r of got) {
+          const link = { seq: Number(r.seq), resourceId: r.resource_id, prevHash: r.prev_hash, hash: r.hash };
+          rows.push({ ...link, content: contentState(link, r.content === null || r.content === undefined ? undefined : parseEvent(r.content), hash) });
+        }
+        if (got.length < VERIFY_PAGE) break;
+        after = Number(got[got.length - 1].seq);
+      }
+      const orphanRows = await db.query<{ id: string; content: unknown }>(`SELECT e.id, e.content ${orphanSql}`, rangeParams);
+      const orphans: OrphanEvent[] = orphanRows.map((o) => ({ resourceId: o.id, event: parseEvent(o.content) }));
+      problems = analyseChain(rows, orphans, hash, start ?? GENESIS_HASH);
+    }
+    problems.push(...unindexed);
+    if (options.expectHead) {
+      const [found] = await db.query<{ seq: number }>('SELECT seq FROM audit_chain WHERE hash = ?', [options.expectHead]);
+      if (!found) {
+        problems.push({ seq: null, resourceId: null, kind: 'removed', detail: `The expected head ${options.expectHead} is not in the chain: its tail was cut off or rewritten` });
+      }
+    }
+    problems.sort((a, b) => (a.seq ?? Number.MAX_SAFE_INTEGER) - (b.seq ?? Number.MAX_SAFE_INTEGER));
+    return { ok: problems.length === 0, checked, problems, head };
+  }
+
+  async function head(db: SqlDatabase): Promise<{ seq: number; hash: string; recorded?: string }> {
+    const [last] = await db.query<{ seq: number; hash: string; recorded: string }>('SELECT seq, hash, recorded FROM audit_chain ORDER BY seq DESC LIMIT 1');
+    return last ? { seq: Number(last.seq), hash: last.hash, recorded: last.recorded } : { seq: 0, hash: GENESIS_HASH };
+  }
+
+  return { migrate, append, verify, head };
 }

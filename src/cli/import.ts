@@ -174,7 +174,7 @@ export async function runImport(argv: string[], env: ImportEnv, print: (line: st
       async onBatch({ db, log, position, totals }) {
         if (!db) throw new Error('an import batch needs its SQL connection');
         const events = importAuditInputs({ ...ctx, now: new Date() }, log).flatMap((input) => storage.audit.build(input));
-        if (events.length) await storage.audit.append({ db, store: storage.rawStore(db) }, events);
+        if (events.length) await storage.audit.append({ db }, events);
         await saveCheckpoint(db, runId, position, totals);
       },
       onProgress: (p) => progress.update(p),

@@ -6,6 +6,7 @@ import type { ResourceStore } from '../store/resource-store.js';
 import { buildAccessPolicy, type ConsentAccessPolicy } from './access-policy.js';
 import type { CompiledConsents } from './consent-compiler.js';
 import { loadRequestFacts } from './consent-facts.js';
+import type { ConsentFactsCache } from './consent-facts-cache.js';
 import { createDisclosureRecorder, type DisclosureRecord } from './disclosure-observer.js';
 import { explainDisclosure, type DisclosureExplanation, type ExplainTarget } from './explanation.js';
 import { createGuardedStore } from './guarded-store.js';
@@ -59,6 +60,8 @@ export interface ConsentServiceOptions {
   readable?(principal: RequestContext['principal'], resourceType: string): boolean;
   /** Registered wellness apps and the personal data store's write rules (src/pds); absent = any authorised app, any kind. */
   wellness?: WellnessPort;
+  /** Remembers the consent look-ups between requests, checked against the store's change stamp on every request. */
+  factsCache?: ConsentFactsCache;
 }
 
 /** One policy-constrained search per type, so a page of AuditEvents costs a query per referenced type, not per reference. */
@@ -80,7 +83,7 @@ async function visibleRefs(raw: ResourceStore, policy: ConsentAccessPolicy, refs
   return out;
 }
 
-/** No state is kept between requests: a consent change takes effect on the next request. */
+/** Decisions are made afresh per request; cached look-ups are checked against the change stamp, so a consent change takes effect on the next request. */
 export function createConsentService(options: ConsentServiceOptions = {}): ConsentService {
   async function forRequest(request: RequestContext, raw: ResourceStore): Promise<ConsentSession> {
     let ctx = request;
@@ -89,7 +92,7 @@ export function createConsentService(options: ConsentServiceOptions = {}): Conse
     if (p.kind === 'professional' && !p.relationship?.trim() && !p.purposeOfUse?.trim() && !p.legalBasis?.trim()) {
       throw new OperationOutcomeError(forbiddenOutcome('D9', AccessRefusal.JustifiedConnection, ctx.language));
     }
-    const { compiled, facts } = await loadRequestFacts(ctx, raw);
+    const { compiled, facts } = await loadRequestFacts(ctx, options.factsCache ? await options.factsCache.view(raw) : raw);
     if (p.kind === 'proxy') {
       // C4: a proxy holds only the mandates both the token asserts and the store records (seed 003: Suomi.fi-valtuutus).
       const held = facts.proxyMandates ?? [];

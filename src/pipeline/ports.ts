@@ -70,7 +70,7 @@ export interface AuditTrail {
   /** The login-failure event (DCM 110114) for a refused token; optional so minimal trails can skip it. */
   buildAuthenticationFailure?(input: AuthenticationFailureAuditInput): AuditEvent;
   /** Stores the events in the caller's transaction; throws when it cannot (fail-closed). */
-  append(tx: { db: SqlDatabase; store: ResourceStore }, events: AuditEvent[]): Promise<void>;
+  append(tx: { db: SqlDatabase }, events: AuditEvent[]): Promise<void>;
 }
 
 /** Metrics and traces of the pipeline; label values are closed sets (interaction codes, served types, statuses, rule IDs). */

@@ -7,6 +7,7 @@ import type { FhirRouter, RouteMatch } from '../fhir/router.js';
 import { Interaction, type ExplainDisclosure, type FhirRequest, type FhirResponse, type FhirServices } from '../fhir/types.js';
 import type { ResourceStore } from '../store/resource-store.js';
 import type { SqlDatabase } from '../store/sql/database.js';
+import { AuditUnavailable, type AuditBatchWriter } from '../audit/audit-batch.js';
 import type { Authentication, AuditInput, AuditTrail, ConsentGate, DisclosureRecord, PipelineTelemetry, ScopeCheck } from './ports.js';
 import { redactAuditEvents } from './redact-audit.js';
 
@@ -19,6 +20,8 @@ export interface PipelineDeps {
   scopes: ScopeCheck;
   consent: ConsentGate;
   audit: AuditTrail;
+  /** Group commit of AuditEvents and writes (src/audit/audit-batch.ts). */
+  auditWriter: AuditBatchWriter;
   services: Omit<FhirServices, 'dispatch' | 'validate'> & {
     validate(resource: unknown, options: { profileUrl?: string; language: RequestContext['language'] }): ReturnType<FhirServices['validate']>;
   };
@@ -48,8 +51,6 @@ export interface RequestMeta {
   language: RequestContext['language'];
 }
 
-/** Marks a failure of the audit store, which always becomes 503 with no data (A2). */
-class AuditUnavailable extends Error {}
 
 function checkScope(deps: PipelineDeps, principal: Principal, m: RouteMatch): void {
   if (m.interaction === Interaction.Transaction) return; // each entry is checked on its own
@@ -143,28 +144,60 @@ export function createRequestPipeline(deps: PipelineDeps) {
     return { ...auditInput(ctx, req, m, statusOf(outcome), { disclosed: [], withheld: [] }), outcome };
   }
 
-  /** A refused token is a failed login (A1): recorded in its own transaction; the client gets its 401 either way. */
+  /** A refused token is a failed login (A1): recorded in the next audit batch; the client gets its 401 either way. */
   async function auditAuthenticationFailure(err: unknown, meta: RequestMeta): Promise<void> {
     const outcome = toOutcome(err);
     if (statusOf(outcome) !== 401 || !deps.audit.buildAuthenticationFailure) return;
     try {
-      const event = deps.audit.buildAuthenticationFailure({ requestId: meta.requestId, remoteAddress: meta.remoteAddress, now: new Date(), outcome });
-      await deps.db.transaction((tx) => appendAudit(tx, [event]));
+      await deps.auditWriter.record([deps.audit.buildAuthenticationFailure({ requestId: meta.requestId, remoteAddress: meta.remoteAddress, now: new Date(), outcome })]);
     } catch {
       // Refusing is already the safe answer; an unwritable log must not turn a 401 into something else.
     }
   }
 
-  async function appendAudit(tx: SqlDatabase, events: AuditEvent[]): Promise<void> {
-    const started = performance.now();
+  /** Whether the request may change the store: only these take part in the serialised write transaction. */
+  function writes(req: FhirRequest): boolean {
+    let m: RouteMatch;
     try {
-      await telemetry.span('audit', () => deps.audit.append({ db: tx, store: deps.rawStore(tx) }, events));
-      telemetry.observeAuditCommit(events.length, (performance.now() - started) / 1000);
-    } catch (err) {
-      telemetry.auditFailure();
-      throw new AuditUnavailable(String(err));
+      m = deps.router.match(req);
+    } catch {
+      return false; // no such endpoint: it will answer an error without touching the store
+    }
+    switch (m.interaction) {
+      case Interaction.Create:
+      case Interaction.Update:
+      case Interaction.Patch:
+      case Interaction.Delete:
+      case Interaction.Transaction:
+      case Interaction.Batch:
+        return true;
+      case Interaction.Operation:
+        return m.operation?.affectsState !== false;
+      default:
+        return false;
     }
   }
+
+  /** Opens the consent gate and runs the request on `raw`; a refusal before any route ran is still audited. */
+  async function run(req: FhirRequest, ctx: RequestContext, raw: ResourceStore, audits: AuditInput[]): Promise<FhirResponse> {
+    let gate: Awaited<ReturnType<ConsentGate['open']>>;
+    try {
+      gate = await telemetry.span('consent', () => deps.consent.open(ctx, raw));
+    } catch (err) {
+      const refused = refusalInput(ctx, req, err);
+      if (refused) audits.push(refused);
+      throw err;
+    }
+    const res = await telemetry.span('store', () => dispatch(req, gate.store, ctx, audits, gate, false));
+    const { disclosed, withheld } = gate.record();
+    telemetry.consentDecision('policy', 'disclosed', disclosed.length);
+    telemetry.consentDecision('policy', 'withheld', withheld.length);
+    return redactAuditEvents(ctx.principal, res, gate.visible);
+  }
+
+  /** A failed request discloses nothing; what it withheld is still recorded. */
+  const failedEvents = (audits: AuditInput[]): AuditEvent[] =>
+    audits.flatMap((a) => deps.audit.build({ ...a, record: { disclosed: [], withheld: a.record.withheld } }));
 
   return {
     async handle(req: FhirRequest, meta: RequestMeta): Promise<FhirResponse> {
@@ -197,40 +230,38 @@ export function createRequestPipeline(deps: PipelineDeps) {
       const ctx: RequestContext = { principal, requestId: meta.requestId, now: new Date(), remoteAddress: meta.remoteAddress, language: meta.language };
       const audits: AuditInput[] = [];
       try {
-        return await deps.db.transaction(async (tx) => {
-          const raw = deps.rawStore(tx);
-          let gate: Awaited<ReturnType<ConsentGate['open']>>;
-          try {
-            gate = await telemetry.span('consent', () => deps.consent.open(ctx, raw));
-          } catch (err) {
-            // A caller refused before any route ran (no justified connection, unverified guardian) is still audited.
-            const refused = refusalInput(ctx, req, err);
-            if (refused) audits.push(refused);
-            throw err;
-          }
-          const res = await telemetry.span('store', () => dispatch(req, gate.store, ctx, audits, gate, false));
-          const shown = await redactAuditEvents(ctx.principal, res, gate.visible);
-          await appendAudit(tx, audits.flatMap((a) => deps.audit.build(a)));
-          const { disclosed, withheld } = gate.record();
-          telemetry.consentDecision('policy', 'disclosed', disclosed.length);
-          telemetry.consentDecision('policy', 'withheld', withheld.length);
-          return shown;
-        });
+        if (writes(req)) {
+          // The data and its AuditEvents commit in one transaction (the audit batch), or neither does.
+          return await deps.auditWriter.write(
+            (tx) => run(req, ctx, deps.rawStore(tx), audits),
+            (outcome) => (outcome.ok ? audits.flatMap((a) => deps.audit.build(a)) : failedEvents(audits)),
+          );
+        }
+        // Reads never take the write lock: they run on the read connection and only their events join the batch.
+        let res: FhirResponse;
+        try {
+          res = await run(req, ctx, readOnly(deps.rawStore(deps.db)), audits);
+        } catch (err) {
+          await deps.auditWriter.record(failedEvents(audits));
+          throw err;
+        }
+        await deps.auditWriter.record(audits.flatMap((a) => deps.audit.build(a)));
+        return res;
       } catch (err) {
         if (err instanceof AuditUnavailable) {
           return { outcome: serviceUnavailable('The audit log cannot be written, so no data is released. Try again later.') };
         }
-        // The work rolled back; its refusal or failure is still audited, in a transaction of its own.
-        if (audits.length > 0) {
-          try {
-            await deps.db.transaction((tx) => appendAudit(tx, audits.flatMap((a) => deps.audit.build({ ...a, record: { disclosed: [], withheld: a.record.withheld } }))));
-          } catch {
-            return { outcome: serviceUnavailable('The audit log cannot be written, so no data is released. Try again later.') };
-          }
-        }
         throw err;
       }
   }
+}
+
+/** A read request's store: a write here would escape the audit batch, so it is a bug, never silently allowed. */
+function readOnly(store: ResourceStore): ResourceStore {
+  const refuse = (): never => {
+    throw new Error('A read request tried to write to the store');
+  };
+  return { ...store, create: refuse, update: refuse, delete: refuse, purge: refuse, transaction: refuse };
 }
 
 export type RequestPipeline = ReturnType<typeof createRequestPipeline>;

@@ -123,6 +123,11 @@ export interface ResourceStore {
   resolves?(resourceType: string, id: string): Promise<boolean>;
   /** True when the resource's latest version is a deletion marker. */
   isDeleted(resourceType: string, id: string): Promise<boolean>;
+  /**
+   * Changes whenever a resource a consent decision rests on is written (src/store/sql/change-stamp.ts); undefined
+   * when it cannot be relied on (inside a transaction) or the store has none. Lets caches check freshness per request.
+   */
+  changeStamp?(): Promise<string | undefined>;
   /** Runs `fn` atomically: everything it writes commits together or not at all. */
   transaction<T>(fn: (tx: ResourceStore) => Promise<T>): Promise<T>;
 }

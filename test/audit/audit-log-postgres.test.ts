@@ -56,7 +56,7 @@ describe.skipIf(!BASE)(`audit chain on PostgreSQL${BASE ? '' : ' (skipped: DATAB
     await Promise.all(
       processes.flatMap((db, w) =>
         Array.from({ length: perWorker }, (_, n) =>
-          db.transaction((tx) => log.append({ db: tx, store: createSqlResourceStore(tx, registry, { appendOnlyTypes: ['AuditEvent'] }) }, [event(w, n)])),
+          db.transaction((tx) => log.append({ db: tx }, [event(w, n)])),
         ),
       ),
     );
@@ -70,9 +70,10 @@ describe.skipIf(!BASE)(`audit chain on PostgreSQL${BASE ? '' : ' (skipped: DATAB
     await expect(db.execute("UPDATE audit_chain SET hash = 'x'")).rejects.toThrow('append-only');
     await expect(db.execute('DELETE FROM audit_chain')).rejects.toThrow('append-only');
     await expect(db.execute('TRUNCATE audit_chain')).rejects.toThrow('append-only');
-    await expect(db.execute("UPDATE resource SET content = '{}' WHERE resource_type = 'AuditEvent'")).rejects.toThrow('append-only');
-    await expect(db.execute("DELETE FROM resource WHERE resource_type = 'AuditEvent'")).rejects.toThrow('append-only');
-    await expect(db.execute("UPDATE resource_version SET content = '{}'")).rejects.toThrow('append-only');
+    await expect(db.execute("UPDATE audit_event SET content = '{}'")).rejects.toThrow('append-only');
+    await expect(db.execute("UPDATE audit_event SET patient = NULL")).rejects.toThrow('append-only');
+    await expect(db.execute('DELETE FROM audit_event')).rejects.toThrow('append-only');
+    await expect(db.execute('TRUNCATE audit_event')).rejects.toThrow('append-only');
     expect((await log.verify(db)).ok).toBe(true);
   });
 
@@ -80,7 +81,7 @@ describe.skipIf(!BASE)(`audit chain on PostgreSQL${BASE ? '' : ' (skipped: DATAB
     const db = processes[0];
     const before = (await log.verify(db)).checked;
     await expect(
-      db.transaction((tx) => log.append({ db: tx, store: createSqlResourceStore(tx, registry) }, [event(9, 1), { resourceType: 'Patient' } as unknown as AuditEvent])),
+      db.transaction((tx) => log.append({ db: tx }, [event(9, 1), { resourceType: 'Patient' } as unknown as AuditEvent])),
     ).rejects.toThrow('Only AuditEvents can be appended');
     expect(await log.verify(db)).toMatchObject({ ok: true, checked: before });
   });

@@ -1,4 +1,4 @@
-// A3: tampering with the real SQLite store's rows is detected by verify() and by `npm run audit:verify`.
+// A3: tampering with the real SQLite store's audit rows is detected by verify() and by `npm run audit:verify`; an older store upgrades in place.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +10,9 @@ import { createAuditLog } from '../../src/audit/audit-log.js';
 import { runAuditVerify } from '../../src/cli/audit-verify.js';
 import { createSearchRegistry } from '../../src/search/registry.js';
 import type { SqlDatabase } from '../../src/store/sql/database.js';
-import { createSqlResourceStore, migrateResourceStore } from '../../src/store/sql/sql-resource-store.js';
+import { createSqlResourceStore, createSqlResourceStoreFactory, migrateResourceStore } from '../../src/store/sql/sql-resource-store.js';
+import { withAuditEventStore } from '../../src/audit/audit-event-store.js';
+import { createChainHasher, GENESIS_HASH } from '../../src/audit/audit-chain.js';
 import { openSqliteDatabase } from '../../src/store/sqlite/sqlite-database.js';
 
 const registry = createSearchRegistry();
@@ -47,7 +49,7 @@ describe('audit chain over the SQLite resource store', () => {
     await migrateResourceStore(db);
     await log.migrate(db);
     for (let n = 1; n <= 5; n++) {
-      await db.transaction((tx) => log.append({ db: tx, store: createSqlResourceStore(tx, registry, { appendOnlyTypes: ['AuditEvent'] }) }, [event(n)]));
+      await db.transaction((tx) => log.append({ db: tx }, [event(n)]));
     }
     ids = (await db.query<{ resource_id: string }>('SELECT resource_id FROM audit_chain ORDER BY seq')).map((r) => r.resource_id);
   });
@@ -60,7 +62,7 @@ describe('audit chain over the SQLite resource store', () => {
   /** A raw connection with the append-only triggers dropped: what an attacker with file access could do. */
   function tamper(sql: string[]): void {
     const raw = new Database(file);
-    for (const t of ['audit_chain_no_update', 'audit_chain_no_delete', 'audit_resource_no_update', 'audit_resource_no_delete', 'audit_version_no_update', 'audit_version_no_delete']) {
+    for (const t of ['audit_chain_no_update', 'audit_chain_no_delete', 'audit_event_no_update', 'audit_event_no_delete']) {
       raw.exec(`DROP TRIGGER IF EXISTS ${t}`);
     }
     for (const s of sql) raw.exec(s);
@@ -69,30 +71,36 @@ describe('audit chain over the SQLite resource store', () => {
 
   const summary = async (): Promise<Array<[number | null, string | null, string]>> => (await log.verify(db)).problems.map((p) => [p.seq, p.resourceId, p.kind]);
 
-  it('A3: events stored through the real store are ordinary readable AuditEvents and the chain verifies', async () => {
-    const store = createSqlResourceStore(db, registry, { appendOnlyTypes: ['AuditEvent'] });
+  const gatewayStore = () => withAuditEventStore(createSqlResourceStoreFactory(registry, 'sqlite', { appendOnlyTypes: ['AuditEvent'] }))(db);
+
+  it('A3: appended events are ordinary readable and searchable AuditEvents and the chain verifies', async () => {
+    const store = gatewayStore();
     const read = await store.read('AuditEvent', ids[0]);
     expect(read).toMatchObject({ resourceType: 'AuditEvent', id: ids[0], action: 'R' });
+    const found = await store.search({ resourceType: 'AuditEvent', where: [{ kind: 'param', code: 'patient', values: ['Patient/p1'] }, { kind: 'param', code: 'entity', values: ['Encounter/e3'] }], sort: [], count: 10, offset: 0, total: 'accurate', include: [], revinclude: [] });
+    expect(found.resources.map((r) => r.id)).toEqual([ids[2]]);
+    expect(found.total).toBe(1);
     expect(await log.verify(db)).toMatchObject({ ok: true, checked: 5, problems: [] });
   });
 
   it('A3: the store and the database both refuse to change an AuditEvent', async () => {
-    const store = createSqlResourceStore(db, registry, { appendOnlyTypes: ['AuditEvent'] });
+    const store = gatewayStore();
     const current = await store.read('AuditEvent', ids[0]);
-    await expect(store.update({ ...(current as AuditEvent), action: 'D' })).rejects.toThrow();
-    const unguarded = createSqlResourceStore(db, registry);
-    await expect(unguarded.update({ ...(current as AuditEvent), action: 'D' })).rejects.toThrow('append-only');
-    await expect(unguarded.delete('AuditEvent', ids[0])).rejects.toThrow('append-only');
+    await expect(store.update({ ...(current as AuditEvent), action: 'D' })).rejects.toThrow('append-only');
+    await expect(store.delete('AuditEvent', ids[0])).rejects.toThrow('append-only');
+    await expect(store.create({ ...(current as AuditEvent), id: 'another' })).rejects.toThrow('append-only');
+    await expect(db.execute(`UPDATE audit_event SET content = '{}' WHERE id = ?`, [ids[0]])).rejects.toThrow('append-only');
+    await expect(db.execute(`DELETE FROM audit_event WHERE id = ?`, [ids[0]])).rejects.toThrow('append-only');
     expect((await log.verify(db)).ok).toBe(true);
   });
 
-  it('A3: content edited in the resource table is named as altered', async () => {
-    tamper([`UPDATE resource SET content = replace(content, '"action":"R"', '"action":"D"') WHERE id = '${ids[2]}'`]);
+  it('A3: content edited in the audit table is named as altered', async () => {
+    tamper([`UPDATE audit_event SET content = replace(content, '"action":"R"', '"action":"D"') WHERE id = '${ids[2]}'`]);
     expect(await summary()).toEqual([[3, ids[2], 'altered']]);
   });
 
   it('A3: a deleted AuditEvent row is named as removed', async () => {
-    tamper([`DELETE FROM resource_version WHERE rid = (SELECT rid FROM resource WHERE id = '${ids[1]}')`, `DELETE FROM resource WHERE id = '${ids[1]}'`]);
+    tamper([`DELETE FROM audit_event WHERE id = '${ids[1]}'`]);
     expect(await summary()).toEqual([[2, ids[1], 'removed']]);
   });
 
@@ -109,8 +117,8 @@ describe('audit chain over the SQLite resource store', () => {
     ]);
   });
 
-  it('A3: an AuditEvent slipped into the resource table without a chain row is named as inserted', async () => {
-    tamper([`INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, content) VALUES ('AuditEvent', 'forged', 1, '2026-01-01T00:00:00Z', 0, '{"resourceType":"AuditEvent","id":"forged"}')`]);
+  it('A3: an AuditEvent slipped into the audit table without a chain row is named as inserted', async () => {
+    tamper([`INSERT INTO audit_event (id, recorded, recorded_ms, agent, entity, type, subtype, content) VALUES ('forged', '2026-01-01T00:00:00Z', 0, '', '', '', '', '{"resourceType":"AuditEvent","id":"forged"}')`]);
     expect(await summary()).toEqual([[null, 'forged', 'inserted']]);
   });
 
@@ -119,7 +127,7 @@ describe('audit chain over the SQLite resource store', () => {
     expect(await runAuditVerify({ DATA_DIR: dir }, (l) => ok.push(l))).toBe(0);
     expect(ok.at(-1)).toMatch(/^Audit chain intact: 5 AuditEvents checked; head [0-9a-f]{64}$/);
 
-    tamper([`UPDATE resource SET content = replace(content, '"outcome":"0"', '"outcome":"4"') WHERE id = '${ids[0]}'`, 'DELETE FROM audit_chain WHERE seq = 4']);
+    tamper([`UPDATE audit_event SET content = replace(content, '"outcome":"0"', '"outcome":"4"') WHERE id = '${ids[0]}'`, 'DELETE FROM audit_chain WHERE seq = 4']);
     const lines: string[] = [];
     expect(await runAuditVerify({ DATA_DIR: dir }, (l) => lines.push(l))).toBe(1);
     expect(lines).toContain('Audit chain BROKEN: 2 problem(s) in 4 chain rows');
@@ -131,5 +139,44 @@ describe('audit chain over the SQLite resource store', () => {
     const lines: string[] = [];
     expect(await runAuditVerify({ DATA_DIR: join(dir, 'nowhere') }, (l) => lines.push(l))).toBe(2);
     expect(lines[0]).toContain('No database at');
+  });
+});
+
+describe('a store written before the lean audit table', () => {
+  it('upgrades in place: its AuditEvents and their index rows move to the audit table unchanged, and the chain still verifies', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'audit-legacy-'));
+    const db = openSqliteDatabase(join(dir, 'gateway.db'));
+    try {
+      await migrateResourceStore(db);
+      // The earlier layout: AuditEvents stored (and indexed) as generic resources, the chain pointing at them.
+      await db.execute('CREATE TABLE audit_chain (seq INTEGER PRIMARY KEY, resource_id TEXT NOT NULL UNIQUE, recorded TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL UNIQUE)');
+      const legacy = createSqlResourceStore(db, registry);
+      const hash = createChainHasher();
+      let prev = GENESIS_HASH;
+      const ids: string[] = [];
+      for (let n = 1; n <= 3; n++) {
+        const stored = await legacy.create(event(n));
+        ids.push(stored.id!);
+        const h = hash(prev, stored);
+        await db.execute('INSERT INTO audit_chain (seq, resource_id, recorded, prev_hash, hash) VALUES (?, ?, ?, ?, ?)', [n, stored.id, stored.recorded, prev, h]);
+        prev = h;
+      }
+      const indexRows = async () => Number((await db.query<{ n: number }>(`SELECT COUNT(*) AS n FROM search_token t JOIN resource r ON r.rid = t.rid WHERE r.resource_type = 'AuditEvent'`))[0]?.n ?? 0);
+      expect(await indexRows()).toBeGreaterThan(0);
+
+      await log.migrate(db);
+      expect((await db.query<{ n: number }>(`SELECT COUNT(*) AS n FROM resource WHERE resource_type = 'AuditEvent'`))[0].n).toBe(0);
+      expect((await db.query<{ n: number }>('SELECT COUNT(*) AS n FROM search_token'))[0].n).toBe(0);
+      expect(await log.verify(db)).toMatchObject({ ok: true, checked: 3 });
+      await db.transaction((tx) => log.append({ db: tx }, [event(4)]));
+      expect(await log.verify(db)).toMatchObject({ ok: true, checked: 4 });
+      const store = withAuditEventStore(createSqlResourceStoreFactory(registry, 'sqlite'))(db);
+      const found = await store.search({ resourceType: 'AuditEvent', where: [{ kind: 'param', code: 'patient', values: ['p1'] }], sort: [], count: 10, offset: 0, total: 'accurate', include: [], revinclude: [] });
+      expect(found.resources.map((r) => r.id).slice(0, 3)).toEqual(ids);
+      expect(found.total).toBe(4);
+    } finally {
+      await db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,49 +1,11 @@
-// A2, A3: the chain logic over a minimal in-test store (no dependency on the real resource store).
-import { randomUUID } from 'node:crypto';
-import type { AuditEvent, Resource } from '@medplum/fhirtypes';
+// A2, A3: the chain logic over the lean audit table alone (no dependency on the resource store).
+import type { AuditEvent } from '@medplum/fhirtypes';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { analyseChain, contentState, createChainHasher, GENESIS_HASH, type ChainRow } from '../../src/audit/audit-chain.js';
 import { createAuditLog } from '../../src/audit/audit-log.js';
 import { canonicalJson } from '../../src/audit/canonical-json.js';
-import type { ResourceStore } from '../../src/store/resource-store.js';
 import type { SqlDatabase } from '../../src/store/sql/database.js';
 import { openSqliteDatabase } from '../../src/store/sqlite/sqlite-database.js';
-
-/** Just enough of the store's tables and create() for the audit log. */
-async function createStoreTables(db: SqlDatabase): Promise<void> {
-  await db.execute(
-    'CREATE TABLE resource (rid INTEGER PRIMARY KEY, resource_type TEXT NOT NULL, id TEXT NOT NULL, version_id INTEGER NOT NULL, last_updated TEXT NOT NULL, deleted INTEGER NOT NULL DEFAULT 0, content TEXT NOT NULL)',
-  );
-  await db.execute('CREATE TABLE resource_version (rid BIGINT NOT NULL, version_id INTEGER NOT NULL, last_updated TEXT NOT NULL, deleted INTEGER NOT NULL DEFAULT 0, content TEXT NOT NULL)');
-}
-
-function fakeStore(db: SqlDatabase, fail = false): ResourceStore {
-  const no = (): never => {
-    throw new Error('not in the fake');
-  };
-  return {
-    async create<T extends Resource>(resource: T): Promise<T> {
-      if (fail) throw new Error('disk full');
-      const stored = { ...resource, id: randomUUID(), meta: { versionId: '1', lastUpdated: new Date().toISOString() } };
-      const [row] = await db.query<{ rid: number }>('INSERT INTO resource (resource_type, id, version_id, last_updated, content) VALUES (?, ?, 1, ?, ?) RETURNING rid', [
-        stored.resourceType,
-        stored.id,
-        stored.meta.lastUpdated,
-        JSON.stringify(stored),
-      ]);
-      await db.execute('INSERT INTO resource_version (rid, version_id, last_updated, content) VALUES (?, 1, ?, ?)', [row.rid, stored.meta.lastUpdated, JSON.stringify(stored)]);
-      return stored;
-    },
-    read: no,
-    vread: no,
-    history: no,
-    search: no,
-    update: no,
-    delete: no,
-    isDeleted: no,
-    transaction: no,
-  };
-}
 
 function event(n: number): AuditEvent {
   return {
@@ -56,21 +18,20 @@ function event(n: number): AuditEvent {
   };
 }
 
-describe('audit chain (minimal store)', () => {
+describe('audit chain (lean audit table)', () => {
   let db: SqlDatabase;
   const log = createAuditLog();
 
   beforeEach(async () => {
     db = openSqliteDatabase(':memory:');
-    await createStoreTables(db);
     await log.migrate(db);
   });
   afterEach(async () => {
     await db.close();
   });
 
-  async function append(events: AuditEvent[], fail = false): Promise<void> {
-    await db.transaction((tx) => log.append({ db: tx, store: fakeStore(tx, fail) }, events));
+  async function append(events: AuditEvent[]): Promise<void> {
+    await db.transaction((tx) => log.append({ db: tx }, events));
   }
 
   it('A3: appended events form a chain that verifies, each link hashing the previous hash and the canonical event', async () => {
@@ -82,47 +43,33 @@ describe('audit chain (minimal store)', () => {
     expect(rows.map((r) => r.seq)).toEqual([1, 2, 3]);
     expect(rows[0].prev_hash).toBe(GENESIS_HASH);
     expect(rows[1].prev_hash).toBe(rows[0].hash);
-    const [stored] = await db.query<{ content: string }>('SELECT content FROM resource WHERE id = ?', [rows[0].resource_id]);
+    const [stored] = await db.query<{ content: string }>('SELECT content FROM audit_event WHERE id = ?', [rows[0].resource_id]);
     expect(rows[0].hash).toBe(createChainHasher()(GENESIS_HASH, JSON.parse(stored.content)));
     expect(result.head).toBe(rows[2].hash);
+    expect(await log.head(db)).toMatchObject({ seq: 3, hash: rows[2].hash });
   });
 
-  it('A2: append throws when the store cannot write, and nothing of the event is left behind', async () => {
-    await expect(append([event(1)], true)).rejects.toThrow('disk full');
+  it('A2: append throws when the audit table cannot be written, and nothing of the batch is left behind', async () => {
+    await db.execute("CREATE TRIGGER disk_full BEFORE INSERT ON audit_event BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+    await expect(append([event(1), event(2)])).rejects.toThrow('disk full');
     expect(await db.query('SELECT * FROM audit_chain')).toEqual([]);
   });
 
   it('A2: append refuses to run outside a transaction', async () => {
-    await expect(log.append({ db, store: fakeStore(db) }, [event(1)])).rejects.toThrow('must run inside the request transaction');
+    await expect(log.append({ db }, [event(1)])).rejects.toThrow('must run inside the audit batch transaction');
   });
 
   it('A2: append refuses anything but AuditEvents', async () => {
-    await expect(db.transaction((tx) => log.append({ db: tx, store: fakeStore(tx) }, [{ resourceType: 'Patient' } as unknown as AuditEvent]))).rejects.toThrow(
-      'Only AuditEvents can be appended',
-    );
+    await expect(db.transaction((tx) => log.append({ db: tx }, [{ resourceType: 'Patient' } as unknown as AuditEvent]))).rejects.toThrow('Only AuditEvents can be appended');
   });
 
   it('A3: the database refuses to update or delete chain rows and AuditEvent rows', async () => {
     await append([event(1)]);
     await expect(db.execute("UPDATE audit_chain SET hash = 'x'")).rejects.toThrow('append-only');
     await expect(db.execute('DELETE FROM audit_chain')).rejects.toThrow('append-only');
-    await expect(db.execute("UPDATE resource SET content = '{}' WHERE resource_type = 'AuditEvent'")).rejects.toThrow('append-only');
-    await expect(db.execute("DELETE FROM resource WHERE resource_type = 'AuditEvent'")).rejects.toThrow('append-only');
-    await expect(db.execute("UPDATE resource_version SET content = '{}'")).rejects.toThrow('append-only');
-    await expect(db.execute('DELETE FROM resource_version')).rejects.toThrow('append-only');
-  });
-
-  it('other resources stay updatable and deletable', async () => {
-    await db.execute("INSERT INTO resource (resource_type, id, version_id, last_updated, content) VALUES ('Patient', 'p', 1, 'x', '{}')");
-    expect((await db.execute("UPDATE resource SET content = '{\"a\":1}' WHERE id = 'p'")).changes).toBe(1);
-    expect((await db.execute("DELETE FROM resource WHERE id = 'p'")).changes).toBe(1);
-  });
-
-  it('A3: an AuditEvent cannot be turned into another type to escape the trigger, nor another row into an AuditEvent', async () => {
-    await append([event(1)]);
-    await db.execute("INSERT INTO resource (resource_type, id, version_id, last_updated, content) VALUES ('Patient', 'p', 1, 'x', '{}')");
-    await expect(db.execute("UPDATE resource SET resource_type = 'Basic' WHERE resource_type = 'AuditEvent'")).rejects.toThrow('append-only');
-    await expect(db.execute("UPDATE resource SET resource_type = 'AuditEvent' WHERE id = 'p'")).rejects.toThrow('append-only');
+    await expect(db.execute("UPDATE audit_event SET content = '{}'")).rejects.toThrow('append-only');
+    await expect(db.execute("UPDATE audit_event SET patient = NULL")).rejects.toThrow('append-only');
+    await expect(db.execute('DELETE FROM audit_event')).rejects.toThrow('append-only');
   });
 
   it('migrate is idempotent', async () => {
@@ -134,11 +81,48 @@ describe('audit chain (minimal store)', () => {
 
   it('A3: with an HMAC key, a verifier without the key sees every link as altered', async () => {
     const keyed = createAuditLog({ hmacKey: 'k1' });
-    await db.transaction((tx) => keyed.append({ db: tx, store: fakeStore(tx) }, [event(1), event(2)]));
+    await db.transaction((tx) => keyed.append({ db: tx }, [event(1), event(2)]));
     expect((await keyed.verify(db)).ok).toBe(true);
     const unkeyed = await log.verify(db);
     expect(unkeyed.ok).toBe(false);
     expect(unkeyed.problems.map((p) => p.kind)).toEqual(['altered', 'altered']);
+  });
+
+  it('A3: a date range checks only the events recorded in it, linked from the row before', async () => {
+    await append([event(1), event(2), event(3), event(4)]);
+    const from = new Date(Date.UTC(2026, 10, 26, 10, 0, 2)).toISOString();
+    const to = new Date(Date.UTC(2026, 10, 26, 10, 0, 4)).toISOString();
+    expect(await log.verify(db, { from, to })).toMatchObject({ ok: true, checked: 2 });
+    // An altered event inside the range is named; one outside it is not looked at.
+    await db.execute('DROP TRIGGER audit_event_no_update');
+    const ids = (await db.query<{ resource_id: string }>('SELECT resource_id FROM audit_chain ORDER BY seq')).map((r) => r.resource_id);
+    await db.execute(`UPDATE audit_event SET content = replace(content, '"action":"R"', '"action":"D"') WHERE id IN ('${ids[0]}', '${ids[2]}')`);
+    const ranged = await log.verify(db, { from, to });
+    expect(ranged.problems.map((p) => [p.seq, p.kind])).toEqual([[3, 'altered']]);
+  });
+
+  it('A3: cutting events off the tail verifies as intact alone, and is caught by --expect-head', async () => {
+    await append([event(1), event(2), event(3)]);
+    const kept = await log.head(db);
+    await append([event(4)]);
+    expect((await log.verify(db, { expectHead: kept.hash })).ok).toBe(true); // the chain grew past the exported head: fine
+    for (const t of ['audit_chain_no_delete', 'audit_event_no_delete']) await db.execute(`DROP TRIGGER ${t}`);
+    await db.execute('DELETE FROM audit_event WHERE id IN (SELECT resource_id FROM audit_chain WHERE seq >= 3)');
+    await db.execute('DELETE FROM audit_chain WHERE seq >= 3');
+    expect((await log.verify(db)).ok).toBe(true);
+    const checked = await log.verify(db, { expectHead: kept.hash });
+    expect(checked.ok).toBe(false);
+    expect(checked.problems[0]).toMatchObject({ kind: 'removed', detail: expect.stringContaining('tail was cut off') });
+  });
+
+  it('A3: an event whose search columns were blanked (hidden from the citizen) is named as unindexed', async () => {
+    const ev = { ...event(1), entity: [{ what: { reference: 'Patient/p1' } }] };
+    await append([ev, event(2)]);
+    expect((await log.verify(db)).ok).toBe(true);
+    await db.execute('DROP TRIGGER audit_event_no_update');
+    await db.execute("UPDATE audit_event SET patient = NULL, entity = '' WHERE patient = 'p1'");
+    const result = await log.verify(db);
+    expect(result.problems.map((p) => [p.seq, p.kind])).toEqual([[1, 'unindexed']]);
   });
 });
 

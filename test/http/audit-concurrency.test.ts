@@ -31,7 +31,7 @@ async function expectOneValidChain(s: Started, atLeast: number): Promise<void> {
   expect(Number(n)).toBeGreaterThanOrEqual(atLeast);
   // No gaps and no forks: seq runs 1..n.
   expect([Number(lo), Number(hi)]).toEqual([1, Number(n)]);
-  const [{ events }] = await s.raw.query<{ events: number | string }>(`SELECT COUNT(*) AS events FROM resource WHERE resource_type = 'AuditEvent'`);
+  const [{ events }] = await s.raw.query<{ events: number | string }>(`SELECT COUNT(*) AS events FROM audit_event`);
   expect(Number(events)).toBe(Number(n));
   expect(lines.join('\n')).toContain(`Audit chain intact: ${Number(n)} AuditEvents checked`);
 }

@@ -94,6 +94,24 @@ describe.each(backends())('A2: fail-closed audit (%s)', (backend) => {
     }
   });
 
+  test('A2: a failing batch commit answers 503 with no data to every request in flight together, reads and writes alike', async () => {
+    const calls: Array<Promise<request.Response>> = [];
+    for (let i = 0; i < 8; i++) {
+      calls.push(fhir().get(`/fhir/Patient/${patientId}`).set('Authorization', auth));
+      calls.push(fhir().get(`/fhir/Patient?name=${FAMILY}`).set('Authorization', auth));
+      calls.push(
+        fhir()
+          .post('/fhir/Patient')
+          .set('Authorization', auth)
+          .set('Content-Type', 'application/fhir+json')
+          .send({ resourceType: 'Patient', name: [{ family: 'Ryhmakirjoitus' }], birthDate: '1961-01-01' }),
+      );
+    }
+    for (const res of await Promise.all(calls)) expectNoData(res, FAMILY, HETU, 'Ryhmakirjoitus');
+    const stored = await s.raw.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM resource WHERE content LIKE '%Ryhmakirjoitus%'`);
+    expect(Number(stored[0].n)).toBe(0);
+  });
+
   test('A2/S1: a bad token is still answered 401 (not 503) when even its login-failure event cannot be written', async () => {
     const res = await fhir().get(`/fhir/Patient/${patientId}`).set('Authorization', 'Bearer not-a-token');
     expect(res.status).toBe(401);

@@ -320,4 +320,30 @@ describe.each(backends())('AuditEvents of FHIR interactions (%s)', (backend) => 
     const audit = meta.body.rest[0].resource.find((r: { type: string }) => r.type === 'AuditEvent');
     expect(audit.interaction.map((i: { code: string }) => i.code).sort()).toEqual(['read', 'search-type', 'vread']);
   });
+  test('AuditEvent search through its typed columns: date, type, subtype, action, outcome, agent, entity and paging agree with the events', async () => {
+    const { events } = await audited((rid) => client().get(`/fhir/Encounter/${w.id('Encounter/e-hus')}`, doctor, { 'X-Request-Id': rid }));
+    const [ev] = events;
+    expect(ev).toBeDefined();
+    const ids = async (query: string): Promise<string[]> => {
+      const res = await request(gw.app).get(`/fhir/AuditEvent?entity:identifier=${(ev.entity ?? []).find((e) => e.what?.identifier)!.what!.identifier!.value}&${query}`).set('Authorization', operator);
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      return ((res.body as Bundle).entry ?? []).map((e) => e.resource!.id!);
+    };
+    const day = ev.recorded.slice(0, 10);
+    expect(await ids(`date=${day}`)).toEqual([ev.id]);
+    expect(await ids(`date=lt${day}`)).toEqual([]);
+    expect(await ids(`type=${ev.type.system}|${ev.type.code}`)).toEqual([ev.id]);
+    expect(await ids(`subtype=read`)).toEqual([ev.id]);
+    expect(await ids(`subtype=${REST}|update`)).toEqual([]);
+    expect(await ids('action=R')).toEqual([ev.id]);
+    expect(await ids('action=C')).toEqual([]);
+    expect(await ids(`outcome=${ev.outcome}`)).toEqual([ev.id]);
+    expect(await ids(`entity=${w.ref('Encounter/e-hus')}`)).toEqual([ev.id]);
+    expect(await ids(`patient=${w.ref('Patient/p1')}`)).toEqual([ev.id]);
+    const agentId = requestor(ev).who!.identifier!;
+    expect(await ids(`agent:identifier=${agentId.system}|${agentId.value}`)).toEqual([ev.id]);
+    const unsupported = await request(gw.app).get('/fhir/AuditEvent?site=x').set('Authorization', operator);
+    expect(unsupported.status).toBe(400);
+    expect(unsupported.body.issue[0].details.text).toMatch(/site/);
+  });
 });

@@ -7,6 +7,7 @@ import type { AuditEvent } from '@medplum/fhirtypes';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runAuditExport } from '../../src/cli/audit-export.js';
+import { runAuditHead } from '../../src/cli/audit-head.js';
 import { runAuditVerify } from '../../src/cli/audit-verify.js';
 import { ProjectRoot } from '../../src/gateway.js';
 import { backends, type Backend } from '../support/backends.js';
@@ -16,10 +17,10 @@ import { startWithRawAccess, type Started } from './audit-support.js';
 /** What someone with write access to the database does first: switch the append-only triggers off. */
 const unlock = (backend: Backend): string =>
   backend === 'sqlite'
-    ? ['audit_chain_no_update', 'audit_chain_no_delete', 'audit_resource_no_update', 'audit_resource_no_delete', 'audit_version_no_update', 'audit_version_no_delete']
+    ? ['audit_chain_no_update', 'audit_chain_no_delete', 'audit_event_no_update', 'audit_event_no_delete']
         .map((t) => `DROP TRIGGER ${t};`)
         .join('\n')
-    : 'ALTER TABLE audit_chain DISABLE TRIGGER USER; ALTER TABLE resource DISABLE TRIGGER USER; ALTER TABLE resource_version DISABLE TRIGGER USER;';
+    : 'ALTER TABLE audit_chain DISABLE TRIGGER USER; ALTER TABLE audit_event DISABLE TRIGGER USER;';
 
 /** Real traffic of several kinds, each writing AuditEvents. */
 async function traffic(s: Started): Promise<void> {
@@ -65,7 +66,7 @@ describe.each(backends())('A3: audit chain verification and export after API tra
     });
 
     test('A3: audit:verify reports the chain intact, every stored AuditEvent linked', async () => {
-      const [{ n }] = await s.raw.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM resource WHERE resource_type = 'AuditEvent'`);
+      const [{ n }] = await s.raw.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM audit_event`);
       expect(Number(n)).toBeGreaterThanOrEqual(7);
       const { code, out } = await verify(s);
       expect(code).toBe(0);
@@ -74,7 +75,7 @@ describe.each(backends())('A3: audit chain verification and export after API tra
 
     test('A3: the store itself refuses to change or delete AuditEvents and chain rows, whatever the API does', async () => {
       const id = await chainRow(s, 2);
-      await expect(s.raw.exec(`UPDATE resource SET content = content WHERE resource_type = 'AuditEvent' AND id = '${id}'`)).rejects.toThrow(/append-only/);
+      await expect(s.raw.exec(`UPDATE audit_event SET content = content WHERE id = '${id}'`)).rejects.toThrow(/append-only/);
       await expect(s.raw.exec(`DELETE FROM audit_chain WHERE seq = 2`)).rejects.toThrow(/append-only/);
       await expect(s.raw.exec(`UPDATE audit_chain SET hash = prev_hash WHERE seq = 2`)).rejects.toThrow(/append-only/);
       expect((await verify(s)).code).toBe(0);
@@ -121,7 +122,7 @@ describe.each(backends())('A3: audit chain verification and export after API tra
     const s = await withTraffic();
     const id = await chainRow(s, 3);
     await s.raw.exec(`${unlock(backend)}
-      UPDATE resource SET content = replace(content, '"action":"', '"action":"X') WHERE resource_type = 'AuditEvent' AND id = '${id}';`);
+      UPDATE audit_event SET content = replace(content, '"action":"', '"action":"X') WHERE id = '${id}';`);
     const { code, out } = await verify(s);
     expect(code).toBe(1);
     expect(out).toMatch(new RegExp(`altered\\s+seq 3 AuditEvent/${id}`));
@@ -131,8 +132,7 @@ describe.each(backends())('A3: audit chain verification and export after API tra
     const s = await withTraffic();
     const id = await chainRow(s, 4);
     await s.raw.exec(`${unlock(backend)}
-      DELETE FROM resource_version WHERE rid = (SELECT rid FROM resource WHERE resource_type = 'AuditEvent' AND id = '${id}');
-      DELETE FROM resource WHERE resource_type = 'AuditEvent' AND id = '${id}';`);
+      DELETE FROM audit_event WHERE id = '${id}';`);
     const { code, out } = await verify(s);
     expect(code).toBe(1);
     expect(out).toMatch(new RegExp(`removed\\s+seq 4 AuditEvent/${id}`));
@@ -161,6 +161,33 @@ describe.each(backends())('A3: audit chain verification and export after API tra
     expect(out).toMatch(new RegExp(`AuditEvent/(${a}|${b})`));
   });
 
+  test('A3: cutting the chain tail verifies as intact on its own, and fails against the head exported earlier (--expect-head)', async () => {
+    const s = await withTraffic();
+    const headLines: string[] = [];
+    expect(await runAuditHead(s.env, (l) => headLines.push(l))).toBe(0);
+    const exported = JSON.parse(headLines.join('')) as { seq: number; hash: string };
+    expect(exported.hash).toMatch(/^[0-9a-f]{64}$/);
+    const lines: string[] = [];
+    expect(await runAuditVerify(s.env, (l) => lines.push(l), ['--expect-head', exported.hash])).toBe(0);
+    await s.raw.exec(`${unlock(backend)}
+      DELETE FROM audit_event WHERE id IN (SELECT resource_id FROM audit_chain WHERE seq >= ${exported.seq - 1});
+      DELETE FROM audit_chain WHERE seq >= ${exported.seq - 1};`);
+    expect((await verify(s)).code).toBe(0);
+    const cut: string[] = [];
+    expect(await runAuditVerify(s.env, (l) => cut.push(l), ['--expect-head', exported.hash])).toBe(1);
+    expect(cut.join('\n')).toMatch(/Audit chain BROKEN[\s\S]*tail was cut off or rewritten/);
+  });
+
+  test('A3: an AuditEvent hidden from searches by blanking its search columns is named (exit 1)', async () => {
+    const s = await withTraffic();
+    const id = await chainRow(s, 3);
+    await s.raw.exec(`${unlock(backend)}
+      UPDATE audit_event SET patient = NULL, entity = '' WHERE id = '${id}';`);
+    const { code, out } = await verify(s);
+    expect(code).toBe(1);
+    expect(out).toMatch(new RegExp(`unindexed seq 3 AuditEvent/${id}`));
+  });
+
   test('A3: with AUDIT_HMAC_KEY the chain is keyed: it verifies with the key and not without it', async () => {
     const key = 'test-audit-hmac-key-0123456789';
     const s = await startWithRawAccess(backend, { AUDIT_HMAC_KEY: key });
@@ -185,7 +212,7 @@ describe.each(backends())('A3: audit chain verification and export after API tra
     expect(exported.stderr).toMatch(/Exported \d+ AuditEvents/);
     const id = await chainRow(s, 5);
     await s.raw.exec(`${unlock(backend)}
-      UPDATE resource SET content = replace(content, '"outcome":"', '"outcome":"1') WHERE resource_type = 'AuditEvent' AND id = '${id}';`);
+      UPDATE audit_event SET content = replace(content, '"outcome":"', '"outcome":"1') WHERE id = '${id}';`);
     const broken = run('audit:verify');
     expect(broken.status).toBe(1);
     expect(broken.stdout).toMatch(new RegExp(`Audit chain BROKEN[\\s\\S]*AuditEvent/${id}`));

@@ -90,6 +90,28 @@ describe.each(backends())('citizen actions over HTTP (%s)', (backend) => {
     expect((await c.post('/fhir/Consent', citizen, example('kanta-consent-permission-health', P('p1')))).status).toBe(201);
   });
 
+  it('C6 with consent facts cached: a permission revoked through another gateway process on the same database applies on the very next request here', async () => {
+    const given = await c.post('/fhir/Consent', citizen, example('kanta-consent-permission-health', P('p1')));
+    expect(given.status).toBe(201);
+    // Repeated requests with no change in between are served from the cached look-ups...
+    expect(await c.seen(tays, 'Encounter')).toEqual(['e-hus', 'e-hus2']);
+    expect(await c.seen(tays, 'Encounter')).toEqual(['e-hus', 'e-hus2']);
+    // ...and every active permission revoked elsewhere (this process never saw the writes) shows on the next one.
+    const peer = await gw.startPeer();
+    const peerClient = clientFor(peer, () => w);
+    const active = await peerClient.get(`/fhir/Consent?patient=${P('p1')}&status=active&_count=100`, citizen);
+    for (const e of active.body.entry ?? []) {
+      const consent = e.resource as Consent;
+      if (JSON.stringify(consent).includes(ConsentKind.PermissionHealth)) {
+        expect((await peerClient.put(`/fhir/Consent/${consent.id}`, citizen, { ...consent, status: 'inactive' })).status).toBe(200);
+      }
+    }
+    expect(await c.seen(tays, 'Encounter')).toEqual([]);
+    // Given again (through this process) for the tests that follow.
+    expect((await c.post('/fhir/Consent', citizen, example('kanta-consent-permission-health', P('p1')))).status).toBe(201);
+    expect(await c.seen(tays, 'Encounter')).toEqual(['e-hus', 'e-hus2']);
+  });
+
   it('C6: a citizen makes and lifts a prohibition on one visit (D3)', async () => {
     const prohibition = {
       ...example('kanta-consent-prohibition', P('p1')),

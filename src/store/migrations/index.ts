@@ -1,5 +1,9 @@
 // The store's migrations in order. Forward-only: a released migration never changes; a schema change is a new file with the next number.
 import { initialSchema } from './0001-initial-schema.js';
+import { leanAuditStore } from './0002-lean-audit-store.js';
 import type { StoreMigration } from './migration.js';
 
-export const StoreMigrations: ReadonlyArray<readonly [name: string, up: StoreMigration]> = [['0001-initial-schema', initialSchema]];
+export const StoreMigrations: ReadonlyArray<readonly [name: string, up: StoreMigration]> = [
+  ['0001-initial-schema', initialSchema],
+  ['0002-lean-audit-store', leanAuditStore],
+];

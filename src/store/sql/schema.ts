@@ -2,6 +2,7 @@
 import type { SqlDatabase } from './database.js';
 import { seedSqliteStats } from '../sqlite/sqlite-stats.js';
 import { dialectOf } from './dialect.js';
+import { migrateChangeStamp } from './change-stamp.js';
 
 function ddl(db: SqlDatabase): string[] {
   const { serialKey, text: T } = dialectOf(db.dialect);
@@ -74,6 +75,7 @@ export async function migrateResourceStore(db: SqlDatabase): Promise<void> {
     if (tx.dialect === 'postgres') await tx.query('SELECT pg_advisory_xact_lock(872361)');
     for (const stmt of ddl(tx)) await tx.execute(stmt);
     await upgradeIndexFormat(tx);
+    await migrateChangeStamp(tx);
     if (tx.dialect === 'sqlite') await seedSqliteStats(tx);
   });
 }

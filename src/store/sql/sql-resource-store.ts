@@ -11,6 +11,7 @@ import { dialectOf } from './dialect.js';
 import { deleteIndex, writeIndex } from './index-writer.js';
 import { createSqlHistory } from './sql-history.js';
 import { createSqlSearch } from './sql-search.js';
+import { readChangeStamp } from './change-stamp.js';
 
 export { migrateResourceStore } from './schema.js';
 
@@ -224,6 +225,8 @@ function bind(db: SqlDatabase, shared: Shared): ResourceStore {
       const [row] = await db.query<{ deleted: number }>('SELECT deleted FROM resource WHERE resource_type = ? AND id = ?', [type, id]);
       return row?.deleted === 1;
     },
+
+    changeStamp: () => readChangeStamp(db),
 
     transaction(fn) {
       return db.transaction((tx) => fn(bind(tx, shared)));

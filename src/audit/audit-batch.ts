@@ -1,0 +1,114 @@
+// Group commit of the audit log: one writer commits the AuditEvents (and the writes) of every request ready at that moment in one transaction (A2). https://www.postgresql.org/docs/current/wal-configuration.html
+import type { AuditEvent } from '@medplum/fhirtypes';
+import type { SqlDatabase } from '../store/sql/database.js';
+
+/** The batch transaction could not commit (or append): every request in it answers 503 with no data. */
+export class AuditUnavailable extends Error {}
+
+export type WorkOutcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+export interface AuditBatchWriter {
+  /** Appends `events` in the next batch; resolves once the batch holding them committed, rejects with AuditUnavailable otherwise. */
+  record(events: AuditEvent[]): Promise<void>;
+  /**
+   * Runs `work` in the next batch transaction (in a savepoint of its own, so a failing request rolls back alone) and
+   * appends the events `eventsFor` derives from its outcome in the same transaction: data and audit commit together.
+   * Resolves with the work's value, or rejects with its error, only after that commit; AuditUnavailable if it failed.
+   */
+  write<T>(work: (tx: SqlDatabase) => Promise<T>, eventsFor: (outcome: WorkOutcome<T>) => AuditEvent[]): Promise<T>;
+  /** Waits for queued batches (close). */
+  drain(): Promise<void>;
+}
+
+export interface AuditBatchOptions {
+  db: SqlDatabase;
+  /** Appends events to the chain inside the batch transaction. */
+  append(tx: SqlDatabase, events: AuditEvent[]): Promise<void>;
+  /** Observes each committed (or failed) batch: size and milliseconds (metrics). */
+  onBatch?(info: { requests: number; events: number; ms: number; ok: boolean }): void;
+}
+
+interface Job {
+  work?: (tx: SqlDatabase) => Promise<unknown>;
+  events: (outcome: WorkOutcome<unknown>) => AuditEvent[];
+  settle(ok: boolean, outcome: WorkOutcome<unknown>): void;
+  fail(err: AuditUnavailable): void;
+}
+
+export function createAuditBatchWriter(opts: AuditBatchOptions): AuditBatchWriter {
+  let queue: Job[] = [];
+  let running: Promise<void> | undefined;
+  let scheduled = false;
+
+  async function runBatch(batch: Job[]): Promise<void> {
+    const started = performance.now();
+    const outcomes: Array<WorkOutcome<unknown>> = [];
+    let count = 0;
+    try {
+      await opts.db.transaction(async (tx) => {
+        const events: AuditEvent[] = [];
+        for (const job of batch) {
+          let outcome: WorkOutcome<unknown> = { ok: true, value: undefined };
+          if (job.work) {
+            const work = job.work;
+            try {
+              outcome = { ok: true, value: await tx.transaction((inner) => work(inner)) };
+            } catch (error) {
+              outcome = { ok: false, error };
+            }
+          }
+          outcomes.push(outcome);
+          events.push(...job.events(outcome));
+        }
+        count = events.length;
+        await opts.append(tx, events);
+      });
+    } catch (err) {
+      opts.onBatch?.({ requests: batch.length, events: count, ms: performance.now() - started, ok: false });
+      const failure = err instanceof AuditUnavailable ? err : new AuditUnavailable(String(err));
+      for (const job of batch) job.fail(failure);
+      return;
+    }
+    opts.onBatch?.({ requests: batch.length, events: count, ms: performance.now() - started, ok: true });
+    batch.forEach((job, i) => job.settle(true, outcomes[i]));
+  }
+
+  function kick(): void {
+    if (running || scheduled || queue.length === 0) return;
+    // Let requests that become ready in the same turn of the event loop join this batch.
+    scheduled = true;
+    setImmediate(() => {
+      scheduled = false;
+      if (running || queue.length === 0) return;
+      const batch = queue;
+      queue = [];
+      running = runBatch(batch).finally(() => {
+        running = undefined;
+        kick();
+      });
+    });
+  }
+
+  function enqueue<T>(work: Job['work'], eventsFor: (outcome: WorkOutcome<T>) => AuditEvent[]): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      queue.push({
+        work,
+        events: eventsFor as Job['events'],
+        settle: (_ok, outcome) => (outcome.ok ? resolve(outcome.value as T) : reject(outcome.error)),
+        fail: reject,
+      });
+      kick();
+    });
+  }
+
+  return {
+    record: (events) => (events.length === 0 ? Promise.resolve() : enqueue<void>(undefined, () => events)),
+    write: (work, eventsFor) => enqueue(work, eventsFor),
+    async drain() {
+      while (running || queue.length > 0 || scheduled) {
+        if (running) await running;
+        else await new Promise((r) => setImmediate(r));
+      }
+    },
+  };
+}

@@ -62,7 +62,7 @@ async function counts(db: SqlDatabase) {
   return {
     resources: await n("SELECT COUNT(*) AS n FROM resource WHERE resource_type NOT IN ('AuditEvent')"),
     versions: await n("SELECT COUNT(*) AS n FROM resource_version v JOIN resource r ON r.rid = v.rid WHERE r.resource_type <> 'AuditEvent'"),
-    audits: await n("SELECT COUNT(*) AS n FROM resource WHERE resource_type = 'AuditEvent'"),
+    audits: await n("SELECT COUNT(*) AS n FROM audit_event"),
   };
 }
 
@@ -124,7 +124,7 @@ describe.each(backends())('npm run import on %s', (backend) => {
       const db = t.open();
       const first = await counts(db);
       expect(first.resources).toBe(resources);
-      const events = (await db.query<{ content: string }>("SELECT content FROM resource WHERE resource_type = 'AuditEvent'")).map((r) => JSON.parse(r.content) as AuditEvent);
+      const events = (await db.query<{ content: string }>("SELECT content FROM audit_event")).map((r) => JSON.parse(r.content) as AuditEvent);
       const patients = (await db.query<{ id: string }>("SELECT id FROM resource WHERE resource_type = 'Patient'")).map((r) => r.id);
       for (const e of events) {
         expect(e.action).toBe('C');
@@ -167,7 +167,7 @@ describe.each(backends())('npm run import on %s', (backend) => {
       expect(out.at(-1)).toMatch(new RegExp(`^import: 0 created, 1 updated, ${resources - 1} unchanged, 0 refused`));
       const db = t.open();
       const [row] = await db.query<{ version_id: number }>("SELECT version_id FROM resource WHERE resource_type = 'Patient' AND id = ?", [patient.id]);
-      const updates = (await db.query<{ content: string }>("SELECT content FROM resource WHERE resource_type = 'AuditEvent'")).map((r) => JSON.parse(r.content) as AuditEvent).filter((e) => e.action === 'U');
+      const updates = (await db.query<{ content: string }>("SELECT content FROM audit_event")).map((r) => JSON.parse(r.content) as AuditEvent).filter((e) => e.action === 'U');
       await db.close();
       expect(Number(row.version_id)).toBe(2);
       expect(updates).toHaveLength(1);

@@ -61,12 +61,12 @@ describe.each(backends())('store migrations (%s)', (backend) => {
     expect((await createReadinessCheck(db)()).ready).toBe(true);
   });
 
-  test('a database created before migrations were numbered is adopted as migration 1, its data kept', async () => {
+  test('a database created before migrations were numbered is adopted as migration 1 and brought forward, its data kept', async () => {
     const [db] = await freshDatabase(backend);
     await migrateResourceStore(db);
     await audit.migrate(db);
     await db.execute("INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, content) VALUES ('Patient', 'old', 1, '2024-01-01T00:00:00Z', 0, '{}')");
-    expect(await migrateStore(db, { audit })).toEqual({ applied: ['0001-initial-schema'] });
+    expect(await migrateStore(db, { audit })).toEqual({ applied: ['0001-initial-schema', '0002-lean-audit-store'] });
     expect(await db.query("SELECT id FROM resource WHERE id = 'old'")).toHaveLength(1);
   });
 

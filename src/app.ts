@@ -30,7 +30,7 @@ export interface AppDeps extends EndpointOptions {
   middleware?: express.RequestHandler[];
 }
 
-const JsonTypes = ['application/json', 'application/fhir+json', 'application/json+fhir'];
+const JsonTypes = ['application/json', 'application/fhir+json', 'application/json+fhir', 'application/json-patch+json'];
 
 export function createApp(deps: AppDeps): Express {
   const app = express();

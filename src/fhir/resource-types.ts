@@ -10,6 +10,7 @@ const Writable: readonly InteractionCode[] = [
   Interaction.HistoryType,
   Interaction.Create,
   Interaction.Update,
+  Interaction.Patch,
 ];
 
 /**

@@ -9,6 +9,7 @@ export interface InteractionHandlers {
   read: FhirHandler;
   vread: FhirHandler;
   update: FhirHandler;
+  patch: FhirHandler;
   delete: FhirHandler;
   historyInstance: FhirHandler;
   historyType: FhirHandler;
@@ -84,6 +85,7 @@ export function createRouter(types: ResourceTypeRegistry, ops: OperationRegistry
         if (method === 'GET') return typed(a, Interaction.Read, h.read, { id: b });
         if (method === 'PUT') return typed(a, Interaction.Update, h.update, { id: b });
         if (method === 'DELETE') return typed(a, Interaction.Delete, h.delete, { id: b });
+        if (method === 'PATCH') return typed(a, Interaction.Patch, h.patch, { id: b });
         throw new OperationOutcomeError(methodNotAllowed(`${method} is not allowed on a ${a} instance`));
       }
       requireType(a);

@@ -4,7 +4,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { FhirRequest } from '../fhir/types.js';
 import type { RequestPipeline } from '../pipeline/request-pipeline.js';
 import { toOutcome } from '../fhir/outcomes.js';
-import { requireJsonBody, requireJsonResponse } from './content-negotiation.js';
+import { requireJsonBody, requireJsonResponse, requirePatchBody } from './content-negotiation.js';
 import { currentRequestId } from './request-id.js';
 import { sendFhir, sendOutcome } from './respond.js';
 
@@ -63,6 +63,7 @@ export function fhirEndpoint(pipeline: RequestPipeline, opts: EndpointOptions) {
       if (req.method === 'POST' || req.method === 'PUT') {
         requireJsonBody(req.get('content-type'), /\/_search$/.test(req.path));
       }
+      if (req.method === 'PATCH') requirePatchBody(req.get('content-type'));
       const fhirReq = toFhirRequest(req, baseUrl);
       const response = await pipeline.handle(fhirReq, {
         authorization: req.get('authorization'),

@@ -24,7 +24,7 @@ export function sendFhir(res: Response, r: FhirResponse, opts: { baseUrl: string
     return;
   }
   const prefer = /return\s*=\s*(minimal|representation|OperationOutcome)/i.exec(opts.prefer ?? '')?.[1];
-  const isWrite = status < 300 && (opts.method === 'PUT' || (opts.method === 'POST' && r.location !== undefined));
+  const isWrite = status < 300 && (opts.method === 'PUT' || opts.method === 'PATCH' || (opts.method === 'POST' && r.location !== undefined));
   if (isWrite && prefer === 'minimal') {
     res.status(status).end();
     return;

@@ -80,6 +80,7 @@ export function buildCapabilityStatement(c: CapabilityInputs): CapabilityStateme
     implementation: { description: 'Kanta FHIR Gateway', url: c.baseUrl },
     fhirVersion: '4.0.1',
     format: ['application/fhir+json', 'json'],
+    ...(c.types.types().some((t) => c.types.supports(t, Interaction.Patch)) ? { patchFormat: ['application/json-patch+json', 'application/fhir+json'] } : undefined),
     rest: [
       {
         mode: 'server',

@@ -89,7 +89,7 @@ export function createRequestPipeline(deps: PipelineDeps) {
   }
 
   function auditInput(ctx: RequestContext, req: FhirRequest, m: RouteMatch, status: number, record: DisclosureRecord, res?: FhirResponse): AuditInput {
-    const written = m.interaction === Interaction.Create || m.interaction === Interaction.Update ? res?.resource : undefined;
+    const written = m.interaction === Interaction.Create || m.interaction === Interaction.Update || m.interaction === Interaction.Patch ? res?.resource : undefined;
     return {
       ctx,
       interaction: m.interaction,

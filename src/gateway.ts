@@ -19,11 +19,11 @@ import type { GatewayConfig } from './config.js';
 import { createConsentService } from './consent/consent-service.js';
 import { bundle } from './fhir/interactions/bundle.js';
 import { create } from './fhir/interactions/create.js';
-import { deleteResource } from './fhir/interactions/delete.js';
+import { conditionalDelete, deleteResource } from './fhir/interactions/delete.js';
 import { historyInstance, historyType } from './fhir/interactions/history.js';
 import { read } from './fhir/interactions/read.js';
 import { searchType } from './fhir/interactions/search-type.js';
-import { update } from './fhir/interactions/update.js';
+import { conditionalUpdate, update } from './fhir/interactions/update.js';
 import { patch } from './fhir/interactions/patch.js';
 import { vread } from './fhir/interactions/vread.js';
 import { createOperationRegistry } from './fhir/operations.js';
@@ -105,7 +105,7 @@ export async function createGateway({ config, log }: GatewayOptions): Promise<Ga
     rawStore(db),
     operations.all().map((o) => o.definition).filter((d) => !conformance.operationDefinitions.some((f) => f.url === d.url)),
   );
-  const router = createRouter(types, operations, { read, vread, update, patch, delete: deleteResource, historyInstance, historyType, create, searchType, bundle });
+  const router = createRouter(types, operations, { read, vread, update, patch, conditionalUpdate, conditionalDelete, delete: deleteResource, historyInstance, historyType, create, searchType, bundle });
   const compartmentTypes = patientCompartmentTypes(types.types());
   const summaryElements = createSummaryElements();
   const referenceParams = (type: string) => registry.forType(type).filter((sp) => sp.type === 'reference');

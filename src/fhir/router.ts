@@ -10,6 +10,8 @@ export interface InteractionHandlers {
   vread: FhirHandler;
   update: FhirHandler;
   patch: FhirHandler;
+  conditionalUpdate: FhirHandler;
+  conditionalDelete: FhirHandler;
   delete: FhirHandler;
   historyInstance: FhirHandler;
   historyType: FhirHandler;
@@ -73,6 +75,9 @@ export function createRouter(types: ResourceTypeRegistry, ops: OperationRegistry
       if (seg.length === 1) {
         if (method === 'GET') return typed(a, Interaction.SearchType, h.searchType, {});
         if (method === 'POST') return typed(a, Interaction.Create, h.create, {});
+        // Conditional update and delete: the query string is the criteria (http.html#cond-update, #cdelete).
+        if (method === 'PUT') return typed(a, Interaction.Update, h.conditionalUpdate, {});
+        if (method === 'DELETE') return typed(a, Interaction.Delete, h.conditionalDelete, {});
         requireType(a);
         throw new OperationOutcomeError(methodNotAllowed(`${method} is not allowed on the ${a} type endpoint`));
       }

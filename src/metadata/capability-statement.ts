@@ -57,11 +57,12 @@ export function buildCapabilityStatement(c: CapabilityInputs): CapabilityStateme
       interaction: interactions.map((code) => ({ code: code as 'read' })),
       versioning: 'versioned-update',
       readHistory: true,
-      updateCreate: false,
-      conditionalCreate: false,
+      // Update-as-create keeps client ids for the archive operator's migrations only; others get 404 for an unknown id.
+      updateCreate: interactions.includes(Interaction.Update),
+      conditionalCreate: interactions.includes(Interaction.Create),
       conditionalRead: 'not-supported',
-      conditionalUpdate: false,
-      conditionalDelete: 'not-supported',
+      conditionalUpdate: interactions.includes(Interaction.Update),
+      conditionalDelete: interactions.includes(Interaction.Delete) ? 'single' : 'not-supported',
       referencePolicy: ['literal', 'local'],
       ...(interactions.includes(Interaction.SearchType)
         ? { searchInclude: c.searchInclude(type), searchRevInclude: c.searchRevInclude(type), searchParam: params }

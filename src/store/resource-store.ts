@@ -111,6 +111,12 @@ export interface ResourceStore {
   purge?(resourceType: string, id: string): Promise<void>;
   /** True when the resource's latest version is a deletion marker. */
   isDeleted(resourceType: string, id: string): Promise<boolean>;
+  /**
+   * True when the caller's access policy can withhold nothing of this type (only the consent-guarded store answers;
+   * a store without it withholds nothing). Conditional interactions match only for such callers: a match among
+   * records the caller cannot see must neither be touched nor betrayed by a different answer.
+   */
+  coversAll?(resourceType: string): boolean;
   /** Runs `fn` atomically: everything it writes commits together or not at all. */
   transaction<T>(fn: (tx: ResourceStore) => Promise<T>): Promise<T>;
 }

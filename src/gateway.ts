@@ -20,7 +20,8 @@ import { createConsentService } from './consent/consent-service.js';
 import { bundle } from './fhir/interactions/bundle.js';
 import { create } from './fhir/interactions/create.js';
 import { conditionalDelete, deleteResource } from './fhir/interactions/delete.js';
-import { historyInstance, historyType } from './fhir/interactions/history.js';
+import { historyInstance, historySystem, historyType } from './fhir/interactions/history.js';
+import { searchCompartment, searchSystem } from './fhir/interactions/search-system.js';
 import { read } from './fhir/interactions/read.js';
 import { searchType } from './fhir/interactions/search-type.js';
 import { conditionalUpdate, update } from './fhir/interactions/update.js';
@@ -35,6 +36,7 @@ import { loadAppRegistry } from './pds/app-registry.js';
 import { deleteWellnessDataOperation } from './pds/delete-wellness-data.js';
 import { createWellnessRules } from './pds/wellness-rules.js';
 import { createResourceTypeRegistry } from './fhir/resource-types.js';
+import { Interaction } from './fhir/types.js';
 import { createRouter } from './fhir/router.js';
 import { createSummaryElements } from './fhir/summary-elements.js';
 import { buildCapabilityStatement } from './metadata/capability-statement.js';
@@ -105,7 +107,7 @@ export async function createGateway({ config, log }: GatewayOptions): Promise<Ga
     rawStore(db),
     operations.all().map((o) => o.definition).filter((d) => !conformance.operationDefinitions.some((f) => f.url === d.url)),
   );
-  const router = createRouter(types, operations, { read, vread, update, patch, conditionalUpdate, conditionalDelete, delete: deleteResource, historyInstance, historyType, create, searchType, bundle });
+  const router = createRouter(types, operations, { read, vread, update, patch, conditionalUpdate, conditionalDelete, delete: deleteResource, historyInstance, historyType, create, searchType, bundle, searchSystem, historySystem, searchCompartment });
   const compartmentTypes = patientCompartmentTypes(types.types());
   const summaryElements = createSummaryElements();
   const referenceParams = (type: string) => registry.forType(type).filter((sp) => sp.type === 'reference');
@@ -140,6 +142,7 @@ export async function createGateway({ config, log }: GatewayOptions): Promise<Ga
       capabilityStatement: () => capabilityStatement(config.publicBaseUrl ?? `http://${config.host}:${config.port}/fhir`),
       patientCompartmentTypes: () => compartmentTypes,
       summaryElements,
+      searchableTypes: () => types.types().filter((t) => types.supports(t, Interaction.SearchType)),
       maxCount: MaxCount,
     },
   });

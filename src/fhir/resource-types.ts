@@ -42,6 +42,12 @@ export const DefaultResourceTypes: Readonly<Record<string, readonly InteractionC
   ConceptMap: ReadOnly,
 };
 
+/** Whole-system interactions the router serves at the base (listed in CapabilityStatement.rest.interaction). */
+export const SystemInteractions: readonly InteractionCode[] = [Interaction.Transaction, Interaction.Batch, Interaction.SearchSystem, Interaction.HistorySystem];
+
+/** Compartments searchable as [Compartment]/[id]/[type]. */
+export const SearchableCompartments: readonly string[] = ['http://hl7.org/fhir/CompartmentDefinition/patient'];
+
 /** Types whose instances are public conformance artefacts, not personal data. */
 export const ConformanceTypes: readonly string[] = ['StructureDefinition', 'SearchParameter', 'OperationDefinition', 'CodeSystem', 'ValueSet', 'ConceptMap'];
 

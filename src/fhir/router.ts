@@ -18,6 +18,9 @@ export interface InteractionHandlers {
   create: FhirHandler;
   searchType: FhirHandler;
   bundle: FhirHandler;
+  searchSystem: FhirHandler;
+  historySystem: FhirHandler;
+  searchCompartment: FhirHandler;
 }
 
 export interface RouteMatch {
@@ -69,8 +72,11 @@ export function createRouter(types: ResourceTypeRegistry, ops: OperationRegistry
       const [a, b, c, d] = seg;
       if (seg.length === 0) {
         if (method === 'POST') return { interaction: Interaction.Transaction, handler: h.bundle, params: {} };
-        throw new OperationOutcomeError(methodNotAllowed('The server base accepts only POST of a batch or transaction Bundle'));
+        if (method === 'GET') return { interaction: Interaction.SearchSystem, handler: h.searchSystem, params: {} };
+        throw new OperationOutcomeError(methodNotAllowed('The server base accepts GET (search) or POST of a batch or transaction Bundle'));
       }
+      if (seg.length === 1 && a === '_search' && method === 'POST') return { interaction: Interaction.SearchSystem, handler: h.searchSystem, params: {} };
+      if (seg.length === 1 && a === '_history' && method === 'GET') return { interaction: Interaction.HistorySystem, handler: h.historySystem, params: {} };
       if (a.startsWith('$')) return operation(a.slice(1), 'system', method);
       if (seg.length === 1) {
         if (method === 'GET') return typed(a, Interaction.SearchType, h.searchType, {});
@@ -96,6 +102,9 @@ export function createRouter(types: ResourceTypeRegistry, ops: OperationRegistry
       requireType(a);
       requireId(b);
       if (seg.length === 3 && c.startsWith('$')) return operation(c.slice(1), 'instance', method, a, b);
+      if (seg.length === 3 && a === 'Patient' && method === 'GET' && types.types().includes(c)) {
+        return { ...typed(c, Interaction.SearchType, h.searchCompartment, {}), params: { resourceType: c, compartmentId: b } };
+      }
       if (seg.length === 3 && c === '_history' && method === 'GET') return typed(a, Interaction.HistoryInstance, h.historyInstance, { id: b });
       if (seg.length === 4 && c === '_history' && method === 'GET') {
         if (!ID.test(d)) throw new OperationOutcomeError(badRequest(`Invalid version id '${d}'`, 'vid'));

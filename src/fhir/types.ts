@@ -74,6 +74,8 @@ export interface FhirServices {
   patientCompartmentTypes(): string[];
   /** Top-level isSummary elements of a type (_summary=true). */
   summaryElements(resourceType: string): string[];
+  /** Types served with search-type, for system-level search without _type. */
+  searchableTypes?(): string[];
   /** Counts a page size request against the server's bounds. */
   maxCount: number;
 }

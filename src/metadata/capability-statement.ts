@@ -6,7 +6,7 @@ import type {
   SearchParameter,
 } from '@medplum/fhirtypes';
 import type { OperationRegistry } from '../fhir/operations.js';
-import type { ResourceTypeRegistry } from '../fhir/resource-types.js';
+import { SearchableCompartments, SystemInteractions, type ResourceTypeRegistry } from '../fhir/resource-types.js';
 import { Interaction, type InteractionCode } from '../fhir/types.js';
 
 export interface CapabilityInputs {
@@ -107,7 +107,8 @@ export function buildCapabilityStatement(c: CapabilityInputs): CapabilityStateme
             }
           : undefined),
         resource: resources,
-        interaction: [{ code: 'transaction' }, { code: 'batch' }],
+        interaction: SystemInteractions.map((code) => ({ code: code as 'transaction' })),
+        compartment: [...SearchableCompartments],
         ...(systemOps.length ? { operation: systemOps } : undefined),
       },
     ],

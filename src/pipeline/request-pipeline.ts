@@ -97,7 +97,7 @@ export function createRequestPipeline(deps: PipelineDeps) {
       id: m.id ?? written?.id,
       operation: m.operation?.name,
       status,
-      query: m.interaction === Interaction.SearchType ? rawQuery(req) : undefined,
+      query: m.interaction === Interaction.SearchType || m.interaction === Interaction.SearchSystem ? rawQuery(req) : undefined,
       record,
       written,
     };

@@ -61,8 +61,10 @@ export interface SearchResult {
 export interface HistoryQuery {
   resourceType?: string;
   id?: string;
-  /** Only versions recorded after this instant. */
+  /** Only versions recorded at or after this instant (R4 _since). */
   since?: string;
+  /** Only versions current at some point in [start, end) (R4 _at): recorded before `end`, not yet replaced at `start`. */
+  at?: { start: string; end: string };
   count: number;
   offset: number;
 }

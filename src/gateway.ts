@@ -120,6 +120,7 @@ export async function createGateway({ config, log }: GatewayOptions): Promise<Ga
       searchParams: (t) => registry.forType(t) as SearchParameter[],
       operations,
       profiles: validator.profiles().map((p) => ({ url: p.url!, type: p.type! })),
+      cors: config.corsOrigins.length > 0,
       smart: { tokenUrl: devIssuer ? `${baseUrl.replace(/\/fhir$/, '')}${DEV_TOKEN_PATH}` : undefined },
       searchInclude: (t) => ['*', ...referenceParams(t).map((sp) => `${t}:${sp.code}`)],
       searchRevInclude: (t) =>

@@ -37,7 +37,8 @@ export function toFhirRequest(req: Request, baseUrl: string): FhirRequest {
     }
   }
   return {
-    method: req.method as FhirRequest['method'],
+    // HEAD is a GET whose body Express leaves out (http.html#read: servers SHOULD support HEAD).
+    method: (req.method === 'HEAD' ? 'GET' : req.method) as FhirRequest['method'],
     path,
     params: {},
     query,
@@ -57,6 +58,11 @@ export function toFhirRequest(req: Request, baseUrl: string): FhirRequest {
 export function fhirEndpoint(pipeline: RequestPipeline, opts: EndpointOptions) {
   return async (req: Request, res: Response, _next: NextFunction): Promise<void> => {
     const requestId = currentRequestId(req, res);
+    // A preflight that reached here (CORS not configured for this origin) is answered, never challenged with 401.
+    if (req.method === 'OPTIONS') {
+      res.status(204).set('Allow', 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS').end();
+      return;
+    }
     const baseUrl = baseUrlOf(req, opts.publicBaseUrl);
     try {
       requireJsonResponse(req.get('accept'), typeof req.query._format === 'string' ? req.query._format : undefined);
@@ -71,7 +77,7 @@ export function fhirEndpoint(pipeline: RequestPipeline, opts: EndpointOptions) {
         remoteAddress: req.ip,
         language: opts.pickLanguage(req.get('accept-language')),
       });
-      sendFhir(res, response, { baseUrl, prefer: req.get('prefer'), method: req.method });
+      sendFhir(res, response, { baseUrl, prefer: req.get('prefer'), method: req.method, pretty: req.query._pretty === 'true' });
     } catch (err) {
       const outcome = toOutcome(err);
       const headers = outcome.id === 'unauthorized' || outcome.id === 'insufficient-scope' || outcome.issue?.[0]?.code === 'login' ? opts.challenge(outcome) : {};

@@ -9,7 +9,7 @@ export function sendOutcome(res: Response, outcome: OperationOutcome, extraHeade
   res.status(statusOf(outcome)).set(extraHeaders).type(FhirJson).send(JSON.stringify(outcome));
 }
 
-export function sendFhir(res: Response, r: FhirResponse, opts: { baseUrl: string; prefer?: string; method: string }): void {
+export function sendFhir(res: Response, r: FhirResponse, opts: { baseUrl: string; prefer?: string; method: string; pretty?: boolean }): void {
   const status = statusOf(r.outcome);
   const resource = r.resource;
   if (resource?.meta?.versionId && resource.resourceType !== 'Bundle') {
@@ -30,5 +30,5 @@ export function sendFhir(res: Response, r: FhirResponse, opts: { baseUrl: string
     return;
   }
   const body = isWrite && prefer === 'OperationOutcome' ? r.outcome : (resource ?? r.outcome);
-  res.status(status).type(FhirJson).send(JSON.stringify(body));
+  res.status(status).type(FhirJson).send(opts.pretty ? JSON.stringify(body, null, 2) : JSON.stringify(body));
 }

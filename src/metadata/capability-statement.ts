@@ -17,6 +17,8 @@ export interface CapabilityInputs {
   operations: OperationRegistry;
   /** Project profiles (StructureDefinition url and type) the server validates against. */
   profiles: Array<{ url: string; type: string }>;
+  /** True when CORS is configured for some origin (declared as rest.security.cors). */
+  cors?: boolean;
   /** SMART endpoints, when tokens are required. */
   smart?: { authorizeUrl?: string; tokenUrl?: string };
   /** Sorting and paging are the same for every type. */
@@ -60,7 +62,7 @@ export function buildCapabilityStatement(c: CapabilityInputs): CapabilityStateme
       // Update-as-create keeps client ids for the archive operator's migrations only; others get 404 for an unknown id.
       updateCreate: interactions.includes(Interaction.Update),
       conditionalCreate: interactions.includes(Interaction.Create),
-      conditionalRead: 'not-supported',
+      conditionalRead: interactions.includes(Interaction.Read) ? 'full-support' : 'not-supported',
       conditionalUpdate: interactions.includes(Interaction.Update),
       conditionalDelete: interactions.includes(Interaction.Delete) ? 'single' : 'not-supported',
       referencePolicy: ['literal', 'local'],
@@ -88,7 +90,7 @@ export function buildCapabilityStatement(c: CapabilityInputs): CapabilityStateme
         ...(c.smart
           ? {
               security: {
-                cors: true,
+                cors: c.cors === true,
                 service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }] }],
                 ...(c.smart.tokenUrl
                   ? {

@@ -60,14 +60,15 @@ function rewriteReferences(value: unknown, ids: Map<string, string>): unknown {
 
 function responseEntry(res: FhirResponse, baseUrl: string): BundleEntry {
   const status = statusOf(res.outcome);
-  const r = res.resource;
+  // A 304 names the version (etag) but carries no body.
+  const r = status === 304 ? undefined : res.resource;
   return {
     ...(r?.id && r.resourceType !== 'OperationOutcome' ? { fullUrl: `${baseUrl}/${r.resourceType}/${r.id}` } : undefined),
     ...(r ? { resource: r } : undefined),
     response: {
       status: String(status),
       ...(res.location ? { location: res.location } : undefined),
-      ...(r?.meta?.versionId ? { etag: `W/"${r.meta.versionId}"`, lastModified: r.meta.lastUpdated } : undefined),
+      ...(res.resource?.meta?.versionId && res.resource.resourceType !== 'Bundle' ? { etag: `W/"${res.resource.meta.versionId}"`, lastModified: res.resource.meta.lastUpdated } : undefined),
       ...(!r || status >= 400 ? { outcome: res.outcome } : undefined),
     },
   };

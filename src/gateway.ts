@@ -35,6 +35,7 @@ import { kantaImportOperation } from './kanta/import-operation.js';
 import { loadAppRegistry } from './pds/app-registry.js';
 import { deleteWellnessDataOperation } from './pds/delete-wellness-data.js';
 import { createWellnessRules } from './pds/wellness-rules.js';
+import { equivalentPhrCanonicals } from './pds/phr-kinds.js';
 import { createResourceTypeRegistry } from './fhir/resource-types.js';
 import { Interaction } from './fhir/types.js';
 import { createRouter } from './fhir/router.js';
@@ -119,7 +120,7 @@ export async function createGateway({ config, log }: GatewayOptions): Promise<Ga
       types,
       searchParams: (t) => registry.forType(t) as SearchParameter[],
       operations,
-      profiles: validator.profiles().map((p) => ({ url: p.url!, type: p.type! })),
+      profiles: [...validator.profiles().map((p) => ({ url: p.url!, type: p.type! })), ...equivalentPhrCanonicals().map((url) => ({ url, type: 'Observation' }))],
       cors: config.corsOrigins.length > 0,
       smart: { tokenUrl: devIssuer ? `${baseUrl.replace(/\/fhir$/, '')}${DEV_TOKEN_PATH}` : undefined },
       searchInclude: (t) => ['*', ...referenceParams(t).map((sp) => `${t}:${sp.code}`)],

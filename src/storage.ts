@@ -12,6 +12,8 @@ import { createSqlResourceStoreFactory, migrateResourceStore } from './store/sql
 import { openSqliteDatabase } from './store/sqlite/sqlite-database.js';
 import { loadConformanceResources, type ConformanceResources } from './validation/load-profiles.js';
 import { createValidator, type Validator } from './validation/validator.js';
+import { equivalentPhrProfile } from './pds/phr-kinds.js';
+import type { CodeableConcept, Resource } from '@medplum/fhirtypes';
 
 export const ProjectRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -38,7 +40,13 @@ function openDatabase(config: Pick<GatewayConfig, 'databaseUrl' | 'dataDir'>): S
 export async function openStorage(config: Pick<GatewayConfig, 'databaseUrl' | 'dataDir' | 'auditHmacKey'>): Promise<Storage> {
   const conformance = loadConformanceResources(['profiles', 'mappings', 'conformance'].map((d) => join(ProjectRoot, d)));
   const registry = createSearchRegistry(conformance.searchParameters);
-  const validator = createValidator({ profiles: conformance.structureDefinitions, valueSets: conformance.valueSets, codeSystems: conformance.codeSystems });
+  const validator = createValidator({
+    profiles: conformance.structureDefinitions,
+    valueSets: conformance.valueSets,
+    codeSystems: conformance.codeSystems,
+    // Existing Kanta PHR apps declare Kanta's or HL7's canonicals; ours are the equivalents they are validated against.
+    equivalentProfile: (url, resource) => equivalentPhrProfile(url, resource as Resource & { code?: CodeableConcept }),
+  });
   const db = openDatabase(config);
   const rawStore = createSqlResourceStoreFactory(registry, db.dialect, { appendOnlyTypes: ['AuditEvent'] });
   const audit = createAuditTrail({ hmacKey: config.auditHmacKey });

@@ -31,6 +31,8 @@ import { createOperationRegistry } from './fhir/operations.js';
 import { disclosureOperation } from './fhir/operations/disclosure.js';
 import { everythingOperation } from './fhir/operations/everything.js';
 import { validateOperation } from './fhir/operations/validate.js';
+import { terminologyOperations } from './fhir/operations/terminology.js';
+import { createTerminologyService } from './terminology/terminology-service.js';
 import { kantaImportOperation } from './kanta/import-operation.js';
 import { loadAppRegistry } from './pds/app-registry.js';
 import { deleteWellnessDataOperation } from './pds/delete-wellness-data.js';
@@ -102,7 +104,7 @@ export async function createGateway({ config, log }: GatewayOptions): Promise<Ga
   // Registered wellness apps of the personal data store (P1); read at start so a bad registry stops the server.
   const wellnessApps = loadAppRegistry();
   const types = createResourceTypeRegistry();
-  const operations = createOperationRegistry([validateOperation, everythingOperation, kantaImportOperation, disclosureOperation, deleteWellnessDataOperation]);
+  const operations = createOperationRegistry([validateOperation, everythingOperation, kantaImportOperation, disclosureOperation, deleteWellnessDataOperation, ...terminologyOperations]);
   // Every served operation's definition is readable by url too, so testers can resolve what /metadata points at.
   await publishConformanceResources(
     rawStore(db),
@@ -144,6 +146,7 @@ export async function createGateway({ config, log }: GatewayOptions): Promise<Ga
       capabilityStatement: () => capabilityStatement(config.publicBaseUrl ?? `http://${config.host}:${config.port}/fhir`),
       patientCompartmentTypes: () => compartmentTypes,
       summaryElements,
+      terminology: createTerminologyService({ valueSets: conformance.valueSets, codeSystems: conformance.codeSystems }),
       searchableTypes: () => types.types().filter((t) => types.supports(t, Interaction.SearchType)),
       maxCount: MaxCount,
     },

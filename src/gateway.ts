@@ -32,6 +32,8 @@ import { disclosureOperation } from './fhir/operations/disclosure.js';
 import { everythingOperation } from './fhir/operations/everything.js';
 import { validateOperation } from './fhir/operations/validate.js';
 import { terminologyOperations } from './fhir/operations/terminology.js';
+import { metaOperations } from './fhir/operations/meta.js';
+import { lastnOperation } from './fhir/operations/lastn.js';
 import { createTerminologyService } from './terminology/terminology-service.js';
 import { kantaImportOperation } from './kanta/import-operation.js';
 import { loadAppRegistry } from './pds/app-registry.js';
@@ -104,7 +106,11 @@ export async function createGateway({ config, log }: GatewayOptions): Promise<Ga
   // Registered wellness apps of the personal data store (P1); read at start so a bad registry stops the server.
   const wellnessApps = loadAppRegistry();
   const types = createResourceTypeRegistry();
-  const operations = createOperationRegistry([validateOperation, everythingOperation, kantaImportOperation, disclosureOperation, deleteWellnessDataOperation, ...terminologyOperations]);
+  const operations = createOperationRegistry([validateOperation, everythingOperation, kantaImportOperation, disclosureOperation, deleteWellnessDataOperation,
+    ...terminologyOperations,
+    ...metaOperations(types.types().filter((t) => types.supports(t, Interaction.Update))),
+    lastnOperation,
+  ]);
   // Every served operation's definition is readable by url too, so testers can resolve what /metadata points at.
   await publishConformanceResources(
     rawStore(db),

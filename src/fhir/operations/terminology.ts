@@ -153,7 +153,7 @@ export const terminologyOperations: OperationRoute[] = [
   },
   {
     name: 'lookup',
-    definition: definition('CodeSystem-lookup', 'lookup', 'CodeSystem', false, [param('code', 'in', 'code'), param('system', 'in', 'uri'), param('coding', 'in', 'Coding'), param('name', 'out', 'string'), param('display', 'out', 'string'), param('designation', 'out', '', '*')]),
+    definition: definition('CodeSystem-lookup', 'lookup', 'CodeSystem', false, [param('code', 'in', 'code'), param('system', 'in', 'uri'), param('coding', 'in', 'Coding'), param('name', 'out', 'string'), param('display', 'out', 'string'), { name: 'designation', use: 'out', min: 0, max: '*', part: [param('language', 'out', 'code'), param('use', 'out', 'Coding'), { ...param('value', 'out', 'string'), min: 1 }] }]),
     typeLevel: ['CodeSystem'],
     affectsState: false,
     scope: 'r',

@@ -1,7 +1,7 @@
-// `npm run conformance -- --base URL [--token T] [--json FILE]`: runs the black-box conformance kit and exits non-zero on any failure.
+// `npm run conformance -- --base URL [--strict] [--policy kanta] [--json FILE]`: runs the black-box conformance kit; exits non-zero on a failure at a judged level.
 import { writeFileSync } from 'node:fs';
 import { parseCliArguments } from './kit/cli-arguments.js';
-import { formatSummary } from './kit/report.js';
+import { countedFailures, formatSummary, levelsFor } from './kit/report.js';
 import { runConformance } from './kit/run-conformance.js';
 
 async function main(): Promise<number> {
@@ -13,11 +13,10 @@ async function main(): Promise<number> {
     return 2;
   }
   const report = await runConformance({ base: args.base, token: args.token, log: (line) => process.stderr.write(`${line}\n`) });
-  const json = JSON.stringify(report, null, 2);
-  if (args.json) writeFileSync(args.json, `${json}\n`);
-  else process.stdout.write(`${json}\n`);
-  process.stdout.write(`${formatSummary(report)}\n`);
-  return report.failed === 0 && report.passed > 0 ? 0 : 1;
+  if (args.json) writeFileSync(args.json, `${JSON.stringify(report, null, 2)}\n`);
+  const levels = levelsFor({ strict: args.strict, policy: args.policy === 'kanta' });
+  process.stdout.write(`${formatSummary(report, levels)}\n`);
+  return countedFailures(report, levels).length === 0 && report.passed > 0 ? 0 : 1;
 }
 
 main().then(

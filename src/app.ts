@@ -42,7 +42,7 @@ export interface AppDeps extends EndpointOptions {
 const WebAppCsp =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'";
 
-const JsonTypes = ['application/json', 'application/fhir+json', 'application/json+fhir'];
+const JsonTypes = ['application/json', 'application/fhir+json', 'application/json+fhir', 'application/json-patch+json'];
 
 export function createApp(deps: AppDeps): Express {
   const app = express();

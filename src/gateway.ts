@@ -26,23 +26,30 @@ import { createConsentService } from './consent/consent-service.js';
 import { createConsentFactsCache } from './consent/consent-facts-cache.js';
 import { bundle } from './fhir/interactions/bundle.js';
 import { create } from './fhir/interactions/create.js';
-import { deleteResource } from './fhir/interactions/delete.js';
-import { historyInstance, historyType } from './fhir/interactions/history.js';
+import { conditionalDelete, deleteResource } from './fhir/interactions/delete.js';
+import { historyInstance, historySystem, historyType } from './fhir/interactions/history.js';
+import { searchCompartment, searchSystem } from './fhir/interactions/search-system.js';
 import { read } from './fhir/interactions/read.js';
 import { searchType } from './fhir/interactions/search-type.js';
-import { update } from './fhir/interactions/update.js';
+import { conditionalUpdate, update } from './fhir/interactions/update.js';
+import { patch } from './fhir/interactions/patch.js';
 import { vread } from './fhir/interactions/vread.js';
 import { createOperationRegistry } from './fhir/operations.js';
 import { disclosureOperation } from './fhir/operations/disclosure.js';
 import { everythingOperation } from './fhir/operations/everything.js';
 import { validateOperation } from './fhir/operations/validate.js';
+import { terminologyOperations } from './fhir/operations/terminology.js';
+import { metaOperations } from './fhir/operations/meta.js';
+import { lastnOperation } from './fhir/operations/lastn.js';
+import { createTerminologyService } from './terminology/terminology-service.js';
 import { kantaImportOperation } from './kanta/import-operation.js';
 import { loadAppRegistry } from './pds/app-registry.js';
 import { deleteWellnessDataOperation } from './pds/delete-wellness-data.js';
 import { createWellnessRules } from './pds/wellness-rules.js';
+import { equivalentPhrCanonicals } from './pds/phr-kinds.js';
 import { createResourceTypeRegistry } from './fhir/resource-types.js';
-import { createRouter } from './fhir/router.js';
 import { Interaction } from './fhir/types.js';
+import { createRouter } from './fhir/router.js';
 import { createSummaryElements } from './fhir/summary-elements.js';
 import { buildCapabilityStatement } from './metadata/capability-statement.js';
 import { createRequestPipeline } from './pipeline/request-pipeline.js';
@@ -140,13 +147,17 @@ export async function createGateway({ config, log, ...options }: GatewayOptions)
   // Registered wellness apps of the personal data store (P1); read at start so a bad registry stops the server.
   const wellnessApps = loadAppRegistry();
   const types = createResourceTypeRegistry();
-  const operations = createOperationRegistry([validateOperation, everythingOperation, kantaImportOperation, disclosureOperation, deleteWellnessDataOperation]);
+  const operations = createOperationRegistry([validateOperation, everythingOperation, kantaImportOperation, disclosureOperation, deleteWellnessDataOperation,
+    ...terminologyOperations,
+    ...metaOperations(types.types().filter((t) => types.supports(t, Interaction.Update))),
+    lastnOperation,
+  ]);
   // Every served operation's definition is readable by url too, so testers can resolve what /metadata points at.
   await publishConformanceResources(
     rawStore(db),
     operations.all().map((o) => o.definition).filter((d) => !conformance.operationDefinitions.some((f) => f.url === d.url)),
   );
-  const router = createRouter(types, operations, { read, vread, update, delete: deleteResource, historyInstance, historyType, create, searchType, bundle });
+  const router = createRouter(types, operations, { read, vread, update, patch, conditionalUpdate, conditionalDelete, delete: deleteResource, historyInstance, historyType, create, searchType, bundle, searchSystem, historySystem, searchCompartment });
   const compartmentTypes = patientCompartmentTypes(types.types());
   const summaryElements = createSummaryElements();
   const referenceParams = (type: string) => registry.forType(type).filter((sp) => sp.type === 'reference');
@@ -158,7 +169,8 @@ export async function createGateway({ config, log, ...options }: GatewayOptions)
       types,
       searchParams: (t) => (t === 'AuditEvent' ? registry.forType(t).filter((sp) => (AuditEventSearchParams as readonly string[]).includes(sp.code)) : registry.forType(t)) as SearchParameter[],
       operations,
-      profiles: validator.profiles().map((p) => ({ url: p.url!, type: p.type! })),
+      profiles: [...validator.profiles().map((p) => ({ url: p.url!, type: p.type! })), ...equivalentPhrCanonicals().map((url) => ({ url, type: 'Observation' }))],
+      cors: config.corsOrigins.length > 0,
       smart: {
         tokenUrl: devIssuer ? `${baseUrl.replace(/\/fhir$/, '')}${DEV_TOKEN_PATH}` : config.auth.tokenEndpoint,
         authorizeUrl: devIssuer ? `${baseUrl.replace(/\/fhir$/, '')}/auth/dev${AuthorizationServerPaths.Authorization}` : config.auth.authorizationEndpoint,
@@ -197,6 +209,8 @@ export async function createGateway({ config, log, ...options }: GatewayOptions)
       capabilityStatement: () => capabilityStatement(config.publicBaseUrl ?? `http://${config.host}:${config.port}/fhir`),
       patientCompartmentTypes: () => compartmentTypes,
       summaryElements,
+      terminology: createTerminologyService({ valueSets: conformance.valueSets, codeSystems: conformance.codeSystems }),
+      searchableTypes: () => types.types().filter((t) => types.supports(t, Interaction.SearchType)),
       maxCount: MaxCount,
       maxOffset: config.limits.maxOffset,
     },

@@ -13,6 +13,8 @@ import { migrateStore } from './store/migrate.js';
 import { openSqliteDatabase } from './store/sqlite/sqlite-database.js';
 import { loadConformanceResources, type ConformanceResources } from './validation/load-profiles.js';
 import { createValidator, type Validator } from './validation/validator.js';
+import { equivalentPhrProfile } from './pds/phr-kinds.js';
+import type { CodeableConcept, Resource } from '@medplum/fhirtypes';
 
 import { ProjectRoot } from './project-root.js';
 
@@ -46,7 +48,13 @@ function openDatabase(config: StorageConfig): SqlDatabase {
 export async function openStorage(config: StorageConfig): Promise<Storage> {
   const conformance = loadConformanceResources(['profiles', 'mappings', 'conformance'].map((d) => join(ProjectRoot, d)));
   const registry = createSearchRegistry(conformance.searchParameters);
-  const validator = createValidator({ profiles: conformance.structureDefinitions, valueSets: conformance.valueSets, codeSystems: conformance.codeSystems });
+  const validator = createValidator({
+    profiles: conformance.structureDefinitions,
+    valueSets: conformance.valueSets,
+    codeSystems: conformance.codeSystems,
+    // Existing Kanta PHR apps declare Kanta's or HL7's canonicals; ours are the equivalents they are validated against.
+    equivalentProfile: (url, resource) => equivalentPhrProfile(url, resource as Resource & { code?: CodeableConcept }),
+  });
   const db = openDatabase(config);
   const rawStore = withAuditEventStore(createSqlResourceStoreFactory(registry, db.dialect, { appendOnlyTypes: ['AuditEvent'] }));
   const audit = createAuditTrail({ hmacKey: config.auditHmacKey });

@@ -38,8 +38,11 @@ function stringValue(v: unknown): string | undefined {
   return o.family ?? o.given?.[0] ?? o.city ?? o.line?.[0] ?? o.postalCode ?? o.country ?? o.state ?? o.text;
 }
 
+/** A FHIR date, dateTime or instant; other strings (e.g. Immunization.occurrenceString "last spring") are no date value. */
+const FhirDate = /^\d{4}(-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/;
+
 function dateValue(v: unknown): string | undefined {
-  if (typeof v === 'string') return v;
+  if (typeof v === 'string') return FhirDate.test(v) ? v : undefined;
   if (!v || typeof v !== 'object') return undefined;
   const o = v as Obj;
   if (o.start) return `ge${o.start}`;

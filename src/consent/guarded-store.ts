@@ -110,6 +110,10 @@ export function createGuardedStore(
       const versions = await inner.history({ resourceType, id, count: 1000, offset: 0 }, policy);
       return versions.entries.some((e) => !e.deleted);
     },
+    // Read-only and data-independent: the answer depends on the caller's policy, never on which records exist.
+    coversAll(resourceType: string): boolean {
+      return policy.forType(resourceType).kind === 'true';
+    },
     transaction<T>(fn: (tx: ResourceStore) => Promise<T>): Promise<T> {
       return inner.transaction((tx) => fn(createGuardedStore(tx, policy, observer, writeGuard, referable, refuseType, present)));
     },

@@ -15,7 +15,7 @@ export function pageUrl(baseUrl: string, path: string, query: Record<string, str
   }
   params.set('_count', String(count));
   if (offset > 0) params.set('_offset', String(offset));
-  return `${baseUrl}/${path}?${params.toString()}`;
+  return `${baseUrl}${path ? `/${path}` : ''}?${params.toString()}`;
 }
 
 export interface PagingInput {
@@ -29,10 +29,12 @@ export interface PagingInput {
   total?: number;
 }
 
-/** self, and next/previous only when such a page exists (a full page without a total assumes a next one). */
+/** self and first; next/previous only when such a page exists (a full page without a total assumes a next one); last when the total is known. */
 export function pagingLinks(p: PagingInput): BundleLink[] {
   const links: BundleLink[] = [{ relation: 'self', url: pageUrl(p.baseUrl, p.path, p.query, p.offset, p.count) }];
   if (p.count > 0) {
+    links.push({ relation: 'first', url: pageUrl(p.baseUrl, p.path, p.query, 0, p.count) });
+    if (p.total !== undefined) links.push({ relation: 'last', url: pageUrl(p.baseUrl, p.path, p.query, Math.max(0, Math.ceil(p.total / p.count) - 1) * p.count, p.count) });
     const hasNext = p.total !== undefined ? p.offset + p.pageSize < p.total : p.pageSize === p.count;
     if (hasNext) links.push({ relation: 'next', url: pageUrl(p.baseUrl, p.path, p.query, p.offset + p.count, p.count) });
     if (p.offset > 0) links.push({ relation: 'previous', url: pageUrl(p.baseUrl, p.path, p.query, Math.max(0, p.offset - p.count), p.count) });

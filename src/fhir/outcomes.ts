@@ -10,6 +10,7 @@ const ExtraStatus: Record<string, number> = {
   'unsupported-media-type': 415,
   'service-unavailable': 503,
   'insufficient-scope': 403,
+  unprocessable: 422,
 };
 
 function outcome(id: string, code: OperationOutcomeIssue['code'], text: string, expression?: string): OperationOutcome {
@@ -27,6 +28,9 @@ export const unsupportedMediaType = (text: string): OperationOutcome => outcome(
 export const serviceUnavailable = (text: string): OperationOutcome => outcome('service-unavailable', 'transient', text);
 /** 403 because the token's SMART scopes do not cover the request (RFC 6750 insufficient_scope). */
 export const insufficientScope = (text: string): OperationOutcome => outcome('insufficient-scope', 'forbidden', text);
+
+/** 422: the request is well-formed but cannot be applied to this resource (a PATCH test or path that fails). */
+export const unprocessable = (text: string, expression?: string): OperationOutcome => outcome('unprocessable', 'processing', text, expression);
 
 /** An error outcome (validation results) keeps its issues but is reported as 400/422 by its id. */
 export function invalidResource(issues: OperationOutcomeIssue[]): OperationOutcome {

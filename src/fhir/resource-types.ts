@@ -10,6 +10,7 @@ const Writable: readonly InteractionCode[] = [
   Interaction.HistoryType,
   Interaction.Create,
   Interaction.Update,
+  Interaction.Patch,
 ];
 
 /**
@@ -40,6 +41,12 @@ export const DefaultResourceTypes: Readonly<Record<string, readonly InteractionC
   ValueSet: ReadOnly,
   ConceptMap: ReadOnly,
 };
+
+/** Whole-system interactions the router serves at the base (listed in CapabilityStatement.rest.interaction). */
+export const SystemInteractions: readonly InteractionCode[] = [Interaction.Transaction, Interaction.Batch, Interaction.SearchSystem, Interaction.HistorySystem];
+
+/** Compartments searchable as [Compartment]/[id]/[type]. */
+export const SearchableCompartments: readonly string[] = ['http://hl7.org/fhir/CompartmentDefinition/patient'];
 
 /** Types whose instances are public conformance artefacts, not personal data. */
 export const ConformanceTypes: readonly string[] = ['StructureDefinition', 'SearchParameter', 'OperationDefinition', 'CodeSystem', 'ValueSet', 'ConceptMap'];

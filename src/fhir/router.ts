@@ -9,12 +9,18 @@ export interface InteractionHandlers {
   read: FhirHandler;
   vread: FhirHandler;
   update: FhirHandler;
+  patch: FhirHandler;
+  conditionalUpdate: FhirHandler;
+  conditionalDelete: FhirHandler;
   delete: FhirHandler;
   historyInstance: FhirHandler;
   historyType: FhirHandler;
   create: FhirHandler;
   searchType: FhirHandler;
   bundle: FhirHandler;
+  searchSystem: FhirHandler;
+  historySystem: FhirHandler;
+  searchCompartment: FhirHandler;
 }
 
 export interface RouteMatch {
@@ -66,12 +72,18 @@ export function createRouter(types: ResourceTypeRegistry, ops: OperationRegistry
       const [a, b, c, d] = seg;
       if (seg.length === 0) {
         if (method === 'POST') return { interaction: Interaction.Transaction, handler: h.bundle, params: {} };
-        throw new OperationOutcomeError(methodNotAllowed('The server base accepts only POST of a batch or transaction Bundle'));
+        if (method === 'GET') return { interaction: Interaction.SearchSystem, handler: h.searchSystem, params: {} };
+        throw new OperationOutcomeError(methodNotAllowed('The server base accepts GET (search) or POST of a batch or transaction Bundle'));
       }
+      if (seg.length === 1 && a === '_search' && method === 'POST') return { interaction: Interaction.SearchSystem, handler: h.searchSystem, params: {} };
+      if (seg.length === 1 && a === '_history' && method === 'GET') return { interaction: Interaction.HistorySystem, handler: h.historySystem, params: {} };
       if (a.startsWith('$')) return operation(a.slice(1), 'system', method);
       if (seg.length === 1) {
         if (method === 'GET') return typed(a, Interaction.SearchType, h.searchType, {});
         if (method === 'POST') return typed(a, Interaction.Create, h.create, {});
+        // Conditional update and delete: the query string is the criteria (http.html#cond-update, #cdelete).
+        if (method === 'PUT') return typed(a, Interaction.Update, h.conditionalUpdate, {});
+        if (method === 'DELETE') return typed(a, Interaction.Delete, h.conditionalDelete, {});
         requireType(a);
         throw new OperationOutcomeError(methodNotAllowed(`${method} is not allowed on the ${a} type endpoint`));
       }
@@ -84,11 +96,15 @@ export function createRouter(types: ResourceTypeRegistry, ops: OperationRegistry
         if (method === 'GET') return typed(a, Interaction.Read, h.read, { id: b });
         if (method === 'PUT') return typed(a, Interaction.Update, h.update, { id: b });
         if (method === 'DELETE') return typed(a, Interaction.Delete, h.delete, { id: b });
+        if (method === 'PATCH') return typed(a, Interaction.Patch, h.patch, { id: b });
         throw new OperationOutcomeError(methodNotAllowed(`${method} is not allowed on a ${a} instance`));
       }
       requireType(a);
       requireId(b);
       if (seg.length === 3 && c.startsWith('$')) return operation(c.slice(1), 'instance', method, a, b);
+      if (seg.length === 3 && a === 'Patient' && method === 'GET' && types.types().includes(c)) {
+        return { ...typed(c, Interaction.SearchType, h.searchCompartment, {}), params: { resourceType: c, compartmentId: b } };
+      }
       if (seg.length === 3 && c === '_history' && method === 'GET') return typed(a, Interaction.HistoryInstance, h.historyInstance, { id: b });
       if (seg.length === 4 && c === '_history' && method === 'GET') {
         if (!ID.test(d)) throw new OperationOutcomeError(badRequest(`Invalid version id '${d}'`, 'vid'));

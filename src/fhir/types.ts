@@ -2,6 +2,7 @@
 import type { CapabilityStatement, OperationOutcome, Resource } from '@medplum/fhirtypes';
 import type { ResourceStore, SearchQuery } from '../store/resource-store.js';
 import type { RequestContext } from '../context.js';
+import type { TerminologyService } from '../terminology/terminology-service.js';
 
 /** The restful-interaction codes, as the CapabilityStatement names them. See: http://hl7.org/fhir/restful-interaction */
 export const Interaction = {
@@ -74,6 +75,10 @@ export interface FhirServices {
   patientCompartmentTypes(): string[];
   /** Top-level isSummary elements of a type (_summary=true). */
   summaryElements(resourceType: string): string[];
+  /** Code systems and value sets served ($expand, $lookup, $validate-code). */
+  terminology?: TerminologyService;
+  /** Types served with search-type, for system-level search without _type. */
+  searchableTypes?(): string[];
   /** Counts a page size request against the server's bounds. */
   maxCount: number;
   /** Largest _offset a page may start at (LIMIT_OFFSET). */

@@ -28,3 +28,12 @@ export function requireJsonBody(contentType: string | undefined, allowForm: bool
   if (allowForm && type === 'application/x-www-form-urlencoded') return;
   throw new OperationOutcomeError(unsupportedMediaType(`Content-Type '${contentType ?? '(none)'}' is not supported; send application/fhir+json`));
 }
+
+/** PATCH takes a JSON Patch document or a FHIRPath Patch Parameters resource (FHIR JSON). https://hl7.org/fhir/R4/http.html#patch */
+export function requirePatchBody(contentType: string | undefined): void {
+  const type = (contentType ?? '').split(';')[0].trim().toLowerCase();
+  if (type === 'application/json-patch+json' || JsonFormats.includes(type)) return;
+  throw new OperationOutcomeError(
+    unsupportedMediaType(`Content-Type '${contentType ?? '(none)'}' is not supported for PATCH; send application/json-patch+json or a FHIRPath Patch as application/fhir+json`),
+  );
+}

@@ -10,7 +10,7 @@ export function corsFor(origins: readonly string[]) {
   if (origins.length === 0) return undefined;
   return cors({
     origin: origins.includes('*') ? '*' : [...origins],
-    methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
     allowedHeaders: Allowed,
     exposedHeaders: Exposed,
     maxAge: 600,

@@ -7,7 +7,7 @@ import type { RequestPipeline } from '../pipeline/request-pipeline.js';
 import { statusOf, toOutcome } from '../fhir/outcomes.js';
 import { runWithRequestSignal } from '../store/sql/unavailable.js';
 import type { RequestLimits } from '../config.js';
-import { requireJsonBody, requireJsonResponse } from './content-negotiation.js';
+import { requireJsonBody, requireJsonResponse, requirePatchBody } from './content-negotiation.js';
 import { addParam, fhirPathOf, requireJsonDepth } from './limits.js';
 import { currentRequestId } from './request-id.js';
 import { sendFhir, sendOutcome } from './respond.js';
@@ -54,7 +54,8 @@ export function toFhirRequest(req: Request, baseUrl: string, limits: RequestLimi
   }
   if (!isSearchPost) requireJsonDepth(req.body, limits.jsonDepth);
   return {
-    method: req.method as FhirRequest['method'],
+    // HEAD is a GET whose body Express leaves out (http.html#read: servers SHOULD support HEAD).
+    method: (req.method === 'HEAD' ? 'GET' : req.method) as FhirRequest['method'],
     path,
     params: {},
     query,
@@ -74,12 +75,18 @@ export function toFhirRequest(req: Request, baseUrl: string, limits: RequestLimi
 export function fhirEndpoint(pipeline: RequestPipeline, opts: EndpointOptions) {
   return async (req: Request, res: Response, _next: NextFunction): Promise<void> => {
     const requestId = currentRequestId(req, res);
+    // A preflight that reached here (CORS not configured for this origin) is answered, never challenged with 401.
+    if (req.method === 'OPTIONS') {
+      res.status(204).set('Allow', 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS').end();
+      return;
+    }
     const baseUrl = baseUrlOf(req, opts.publicBaseUrl);
     try {
       requireJsonResponse(req.get('accept'), typeof req.query._format === 'string' ? req.query._format : undefined);
       if (req.method === 'POST' || req.method === 'PUT') {
         requireJsonBody(req.get('content-type'), /\/_search$/.test(req.path));
       }
+      if (req.method === 'PATCH') requirePatchBody(req.get('content-type'));
       const fhirReq = toFhirRequest(req, baseUrl, opts.limits);
       // A client that hangs up gets its queries cancelled (PostgreSQL) instead of running them to the end.
       const gone = new AbortController();
@@ -95,7 +102,7 @@ export function fhirEndpoint(pipeline: RequestPipeline, opts: EndpointOptions) {
         }),
       );
       if (statusOf(response.outcome) === 503) res.set('Retry-After', String(opts.retryAfterSeconds));
-      sendFhir(res, response, { baseUrl, prefer: req.get('prefer'), method: req.method });
+      sendFhir(res, response, { baseUrl, prefer: req.get('prefer'), method: req.method, pretty: req.query._pretty === 'true' });
     } catch (err) {
       const outcome = toOutcome(err);
       const headers = outcome.id === 'unauthorized' || outcome.id === 'insufficient-scope' || outcome.issue?.[0]?.code === 'login' ? opts.challenge(outcome) : {};

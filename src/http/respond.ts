@@ -9,7 +9,7 @@ export function sendOutcome(res: Response, outcome: OperationOutcome, extraHeade
   res.status(statusOf(outcome)).set(extraHeaders).type(FhirJson).send(JSON.stringify(outcome));
 }
 
-export function sendFhir(res: Response, r: FhirResponse, opts: { baseUrl: string; prefer?: string; method: string }): void {
+export function sendFhir(res: Response, r: FhirResponse, opts: { baseUrl: string; prefer?: string; method: string; pretty?: boolean }): void {
   const status = statusOf(r.outcome);
   const resource = r.resource;
   if (resource?.meta?.versionId && resource.resourceType !== 'Bundle') {
@@ -24,11 +24,11 @@ export function sendFhir(res: Response, r: FhirResponse, opts: { baseUrl: string
     return;
   }
   const prefer = /return\s*=\s*(minimal|representation|OperationOutcome)/i.exec(opts.prefer ?? '')?.[1];
-  const isWrite = status < 300 && (opts.method === 'PUT' || (opts.method === 'POST' && r.location !== undefined));
+  const isWrite = status < 300 && (opts.method === 'PUT' || opts.method === 'PATCH' || (opts.method === 'POST' && r.location !== undefined));
   if (isWrite && prefer === 'minimal') {
     res.status(status).end();
     return;
   }
   const body = isWrite && prefer === 'OperationOutcome' ? r.outcome : (resource ?? r.outcome);
-  res.status(status).type(FhirJson).send(JSON.stringify(body));
+  res.status(status).type(FhirJson).send(opts.pretty ? JSON.stringify(body, null, 2) : JSON.stringify(body));
 }

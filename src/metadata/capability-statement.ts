@@ -6,7 +6,7 @@ import type {
   SearchParameter,
 } from '@medplum/fhirtypes';
 import type { OperationRegistry } from '../fhir/operations.js';
-import type { ResourceTypeRegistry } from '../fhir/resource-types.js';
+import { SearchableCompartments, SystemInteractions, type ResourceTypeRegistry } from '../fhir/resource-types.js';
 import { Interaction, type InteractionCode } from '../fhir/types.js';
 
 export interface CapabilityInputs {
@@ -17,6 +17,8 @@ export interface CapabilityInputs {
   operations: OperationRegistry;
   /** Project profiles (StructureDefinition url and type) the server validates against. */
   profiles: Array<{ url: string; type: string }>;
+  /** True when CORS is configured for some origin (declared as rest.security.cors). */
+  cors?: boolean;
   /** SMART endpoints, when tokens are required. */
   smart?: { authorizeUrl?: string; tokenUrl?: string };
   /** Sorting and paging are the same for every type. */
@@ -57,11 +59,12 @@ export function buildCapabilityStatement(c: CapabilityInputs): CapabilityStateme
       interaction: interactions.map((code) => ({ code: code as 'read' })),
       versioning: 'versioned-update',
       readHistory: true,
-      updateCreate: false,
-      conditionalCreate: false,
-      conditionalRead: 'not-supported',
-      conditionalUpdate: false,
-      conditionalDelete: 'not-supported',
+      // Update-as-create keeps client ids for the archive operator's migrations only; others get 404 for an unknown id.
+      updateCreate: interactions.includes(Interaction.Update),
+      conditionalCreate: interactions.includes(Interaction.Create),
+      conditionalRead: interactions.includes(Interaction.Read) ? 'full-support' : 'not-supported',
+      conditionalUpdate: interactions.includes(Interaction.Update),
+      conditionalDelete: interactions.includes(Interaction.Delete) ? 'single' : 'not-supported',
       referencePolicy: ['literal', 'local'],
       ...(interactions.includes(Interaction.SearchType)
         ? { searchInclude: c.searchInclude(type), searchRevInclude: c.searchRevInclude(type), searchParam: params }
@@ -80,13 +83,14 @@ export function buildCapabilityStatement(c: CapabilityInputs): CapabilityStateme
     implementation: { description: 'Kanta FHIR Gateway', url: c.baseUrl },
     fhirVersion: '4.0.1',
     format: ['application/fhir+json', 'json'],
+    ...(c.types.types().some((t) => c.types.supports(t, Interaction.Patch)) ? { patchFormat: ['application/json-patch+json', 'application/fhir+json'] } : undefined),
     rest: [
       {
         mode: 'server',
         ...(c.smart
           ? {
               security: {
-                cors: true,
+                cors: c.cors === true,
                 service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }] }],
                 ...(c.smart.tokenUrl
                   ? {
@@ -105,7 +109,8 @@ export function buildCapabilityStatement(c: CapabilityInputs): CapabilityStateme
             }
           : undefined),
         resource: resources,
-        interaction: [{ code: 'transaction' }, { code: 'batch' }],
+        interaction: SystemInteractions.map((code) => ({ code: code as 'transaction' })),
+        compartment: [...SearchableCompartments],
         ...(systemOps.length ? { operation: systemOps } : undefined),
       },
     ],

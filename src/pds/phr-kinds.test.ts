@@ -26,5 +26,11 @@ describe('Omatietovaranto measurement kinds', () => {
     expect(declaredPhrKind([profileUrl('phr-steps')])).toBe(PhrKind.Steps);
     expect(declaredPhrKind(['http://hl7.org/fhir/StructureDefinition/vitalsigns'])).toBeUndefined();
     expect(declaredPhrKind(undefined)).toBeUndefined();
+    // Existing Kanta PHR apps declare Kanta's or HL7's canonicals; generic vital-signs profiles need the code.
+    expect(declaredPhrKind(['http://phr.kanta.fi/StructureDefinition/fiphr-sd-bloodpressure'])).toBe(PhrKind.BloodPressure);
+    expect(declaredPhrKind(['http://hl7.org/fhir/StructureDefinition/bp|4.0.1'])).toBe(PhrKind.BloodPressure);
+    expect(declaredPhrKind(['http://phr.kanta.fi/StructureDefinition/fiphr-sd-vitalsigns'], { coding: [{ system: 'http://loinc.org', code: '8310-5' }] })).toBe(PhrKind.BodyTemperature);
+    expect(declaredPhrKind(['http://phr.kanta.fi/StructureDefinition/fiphr-sd-vitalsigns'])).toBeUndefined();
+    expect(declaredPhrKind(['http://phr.kanta.fi/StructureDefinition/fiphr-sd-nutrition'])).toBeUndefined();
   });
 });

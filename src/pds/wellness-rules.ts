@@ -57,7 +57,7 @@ export function createWellnessRules(registry: AppRegistry): WellnessPort {
       if (resource.resourceType !== 'Observation') return resource;
       const obs = resource as Observation;
       // Kanta PHR validates every resource against the profile it declares, and declaring one is mandatory.
-      const kind = declaredPhrKind(obs.meta?.profile);
+      const kind = declaredPhrKind(obs.meta?.profile, obs.code);
       if (!kind) throw new OperationOutcomeError(invalidOutcome(PdsText.ProfileRequired, language, 'Observation.meta.profile', { profiles: allProfiles }));
       const def = PhrKinds[kind];
       if (!obs.code?.coding?.some((c) => c.system === LoincSystem && c.code === def.loinc)) {
@@ -77,7 +77,10 @@ export function createWellnessRules(registry: AppRegistry): WellnessPort {
         stamp = writer.existing && (writer.existing as Observation).extension?.find((e) => e.url === CreatingApplicationExtension);
       }
       const extension = stamp ? [...others, stamp] : others;
-      const { extension: _old, ...rest } = obs;
+      // A Kanta PHR or HL7 canonical stays as the app sent it; ours is added so the record names what it was validated against.
+      const ours = profileUrl(def.profileId);
+      const meta = obs.meta?.profile?.includes(ours) ? obs.meta : { ...obs.meta, profile: [...(obs.meta?.profile ?? []), ours] };
+      const { extension: _old, ...rest } = { ...obs, meta };
       return (extension.length ? { ...rest, extension } : rest) as Resource;
     },
 

@@ -119,7 +119,7 @@ export function createRequestPipeline(deps: PipelineDeps) {
   }
 
   function auditInput(ctx: RequestContext, req: FhirRequest, m: RouteMatch, status: number, record: DisclosureRecord, res?: FhirResponse): AuditInput {
-    const written = m.interaction === Interaction.Create || m.interaction === Interaction.Update ? res?.resource : undefined;
+    const written = m.interaction === Interaction.Create || m.interaction === Interaction.Update || m.interaction === Interaction.Patch ? res?.resource : undefined;
     return {
       ctx,
       interaction: m.interaction,
@@ -127,7 +127,7 @@ export function createRequestPipeline(deps: PipelineDeps) {
       id: m.id ?? written?.id,
       operation: m.operation?.name,
       status,
-      query: m.interaction === Interaction.SearchType ? rawQuery(req) : undefined,
+      query: m.interaction === Interaction.SearchType || m.interaction === Interaction.SearchSystem ? rawQuery(req) : undefined,
       record,
       written,
     };

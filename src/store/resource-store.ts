@@ -61,8 +61,10 @@ export interface SearchResult {
 export interface HistoryQuery {
   resourceType?: string;
   id?: string;
-  /** Only versions recorded after this instant. */
+  /** Only versions recorded at or after this instant (R4 _since). */
   since?: string;
+  /** Only versions current at some point in [start, end) (R4 _at): recorded before `end`, not yet replaced at `start`. */
+  at?: { start: string; end: string };
   count: number;
   offset: number;
 }
@@ -128,6 +130,12 @@ export interface ResourceStore {
    * when it cannot be relied on (inside a transaction) or the store has none. Lets caches check freshness per request.
    */
   changeStamp?(): Promise<string | undefined>;
+  /**
+   * True when the caller's access policy can withhold nothing of this type (only the consent-guarded store answers;
+   * a store without it withholds nothing). Conditional interactions match only for such callers: a match among
+   * records the caller cannot see must neither be touched nor betrayed by a different answer.
+   */
+  coversAll?(resourceType: string): boolean;
   /** Runs `fn` atomically: everything it writes commits together or not at all. */
   transaction<T>(fn: (tx: ResourceStore) => Promise<T>): Promise<T>;
 }

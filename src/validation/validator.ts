@@ -33,6 +33,8 @@ export type { Language } from './language.js';
 export interface ValidatorOptions {
   /** Project profiles (differential or with snapshot); extension definitions included. */
   profiles: StructureDefinition[];
+  /** Our profile url a foreign canonical stands for in this resource (e.g. Kanta PHR fiphr-sd-*), validated in its place. */
+  equivalentProfile?: (url: string, resource: Resource) => string | undefined;
   /** Project value sets and code systems; they override R4 ones with the same URL. */
   valueSets?: ValueSet[];
   codeSystems?: CodeSystem[];
@@ -268,7 +270,8 @@ export function createValidator(opts: ValidatorOptions): Validator {
       if (canonical === CORE_STRUCTURE_DEFINITION_BASE + type) {
         continue; // the base type is always validated
       }
-      const profile = compiled.get(canonical);
+      const equivalent = compiled.has(canonical) ? undefined : opts.equivalentProfile?.(canonical, resource);
+      const profile = compiled.get(equivalent ?? canonical);
       if (!profile) {
         issues.push(createIssue('unknown-profile', language, expression, { params: { url } }));
       } else if (profile.type !== type) {

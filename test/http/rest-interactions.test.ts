@@ -65,8 +65,9 @@ describe.each(backends())('REST interactions (%s)', (backend) => {
     expect(hist.body.entry.map((e: { resource: { meta: { versionId: string } } }) => e.resource.meta.versionId)).toEqual(['2', '1']);
   });
 
-  test('update of an id that does not exist answers 404 (no update-as-create)', async () => {
-    const res = await fhir().put('/fhir/Patient/nobody').set('Authorization', auth).send({ ...patient('131052-308T', 'X', '1952-10-13'), id: 'nobody' });
+  test('update of an id that does not exist answers 404 (update-as-create is for the archive operator only, see conditional.test.ts)', async () => {
+    const org = `Bearer ${await gw.token({ sub: 'org-system', kanta_role: 'system', organization: '1.2.246.10.1234567', scope: 'system/*.cruds', client_id: 'org-system' })}`;
+    const res = await fhir().put('/fhir/Organization/nobody').set('Authorization', org).send({ resourceType: 'Organization', id: 'nobody', name: 'X' });
     expect(res.status).toBe(404);
     expect(res.body.issue[0].code).toBe('not-found');
   });

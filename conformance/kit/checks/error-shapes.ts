@@ -33,8 +33,8 @@ export async function checkErrorShapes(ctx: KitContext): Promise<void> {
   }
   await report.check('formats/xml-accept-refused', async () =>
     expectOutcome(await http.get(`${readable}/kit-any`, { headers: { accept: 'application/fhir+xml' } }), 406, 'Accept: application/fhir+xml on a JSON-only server'),
-  );
-  await report.check('formats/xml-format-refused', async () => expectOutcome(await http.get('metadata?_format=xml'), 406, '_format=xml on a JSON-only server'));
+  'policy');
+  await report.check('formats/xml-format-refused', async () => expectOutcome(await http.get('metadata?_format=xml'), 406, '_format=xml on a JSON-only server'), 'policy');
   await report.check('formats/xml-body-refused', async () => {
     if (!writable) throw new SkipCheck('no type declares create');
     expectOutcome(
@@ -42,5 +42,5 @@ export async function checkErrorShapes(ctx: KitContext): Promise<void> {
       415,
       'POST of an XML body to a JSON-only server',
     );
-  });
+  }, 'policy');
 }

@@ -18,6 +18,21 @@ export async function checkSystemInteractions(ctx: KitContext): Promise<void> {
       assert(statuses.length === 2 && statuses[0].startsWith('200') && statuses[1].startsWith('404'), `batch entry statuses ${statuses.join(',')}, expected 200 and 404`);
     });
   }
+  if (caps.declaresSystem('search-system')) {
+    await report.check('system/search-system', async () => {
+      if (!readable) throw new SkipCheck('nothing searchable');
+      const res = expectBundle(await http.get(`?_type=${readable}&_count=2`), 'searchset', 'GET [base]?_type');
+      assert((res.entry ?? []).every((e) => e.search?.mode !== 'match' || e.resource?.resourceType === readable), `GET [base]?_type=${readable} returned other types`);
+      const viaPost = await http.request('POST', '_search', { rawBody: `_type=${readable}&_count=2`, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      expectBundle(viaPost, 'searchset', 'POST [base]/_search');
+    });
+  }
+  if (caps.declaresSystem('history-system')) {
+    await report.check('system/history-system', async () => {
+      const res = expectBundle(await http.get('_history?_count=3'), 'history', 'GET [base]/_history');
+      return `${res.entry?.length ?? 0} entries on the first page`;
+    });
+  }
   if (caps.declaresSystem('transaction')) {
     await report.check('system/transaction', async () => {
       if (!creatable) throw new SkipCheck('no type the kit can create in a transaction');

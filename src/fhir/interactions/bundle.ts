@@ -1,10 +1,12 @@
 // FHIR batch and transaction interactions: transaction is all-or-nothing, batch entries stand alone. https://hl7.org/fhir/R4/http.html#transaction
-import { allOk, badRequest, OperationOutcomeError } from '@medplum/core';
+import { allOk, badRequest, multipleMatches, OperationOutcomeError } from '@medplum/core';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { randomUUID } from 'node:crypto';
 import { statusOf, toOutcome } from '../outcomes.js';
 import { isPrototypeName } from '../safe-input.js';
 import { requireReferencesResolve } from './references.js';
+import { conditionalMatches, criteriaOf } from './conditional.js';
+import type { ResourceStore } from '../../store/resource-store.js';
 import type { FhirHandler, FhirRequest, FhirResponse } from '../types.js';
 
 const Methods = ['GET', 'POST', 'PUT', 'DELETE'] as const;
@@ -82,17 +84,44 @@ function rewriteReferences(value: unknown, ids: Map<string, string>): unknown {
 
 function responseEntry(res: FhirResponse, baseUrl: string): BundleEntry {
   const status = statusOf(res.outcome);
-  const r = res.resource;
+  // A 304 names the version (etag) but carries no body.
+  const r = status === 304 ? undefined : res.resource;
   return {
     ...(r?.id && r.resourceType !== 'OperationOutcome' ? { fullUrl: `${baseUrl}/${r.resourceType}/${r.id}` } : undefined),
     ...(r ? { resource: r } : undefined),
     response: {
       status: String(status),
       ...(res.location ? { location: res.location } : undefined),
-      ...(r?.meta?.versionId ? { etag: `W/"${r.meta.versionId}"`, lastModified: r.meta.lastUpdated } : undefined),
+      ...(res.resource?.meta?.versionId && res.resource.resourceType !== 'Bundle' ? { etag: `W/"${res.resource.meta.versionId}"`, lastModified: res.resource.meta.lastUpdated } : undefined),
       ...(!r || status >= 400 ? { outcome: res.outcome } : undefined),
     },
   };
+}
+
+/** Every `reference` of the form `Type?criteria` in a value (conditional references, resolved before a transaction runs). */
+function conditionalReferences(value: unknown, out: Set<string>): Set<string> {
+  if (Array.isArray(value)) value.forEach((v) => conditionalReferences(v, out));
+  else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      if (k === 'reference' && typeof v === 'string' && /^[A-Z][A-Za-z]+\?./.test(v)) out.add(v);
+      else conditionalReferences(v, out);
+    }
+  }
+  return out;
+}
+
+const atEntry = (err: unknown, i: number): never => {
+  const outcome = toOutcome(err);
+  throw new OperationOutcomeError({ ...outcome, issue: (outcome.issue ?? []).map((x) => ({ ...x, expression: [`Bundle.entry[${i}]`, ...(x.expression ?? [])] })) });
+};
+
+/** The one resource conditional criteria name (none or several fail the transaction), matched like any conditional interaction. */
+async function resolveOne(store: ResourceStore, services: Parameters<FhirHandler>[1]['services'], reference: string, i: number): Promise<string> {
+  const type = reference.slice(0, reference.indexOf('?'));
+  const matches = await conditionalMatches(store, services, type, criteriaOf(reference), 'reference').catch((err: unknown) => atEntry(err, i));
+  if (matches.length > 1) atEntry(new OperationOutcomeError(multipleMatches), i);
+  if (matches.length === 0) atEntry(new OperationOutcomeError(badRequest(`Conditional reference '${reference}' matches no resource`)), i);
+  return `${type}/${matches[0].id}`;
 }
 
 export const bundle: FhirHandler = async (req, { store, services }) => {
@@ -100,14 +129,28 @@ export const bundle: FhirHandler = async (req, { store, services }) => {
   const entries = b.entry ?? [];
   const isTransaction = b.type === 'transaction';
   const ids = new Map<string, string>();
-  const assigned: (string | undefined)[] = entries.map((e) => {
-    if (isTransaction && e.request?.method === 'POST' && e.fullUrl?.startsWith('urn:uuid:') && e.resource?.resourceType) {
-      const id = randomUUID();
-      ids.set(e.fullUrl, `${e.resource.resourceType}/${id}`);
-      return id;
+  const assigned: (string | undefined)[] = new Array(entries.length);
+  for (const [i, e] of entries.entries()) {
+    if (!(isTransaction && e.request?.method === 'POST' && e.fullUrl?.startsWith('urn:uuid:') && e.resource?.resourceType)) continue;
+    if (e.request.ifNoneExist) {
+      // A conditional create that finds its resource links the entry's urn:uuid to it instead of a new id.
+      const type = e.resource.resourceType;
+      const matches = await conditionalMatches(store, services, type, criteriaOf(e.request.ifNoneExist), 'create (If-None-Exist)').catch((err: unknown) => atEntry(err, i));
+      if (matches.length > 1) atEntry(new OperationOutcomeError(multipleMatches), i);
+      if (matches.length === 1) {
+        ids.set(e.fullUrl, `${type}/${matches[0].id}`);
+        continue;
+      }
     }
-    return undefined;
-  });
+    const id = randomUUID();
+    ids.set(e.fullUrl, `${e.resource.resourceType}/${id}`);
+    assigned[i] = id;
+  }
+  if (isTransaction) {
+    for (const [i, e] of entries.entries()) {
+      for (const ref of conditionalReferences(e.resource, new Set())) if (!ids.has(ref)) ids.set(ref, await resolveOne(store, services, ref, i));
+    }
+  }
   const requests = entries.map((e, i) => {
     const r = entryRequest(req, isTransaction ? { ...e, resource: rewriteReferences(e.resource, ids) as Resource } : e, i);
     if (assigned[i]) r.params.assignedId = assigned[i]!;

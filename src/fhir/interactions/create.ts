@@ -1,15 +1,19 @@
-// FHIR create interaction (server-assigned ids; conditional create is not offered, it would reveal withheld matches). https://hl7.org/fhir/R4/http.html#create
-import { badRequest, created, OperationOutcomeError } from '@medplum/core';
+// FHIR create interaction, with conditional create (If-None-Exist) over what the caller may see. https://hl7.org/fhir/R4/http.html#create
+import { allOk, created, multipleMatches, OperationOutcomeError } from '@medplum/core';
 import type { FhirHandler } from '../types.js';
+import { conditionalMatches, criteriaOf } from './conditional.js';
 import { requireReferencesResolve } from './references.js';
 import { authorizeAndValidate, requireResourceBody } from './resource-body.js';
 
 export const create: FhirHandler = async (req, { store, services }) => {
   const { resourceType } = req.params;
-  if (req.headers.ifNoneExist) {
-    throw new OperationOutcomeError(badRequest('Conditional create (If-None-Exist) is not supported', 'If-None-Exist'));
-  }
   const body = requireResourceBody(req.body, resourceType);
+  if (req.headers.ifNoneExist) {
+    const matches = await conditionalMatches(store, services, resourceType, criteriaOf(req.headers.ifNoneExist), 'create (If-None-Exist)');
+    if (matches.length > 1) throw new OperationOutcomeError(multipleMatches);
+    // One match: nothing is created and the existing resource is the answer (200, not 201).
+    if (matches.length === 1) return { outcome: allOk, resource: matches[0] };
+  }
   // The server assigns ids; a transaction may have reserved one for a urn:uuid entry.
   const { id: _ignored, ...rest } = body;
   const resource = { ...rest, ...(req.params.assignedId ? { id: req.params.assignedId } : undefined), meta: { ...body.meta, versionId: undefined, lastUpdated: undefined } } as typeof body;

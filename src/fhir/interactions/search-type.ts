@@ -1,17 +1,17 @@
 // FHIR search interaction (GET and POST _search) with paging links, _summary and _elements. https://hl7.org/fhir/R4/search.html
 import { allOk } from '@medplum/core';
-import type { OperationOutcome } from '@medplum/fhirtypes';
+import type { OperationOutcome, Resource } from '@medplum/fhirtypes';
 import { pagingLinks, searchsetBundle } from '../bundles.js';
 import { selectElements, summarize } from '../elements.js';
 import { summaryFields } from '../summary-elements.js';
-import type { FhirHandler, FhirRequest } from '../types.js';
+import type { FhirHandler, FhirRequest, FhirServices, ParsedSearch } from '../types.js';
 
 /** Prefer: handling=strict turns unknown parameters into 400; lenient (default) ignores and reports them. */
 export function isStrict(req: FhirRequest): boolean {
   return /handling\s*=\s*strict/i.test(req.headers.prefer ?? '');
 }
 
-function unknownParamsOutcome(unknown: string[]): OperationOutcome {
+export function unknownParamsOutcome(unknown: string[]): OperationOutcome {
   return {
     resourceType: 'OperationOutcome',
     issue: unknown.map((p) => ({
@@ -23,16 +23,21 @@ function unknownParamsOutcome(unknown: string[]): OperationOutcome {
   };
 }
 
+/** Applies _elements and _summary of a search to its matches. */
+export function shapeResults(resources: Resource[], parsed: ParsedSearch, services: FhirServices): Resource[] {
+  return resources.map((r) => {
+    if (parsed.elements) return selectElements(r, parsed.elements);
+    if (parsed.summary === 'true') return selectElements(r, summaryFields(r as unknown as Record<string, unknown>, services.summaryElements(r.resourceType)));
+    return parsed.summary ? summarize(r, parsed.summary) : r;
+  });
+}
+
 export const searchType: FhirHandler = async (req, { store, services }) => {
   const { resourceType } = req.params;
   const parsed = services.parseSearch(resourceType, req.query, isStrict(req));
   const { query } = parsed;
   const result = await store.search(query);
-  const resources = result.resources.map((r) => {
-    if (parsed.elements) return selectElements(r, parsed.elements);
-    if (parsed.summary === 'true') return selectElements(r, summaryFields(r as unknown as Record<string, unknown>, services.summaryElements(r.resourceType)));
-    return parsed.summary ? summarize(r, parsed.summary) : r;
-  });
+  const resources = shapeResults(result.resources, parsed, services);
   const links = pagingLinks({
     baseUrl: req.baseUrl,
     path: resourceType,

@@ -1,10 +1,11 @@
-// FHIR vread interaction. https://hl7.org/fhir/R4/http.html#vread
+// FHIR vread interaction, with _summary/_elements like read. https://hl7.org/fhir/R4/http.html#vread
 import { allOk, notFound, OperationOutcomeError } from '@medplum/core';
 import type { FhirHandler } from '../types.js';
+import { shapeRead } from './read.js';
 
-export const vread: FhirHandler = async (req, { store }) => {
+export const vread: FhirHandler = async (req, { store, services }) => {
   const { resourceType, id, vid } = req.params;
   const resource = await store.vread(resourceType, id, vid);
   if (!resource) throw new OperationOutcomeError(notFound);
-  return { outcome: allOk, resource };
+  return { outcome: allOk, resource: shapeRead(req, resource, services) };
 };

@@ -1,7 +1,10 @@
 // FHIR Patient/$everything: the patient's compartment, through the same guarded store as any search. https://hl7.org/fhir/R4/patient-operation-everything.html
-import { allOk, notFound, OperationOutcomeError } from '@medplum/core';
-import type { OperationDefinition, Resource } from '@medplum/fhirtypes';
-import { searchsetBundle } from '../bundles.js';
+import { allOk, badRequest, notFound, OperationOutcomeError } from '@medplum/core';
+import type { OperationDefinition } from '@medplum/fhirtypes';
+import type { Condition, SearchQuery } from '../../store/resource-store.js';
+import { pagingLinks, searchsetBundle } from '../bundles.js';
+import { pageWindow } from '../interactions/page-window.js';
+import { searchAcrossTypes } from '../interactions/search-system.js';
 import type { OperationRoute } from '../operations.js';
 import type { FhirHandler } from '../types.js';
 
@@ -17,32 +20,44 @@ const definition: OperationDefinition = {
   system: false,
   type: false,
   instance: true,
-  parameter: [{ name: 'return', use: 'out', min: 1, max: '1', type: 'Bundle' }],
+  parameter: [
+    { name: '_since', use: 'in', min: 0, max: '1', type: 'instant' },
+    { name: '_type', use: 'in', min: 0, max: '*', type: 'code' },
+    { name: '_count', use: 'in', min: 0, max: '1', type: 'integer' },
+    { name: 'return', use: 'out', min: 1, max: '1', type: 'Bundle' },
+  ],
 };
 
-/** Bounds the answer; a larger record is paged through ordinary searches. */
-const MaxPerType = 1000;
+const Params = ['_count', '_offset', '_since', '_type', '_format', '_pretty', 'start', 'end'];
 
+function sinceCondition(since: string | undefined): Condition[] {
+  if (since === undefined) return [];
+  if (Number.isNaN(Date.parse(since))) throw new OperationOutcomeError(badRequest(`Invalid _since instant '${since}'`, '_since'));
+  return [{ kind: 'param', code: '_lastUpdated', values: [`ge${since}`] }];
+}
+
+/** The patient first, then each compartment type; `_type` narrows the types, `_since` the versions, `_count` pages. */
 const handler: FhirHandler = async (req, { store, services }) => {
   const { id } = req.params;
+  for (const k of Object.keys(req.query)) {
+    if (!Params.includes(k)) throw new OperationOutcomeError(badRequest(`Unknown $everything parameter '${k}'`, k));
+    if (k === 'start' || k === 'end') throw new OperationOutcomeError(badRequest(`$everything parameter '${k}' is not supported; use _since`, k));
+  }
   const patient = await store.read('Patient', id);
   if (!patient) throw new OperationOutcomeError(notFound);
-  const found: Resource[] = [patient];
-  for (const resourceType of services.patientCompartmentTypes()) {
-    if (resourceType === 'Patient') continue;
-    const result = await store.search({
-      resourceType,
-      where: [{ kind: 'compartment', compartment: 'Patient', id }],
-      sort: [],
-      count: MaxPerType,
-      offset: 0,
-      total: 'none',
-      include: [],
-      revinclude: [],
-    });
-    found.push(...result.resources);
+  const compartment = services.patientCompartmentTypes();
+  const listed = req.query._type?.flatMap((v) => v.split(',')).map((t) => t.trim()).filter(Boolean);
+  for (const t of listed ?? []) {
+    if (t !== 'Patient' && !compartment.includes(t)) throw new OperationOutcomeError(badRequest(`_type '${t}' is not in the Patient compartment of this server`, '_type'));
   }
-  return { outcome: allOk, resource: searchsetBundle(req.baseUrl, found, [], [{ relation: 'self', url: `${req.baseUrl}/Patient/${id}/$everything` }], found.length) };
+  const types = ['Patient', ...compartment.filter((t) => t !== 'Patient')].filter((t) => !listed?.length || listed.includes(t));
+  const { count, offset } = pageWindow({ _count: req.query._count ?? [String(services.maxCount)], _offset: req.query._offset ?? [] }, services.maxCount);
+  const since = sinceCondition(req.query._since?.[0]);
+  const query = (resourceType: string, where: Condition[]): SearchQuery => ({ resourceType, where: [...where, ...since], sort: [], count, offset: 0, total: 'none', include: [], revinclude: [] });
+  const queries = types.map((t) => (t === 'Patient' ? query(t, [{ kind: 'param', code: '_id', values: [id] }]) : query(t, [{ kind: 'compartment', compartment: 'Patient', id }])));
+  const result = await searchAcrossTypes(store, queries, offset, count);
+  const links = pagingLinks({ baseUrl: req.baseUrl, path: `Patient/${id}/$everything`, query: req.query, offset, count, pageSize: result.resources.length, total: result.total });
+  return { outcome: allOk, resource: searchsetBundle(req.baseUrl, result.resources, [], links, result.total) };
 };
 
 export const everythingOperation: OperationRoute = {

@@ -3,6 +3,8 @@ import { allOk, badRequest, OperationOutcomeError } from '@medplum/core';
 import type { OperationDefinition, Parameters, Resource } from '@medplum/fhirtypes';
 import type { OperationRoute } from '../operations.js';
 import type { FhirHandler } from '../types.js';
+import { requireReferencesResolve } from '../interactions/references.js';
+import { toOutcome } from '../outcomes.js';
 
 const definition: OperationDefinition = {
   resourceType: 'OperationDefinition',
@@ -30,7 +32,7 @@ const fail = (text: string, expression: string): never => {
 };
 
 /** The resource and profile of a Parameters body, each of the type the OperationDefinition gives, or 400. */
-function unwrap(body: unknown): { resource?: Resource; profile?: string } {
+function unwrap(body: unknown): { resource?: Resource; profile?: string; mode?: string } {
   if (body === undefined) return {};
   if (!isObject(body)) fail('$validate needs a resource or a Parameters resource as a JSON object', 'resource');
   const b = body as Resource;
@@ -50,20 +52,32 @@ function unwrap(body: unknown): { resource?: Resource; profile?: string } {
   const profile = pp?.valueUri ?? pp?.valueCanonical;
   if (pp && typeof profile !== 'string') fail("The 'profile' parameter must be a valueUri or valueCanonical string", `Parameters.parameter[${pi}]`);
   const m = named('mode');
-  if (m >= 0 && typeof (list[m] as Record<string, unknown>).valueCode !== 'string') fail("The 'mode' parameter must be a valueCode", `Parameters.parameter[${m}]`);
-  return { resource: resource as Resource | undefined, profile: profile as string | undefined };
+  const mode = m >= 0 ? (list[m] as Record<string, unknown>).valueCode : undefined;
+  if (m >= 0 && typeof mode !== 'string') fail("The 'mode' parameter must be a valueCode", `Parameters.parameter[${m}]`);
+  return { resource: resource as Resource | undefined, profile: profile as string | undefined, mode: mode as string | undefined };
 }
+
+const Modes = ['create', 'update', 'delete', 'profile'];
 
 const handler: FhirHandler = async (req, { store, services }) => {
   const { resourceType, id } = req.params;
-  const { resource: given, profile: bodyProfile } = unwrap(req.body);
+  const { resource: given, profile: bodyProfile, mode: bodyMode } = unwrap(req.body);
+  const mode = req.query.mode?.[0] ?? bodyMode;
+  if (mode !== undefined && !Modes.includes(mode)) throw new OperationOutcomeError(badRequest(`mode must be one of ${Modes.join(', ')}`, 'mode'));
   const resource = given ?? (id ? await store.read(resourceType, id) : undefined);
   if (!resource) throw new OperationOutcomeError(badRequest('$validate needs a resource in the body (or Parameters.resource)', 'resource'));
   if (resource.resourceType !== resourceType) {
     throw new OperationOutcomeError(badRequest(`The resource type '${resource.resourceType}' does not match the URL's '${resourceType}'`, 'resourceType'));
   }
   const outcome = services.validate(resource, { profileUrl: req.query.profile?.[0] ?? bodyProfile });
-  const issues = outcome.issue?.length ? outcome.issue : allOk.issue;
+  const found = [...(outcome.issue ?? [])];
+  // A create or update would refuse unresolvable references; $validate says so too (the default mode judges as a write).
+  if (mode !== 'profile' && mode !== 'delete') {
+    await requireReferencesResolve(store, resource).catch((err: unknown) => {
+      found.push(...(toOutcome(err).issue ?? []));
+    });
+  }
+  const issues = found.length ? found : allOk.issue;
   // $validate answers 200 with the findings; the findings themselves say whether the resource is valid.
   return { outcome: allOk, resource: { resourceType: 'OperationOutcome', issue: issues } };
 };

@@ -35,7 +35,11 @@ export function createSqlHistory(db: SqlDatabase, compiler: ConditionCompiler, r
       if (query.since) {
         const since = new Date(query.since);
         if (Number.isNaN(since.getTime())) throw new OperationOutcomeError(badRequest(`Invalid _since '${query.since}'`, '_since'));
-        parts.push(sql('v.last_updated > ?', [since.toISOString()]));
+        parts.push(sql('v.last_updated >= ?', [since.toISOString()]));
+      }
+      if (query.at) {
+        parts.push(sql('v.last_updated < ?', [query.at.end]));
+        parts.push(sql('NOT EXISTS (SELECT 1 FROM resource_version w WHERE w.rid = v.rid AND w.version_id > v.version_id AND w.last_updated <= ?)', [query.at.start]));
       }
       parts.push(accessOf(query, access));
       const where = joinSql(parts, 'AND', 'TRUE');

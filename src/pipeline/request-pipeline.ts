@@ -242,10 +242,11 @@ export function createRequestPipeline(deps: PipelineDeps) {
         try {
           res = await run(req, ctx, readOnly(deps.rawStore(deps.db)), audits);
         } catch (err) {
-          await deps.auditWriter.record(failedEvents(audits));
+          await telemetry.span('audit', () => deps.auditWriter.record(failedEvents(audits)));
           throw err;
         }
-        await deps.auditWriter.record(audits.flatMap((a) => deps.audit.build(a)));
+        // The response waits for the group commit holding its events (A2).
+        await telemetry.span('audit', () => deps.auditWriter.record(audits.flatMap((a) => deps.audit.build(a))));
         return res;
       } catch (err) {
         if (err instanceof AuditUnavailable) {

@@ -186,7 +186,7 @@ describe('SQLite locked by another writer (npm run import on the same file)', ()
   });
 
   test('while another connection holds the write lock, writes answer 503 with Retry-After (never 500), reads still 200; then it recovers', async () => {
-    const other = new Database(sqlitePath(loadConfig({ DATA_DIR: gw.dir })));
+    const other = new Database(sqlitePath({ dataDir: gw.dir }));
     other.exec('BEGIN IMMEDIATE');
     try {
       const write = await request(gw.gateway.app).post('/fhir/Patient').set('Authorization', gw.auth).send({ resourceType: 'Patient', name: [{ family: 'Lukko' }] });

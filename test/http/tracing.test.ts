@@ -55,7 +55,7 @@ describe('OpenTelemetry traces', () => {
     expect(server!.parentSpanContext?.spanId).toBe(parentSpanId);
     expect(server!.attributes).toMatchObject({ 'http.request.method': 'GET', 'http.response.status_code': 200, 'fhir.interaction': 'search-type', 'fhir.resource_type': 'Patient' });
     const children = spans.filter((s) => s.parentSpanContext?.spanId === server!.spanContext().spanId).map((s) => s.name);
-    // The audit append runs after the handler, in the same transaction: a sibling of store under the request.
+    // A read's AuditEvents join the group commit after the handler: the audit span is a sibling of store under the request.
     expect(children.sort()).toEqual(['audit', 'authentication', 'consent', 'store']);
     for (const s of spans) expect(s.spanContext().traceId).toBe(traceId);
 

@@ -102,14 +102,40 @@ export function openPostgresDatabase(url: string, options: PostgresOptions = {})
     }
   }
 
+  /**
+   * A statement outside a transaction (reads run here, off the write path). While an HTTP request is being served it
+   * runs on a client of its own, so the request's hang-up can cancel it like a transaction's statements.
+   */
+  async function runOnPool<R>(sql: string, params?: unknown[]): Promise<pg.QueryResult<R & pg.QueryResultRow>> {
+    const signal = currentRequestSignal();
+    if (!signal) return run<R>(pool, sql, params);
+    if (signal.aborted) throw new DatabaseUnavailable('the client went away');
+    const client = await connect();
+    let broken = false;
+    const cancel = (): void => {
+      broken = true;
+      pool.query('SELECT pg_cancel_backend($1)', [(client as unknown as { processID: number }).processID]).catch(() => undefined);
+    };
+    signal.addEventListener('abort', cancel, { once: true });
+    try {
+      return await run<R>(client, sql, params);
+    } catch (err) {
+      if (isUnavailable(err) || err instanceof DatabaseUnavailable) broken = true;
+      throw err;
+    } finally {
+      signal.removeEventListener('abort', cancel);
+      client.release(broken);
+    }
+  }
+
   return {
     dialect: 'postgres',
     inTransaction: false,
     async query<R>(sql: string, params?: unknown[]): Promise<R[]> {
-      return (await run<R>(pool, sql, params)).rows;
+      return (await runOnPool<R>(sql, params)).rows;
     },
     async execute(sql, params) {
-      return { changes: (await run(pool, sql, params)).rowCount ?? 0 };
+      return { changes: (await runOnPool(sql, params)).rowCount ?? 0 };
     },
     async transaction<T>(fn: (tx: SqlDatabase) => Promise<T>): Promise<T> {
       const client = await connect();

@@ -3,7 +3,12 @@ import type { AuditEvent } from '@medplum/fhirtypes';
 import type { SqlDatabase } from '../store/sql/database.js';
 
 /** The batch transaction could not commit (or append): every request in it answers 503 with no data. */
-export class AuditUnavailable extends Error {}
+export class AuditUnavailable extends Error {
+  /** Why, when the database itself said so (busy, away): its 503 names that instead of the audit log. */
+  constructor(message: string, readonly cause?: unknown) {
+    super(message);
+  }
+}
 
 export type WorkOutcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
@@ -65,7 +70,7 @@ export function createAuditBatchWriter(opts: AuditBatchOptions): AuditBatchWrite
       });
     } catch (err) {
       opts.onBatch?.({ requests: batch.length, events: count, ms: performance.now() - started, ok: false });
-      const failure = err instanceof AuditUnavailable ? err : new AuditUnavailable(String(err));
+      const failure = err instanceof AuditUnavailable ? err : new AuditUnavailable(String(err), err);
       for (const job of batch) job.fail(failure);
       return;
     }

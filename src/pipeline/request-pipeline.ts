@@ -8,6 +8,7 @@ import { Interaction, type ExplainDisclosure, type FhirRequest, type FhirRespons
 import type { ResourceStore } from '../store/resource-store.js';
 import type { SqlDatabase } from '../store/sql/database.js';
 import { AuditUnavailable, type AuditBatchWriter } from '../audit/audit-batch.js';
+import { DatabaseUnavailable } from '../store/sql/unavailable.js';
 import type { Authentication, AuditInput, AuditTrail, ConsentGate, DisclosureRecord, PipelineTelemetry, ScopeCheck } from './ports.js';
 import { redactAuditEvents } from './redact-audit.js';
 
@@ -250,6 +251,8 @@ export function createRequestPipeline(deps: PipelineDeps) {
         return res;
       } catch (err) {
         if (err instanceof AuditUnavailable) {
+          // The database being away or busy is the truer reason (its 503 says so); anything else is the audit log's.
+          if (err.cause instanceof DatabaseUnavailable) return { outcome: err.cause.outcome };
           return { outcome: serviceUnavailable('The audit log cannot be written, so no data is released. Try again later.') };
         }
         throw err;

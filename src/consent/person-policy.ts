@@ -79,10 +79,12 @@ function restrictionParent(t: string, codes: readonly string[]): Condition {
  */
 function guardianHealthCond(t: string, birthDate: string): Condition {
   const tenth = addYears(birthDate, GUARDIAN_FULL_VIEW_UNDER_AGE);
+  // "lapsen ollessa alle 10-vuotias" is said of the visit: the record and the visit it hangs off both before the tenth birthday.
+  const visitFromTenth = linkedToEvent(t, { encounter: startsFrom('Encounter', tenth), episode: startsFrom('EpisodeOfCare', tenth) });
   return and(
     bornFromViewStart(t),
     not(restrictionParent(t, GuardianRestrictedCodes)),
-    or(startsBefore(t, tenth), and(startsFrom(t, tenth), restrictionParent(t, GuardianAllowedCodes)))
+    or(restrictionParent(t, GuardianAllowedCodes), and(startsBefore(t, tenth), not(visitFromTenth)))
   );
 }
 

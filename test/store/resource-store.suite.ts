@@ -343,8 +343,11 @@ export function resourceStoreSuite(name: string, open: () => Promise<Backend>): 
           ['1', false],
         ]);
         expect(h.entries[0].resource).toMatchObject({ resourceType: 'Patient', id });
+        // R4 _since: "changes at or after the given instant", so v1's own instant includes v1.
         const since = await store.history({ resourceType: 'Patient', id, since: v1.meta?.lastUpdated, count: 10, offset: 0 });
-        expect(since.entries.map((e) => e.resource.meta?.versionId)).toEqual(['3', '2']);
+        expect(since.entries.map((e) => e.resource.meta?.versionId)).toEqual(['3', '2', '1']);
+        const after = await store.history({ resourceType: 'Patient', id, since: new Date(Date.parse(v1.meta!.lastUpdated!) + 1).toISOString(), count: 10, offset: 0 });
+        expect(after.entries.map((e) => e.resource.meta?.versionId)).not.toContain('1');
         const paged = await store.history({ resourceType: 'Patient', id, count: 1, offset: 1 });
         expect(paged.entries.map((e) => e.resource.meta?.versionId)).toEqual(['2']);
         expect(paged.total).toBe(3);

@@ -10,7 +10,9 @@ const HistoryParams = ['_since', '_at', '_count', '_offset', '_format', '_pretty
 function instant(name: string, v: string): number {
   const t = Date.parse(v);
   // Date.parse alone would take '1' or 2026-02-30 and quietly mean something else.
-  const problem = /^\d{4}(-\d{2}(-\d{2})?)?$/.test(v) ? dateProblem(v, 'date') : dateProblem(v, 'instant');
+  // _since is an instant (a whole day is accepted too); _at may name a year or month as well.
+  const partial = name === '_at' ? /^\d{4}(-\d{2}(-\d{2})?)?$/ : /^\d{4}-\d{2}-\d{2}$/;
+  const problem = partial.test(v) ? dateProblem(v, 'date') : dateProblem(v, 'instant');
   if (problem || !/^\d{4}(-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?)?)?$/.test(v) || Number.isNaN(t)) {
     throw new OperationOutcomeError(badRequest(`Invalid ${name} '${v}'${problem ? `: ${problem}` : ''}; use a FHIR date or dateTime`, name));
   }

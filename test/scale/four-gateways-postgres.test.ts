@@ -11,6 +11,8 @@ const Processes = 4;
 const Requests = Number(process.env.SCALE_REQUESTS ?? 2000);
 const LoadMs = Number(process.env.SCALE_LOAD_MS ?? 30_000);
 const Connections = 16;
+/** src/audit/audit-log.ts: the advisory lock that serialises chain appends ("AUDI"). */
+const ChainLockKey = 1096107081;
 
 interface Sent {
   status: number;
@@ -128,6 +130,23 @@ describe.skipIf(!pgUrl)(`four gateway processes on one PostgreSQL${pgUrl ? '' : 
       return 1 + Processes;
     }
 
+    // No request-long global lock: whenever a backend is seen holding the audit chain lock, it is appending to the
+    // chain or committing, never doing a request's resource work (the lock is taken per batch, after the work).
+    const sampler = new pg.Client({ connectionString: schema.url });
+    await sampler.connect();
+    const holderQueries: string[] = [];
+    let loading = true;
+    const sampling = (async () => {
+      while (loading) {
+        const { rows } = await sampler.query<{ query: string }>(
+          `SELECT a.query FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+            WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0 AND l.objid = ${ChainLockKey} AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+        );
+        holderQueries.push(...rows.map((r) => r.query));
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
+
     let sent = 0;
     const stopAt = Date.now() + LoadMs;
     await Promise.all(
@@ -138,9 +157,16 @@ describe.skipIf(!pgUrl)(`four gateway processes on one PostgreSQL${pgUrl ? '' : 
         }
       }),
     );
+    loading = false;
+    await sampling;
+    await sampler.end();
+    expect(holderQueries.length, 'the chain lock was never seen held during the load').toBeGreaterThan(0);
+    // pg_locks and pg_stat_activity are not one snapshot: a holder may still show the statement just before the lock,
+    // which in a batch is the release of the last request's savepoint, never a request's own SQL.
+    expect(holderQueries.filter((q) => !/audit_chain|audit_event|pg_advisory_xact_lock|^\s*(COMMIT|RELEASE SAVEPOINT)/i.test(q))).toEqual([]);
     if (failures.length) console.error(gateways.map((g) => g.output()).join('\n').split('\n').filter((l) => /"level":(40|50|60)/.test(l)).slice(-8).join('\n'));
     expect(failures).toEqual([]);
-    console.info(`[four gateways] ${answered.size} requests answered, ${races} If-Match races of ${Processes}`);
+    console.info(`[four gateways] ${answered.size} requests answered, ${races} If-Match races of ${Processes}, chain lock seen held ${holderQueries.length} times`);
     expect(races).toBeGreaterThanOrEqual(2);
 
     const c = new pg.Client({ connectionString: schema.url });

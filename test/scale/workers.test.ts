@@ -1,5 +1,6 @@
 // WORKERS=2: two node:cluster workers share the port and the store, both answer, one audit chain verifies, SIGTERM stops all (issue 12 "Both cores").
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
@@ -33,6 +34,23 @@ describe('WORKERS configuration', () => {
   test('above 1 is refused with the development issuer, whose key lives in one process', () => {
     expect(fails({ WORKERS: '2', DEV_ISSUER: '1' })).toMatch(/WORKERS above 1 needs AUTH_JWKS_FILE or AUTH_JWKS_URI/);
   });
+});
+
+describe('WORKERS=2 start failure', () => {
+  test('a port already in use stops the whole start with exit 1 and the reason, before any data exists', async () => {
+    const blocker = createServer();
+    const port = await new Promise<number>((r) => blocker.listen(0, '127.0.0.1', () => r((blocker.address() as { port: number }).port)));
+    const dir = mkdtempSync(join(tmpdir(), 'kanta-workers-taken-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    try {
+      const gw = spawnGateway({ PORT: String(port), WORKERS: '2', AUTH_JWKS_URI: 'https://idp.workers.test/jwks', DATA_DIR: join(dir, 'data') });
+      expect(await gw.exited).toEqual({ code: 1, signal: null });
+      expect(gw.output()).toContain(`127.0.0.1:${port} is already in use`);
+      expect(existsSync(join(dir, 'data'))).toBe(false);
+    } finally {
+      blocker.close();
+    }
+  }, 60_000);
 });
 
 describe.each(backends())('WORKERS=2 (%s)', (backend: Backend) => {

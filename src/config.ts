@@ -49,6 +49,8 @@ export interface GatewayConfig {
   redisUrl?: string;
   /** Key prefix of those counters (RATE_LIMIT_REDIS_PREFIX). */
   rateLimitRedisPrefix: string;
+  /** WORKERS: gateway processes (`node:cluster`) sharing the port and the store; 1 = this process serves alone. */
+  workers: number;
 }
 
 export interface RequestLimits {
@@ -136,6 +138,7 @@ const schema = {
     otlpEndpoint: { type: 'string', pattern: '^https?://' },
     redisUrl: { type: 'string', pattern: '^rediss?://' },
     rateLimitRedisPrefix: { type: 'string', minLength: 1, maxLength: 100 },
+    workers: { type: 'integer', minimum: 1, maximum: 64 },
   },
 } as const;
 
@@ -175,6 +178,7 @@ const EnvNameOf: Record<string, string> = {
   '/postgres/connectionTimeoutMs': 'PG_CONNECTION_TIMEOUT_MS',
   '/sqliteBusyTimeoutMs': 'SQLITE_BUSY_TIMEOUT_MS',
   '/retryAfterSeconds': 'DB_RETRY_AFTER_SECONDS',
+  '/workers': 'WORKERS',
 };
 const Secret = new Set(['AUDIT_HMAC_KEY', 'METRICS_TOKEN', 'DATABASE_URL', 'REDIS_URL']);
 
@@ -230,6 +234,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[] = []): Gateway
     otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined,
     redisUrl: env.REDIS_URL || undefined,
     rateLimitRedisPrefix: env.RATE_LIMIT_REDIS_PREFIX ?? 'kanta-gateway:rate-limit:',
+    workers: int(env.WORKERS, 1),
   };
   const ajv = new Ajv({ allErrors: true });
   if (!ajv.validate(schema, config)) {
@@ -244,6 +249,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[] = []): Gateway
   }
   if (config.auth.jwksFile && !existsSync(config.auth.jwksFile)) throw new Error(`Invalid configuration: AUTH_JWKS_FILE ${config.auth.jwksFile} does not exist`);
   if (config.auth.grantTypes && !config.auth.tokenEndpoint && !config.devIssuer) throw new Error('Invalid configuration: AUTH_GRANT_TYPES needs AUTH_TOKEN_ENDPOINT');
+  // Each process would mint with its own key (and keep its own login sessions): a token from one worker fails on the next.
+  if (config.workers > 1 && config.devIssuer) {
+    throw new Error('Invalid configuration: WORKERS above 1 needs AUTH_JWKS_FILE or AUTH_JWKS_URI; the development issuer (DEV_ISSUER, --demo) keeps its signing key in one process');
+  }
   // Checked here, before any data directory or database is touched, not after the store has opened.
   if (!config.devIssuer && !config.auth.jwksFile && !config.auth.jwksUri) {
     throw new Error('no token keys are configured: set AUTH_JWKS_FILE or AUTH_JWKS_URI (or DEV_ISSUER=1 for development)');

@@ -55,6 +55,7 @@ import { buildCapabilityStatement } from './metadata/capability-statement.js';
 import { createRequestPipeline } from './pipeline/request-pipeline.js';
 import { parseSearch } from './search/parse.js';
 import type { SqlDatabase } from './store/sql/database.js';
+import { dialectOf } from './store/sql/dialect.js';
 import { pickLanguage } from './validation/language.js';
 import { publishConformanceResources } from './metadata/publish-conformance.js';
 import { loadDemoData } from './demo/load-demo-data.js';
@@ -186,6 +187,7 @@ export async function createGateway({ config, log, ...options }: GatewayOptions)
   const auditWriter = createAuditBatchWriter({
     db,
     append: (tx, events) => audit.append({ db: tx }, events),
+    isTransient: (err) => dialectOf(db.dialect).isTransient(err),
     onBatch: ({ events, ms, ok }) => (ok ? telemetry.observeAuditCommit(events, ms / 1000) : telemetry.auditFailure()),
   });
   const pipeline = createRequestPipeline({

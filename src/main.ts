@@ -1,5 +1,7 @@
 // Process entry: validate config, claim the port, then open the store and serve; shut down gracefully on SIGTERM/SIGINT.
+import cluster from 'node:cluster';
 import { createServer, type RequestListener } from 'node:http';
+import { runClusterPrimary, WorkerReady } from './cluster-primary.js';
 import { loadConfig } from './config.js';
 import { createGateway, type Gateway } from './gateway.js';
 import { answerClientErrors } from './http/client-error.js';
@@ -29,48 +31,57 @@ try {
 }
 const log = createLogger(config.logLevel, { pretty: demo });
 
-// The port is claimed before any data is created or opened, so a second process on a taken port changes nothing.
-let handler: RequestListener | undefined;
-const server = createServer((req, res) => {
-  if (handler) return handler(req, res);
-  res.writeHead(503, { 'Content-Type': 'application/json', 'Retry-After': '1' }).end('{"status":"starting"}');
-});
-answerClientErrors(server);
-await new Promise<void>((resolve) => {
-  server.once('error', (err: NodeJS.ErrnoException) => fail(listenError(err, config.host, config.port)));
-  server.listen(config.port, config.host, () => resolve());
-});
-
-let gateway: Gateway;
-try {
-  gateway = await createGateway({ config, log });
-} catch (err) {
-  server.close();
-  fail((err as Error).message);
+if (config.workers > 1 && cluster.isPrimary) {
+  runClusterPrimary(config.workers, log);
+} else {
+  await serve(config);
 }
-handler = gateway.app;
-server.on('error', (err) => log.error({ err: (err as Error).message }, 'server error'));
-log.info({ port: config.port, host: config.host, store: config.databaseUrl ? 'postgres' : 'sqlite' }, `Kanta FHIR Gateway listening on http://${config.host}:${config.port}/fhir`);
-log.info(`Web app: http://${config.host}:${config.port}/app`);
-const issuer = gateway.devIssuer;
-if (gateway.demoLoaded && issuer) void seedDemoAccesses(`http://${config.host}:${config.port}`, (id) => issuer.mintPersona(id), log);
 
-let stopping = false;
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  log.info({ signal }, 'shutting down: finishing in-flight requests');
-  // close() stops accepting and waits for in-flight requests; the store closes only after them.
-  server.close(async () => {
-    await gateway.close();
-    log.info('stopped');
-    process.exit(0);
+async function serve(config: ReturnType<typeof loadConfig>): Promise<void> {
+  // The port is claimed before any data is created or opened, so a second process on a taken port changes nothing.
+  let handler: RequestListener | undefined;
+  const server = createServer((req, res) => {
+    if (handler) return handler(req, res);
+    res.writeHead(503, { 'Content-Type': 'application/json', 'Retry-After': '1' }).end('{"status":"starting"}');
   });
-  server.closeIdleConnections();
-  setTimeout(() => {
-    log.error('in-flight requests did not finish in 10 s; exiting');
-    process.exit(1);
-  }, 10_000).unref();
+  answerClientErrors(server);
+  await new Promise<void>((resolve) => {
+    server.once('error', (err: NodeJS.ErrnoException) => fail(listenError(err, config.host, config.port)));
+    server.listen(config.port, config.host, () => resolve());
+  });
+
+  let gateway: Gateway;
+  try {
+    gateway = await createGateway({ config, log });
+  } catch (err) {
+    server.close();
+    fail((err as Error).message);
+  }
+  handler = gateway.app;
+  server.on('error', (err) => log.error({ err: (err as Error).message }, 'server error'));
+  log.info({ port: config.port, host: config.host, store: config.databaseUrl ? 'postgres' : 'sqlite' }, `Kanta FHIR Gateway listening on http://${config.host}:${config.port}/fhir`);
+  log.info(`Web app: http://${config.host}:${config.port}/app`);
+  const issuer = gateway.devIssuer;
+  if (gateway.demoLoaded && issuer) void seedDemoAccesses(`http://${config.host}:${config.port}`, (id) => issuer.mintPersona(id), log);
+
+  let stopping = false;
+  async function shutdown(signal: string): Promise<void> {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down: finishing in-flight requests');
+    // close() stops accepting and waits for in-flight requests; the store closes only after them.
+    server.close(async () => {
+      await gateway.close();
+      log.info('stopped');
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+    setTimeout(() => {
+      log.error('in-flight requests did not finish in 10 s; exiting');
+      process.exit(1);
+    }, 10_000).unref();
+  }
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  if (cluster.isWorker) process.send?.(WorkerReady);
 }
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -87,4 +87,44 @@ describe('audit group commit', () => {
     fail = false;
     await expect(w.record([event(2)])).resolves.toBeUndefined();
   });
+
+  test('work that lost a lock race to another process runs again in the next batch, audited once; other errors answer at once', async () => {
+    const f = fakeDb(() => false);
+    const deadlock = Object.assign(new Error('deadlock detected'), { code: '40P01' });
+    let tries = 0;
+    const w = createAuditBatchWriter({
+      db: f.db,
+      append: async (_tx, events) => void f.pendingOf().push(...events.map((e) => e.id!)),
+      isTransient: (err) => (err as { code?: string }).code === '40P01',
+    });
+    const [raced, other, plain] = await Promise.allSettled([
+      w.write(async () => {
+        if (++tries === 1) throw deadlock;
+        return 'won on retry';
+      }, (o) => [event(o.ok ? 10 : 11)]),
+      w.write(async () => {
+        throw new Error('not a race');
+      }, () => [event(20)]),
+      w.record([event(30)]),
+    ]);
+    expect(raced).toEqual({ status: 'fulfilled', value: 'won on retry' });
+    expect(other.status).toBe('rejected');
+    expect(plain.status).toBe('fulfilled');
+    expect(tries).toBe(2);
+    // The first batch committed the others' events; the retried work and its one event came in the next batch.
+    expect(f.committed).toEqual([['e20', 'e30'], ['e10']]);
+  });
+
+  test('work that keeps losing lock races answers its error after a bounded number of attempts', async () => {
+    const f = fakeDb(() => false);
+    let tries = 0;
+    const w = createAuditBatchWriter({ db: f.db, append: async () => undefined, isTransient: () => true });
+    await expect(
+      w.write(async () => {
+        tries++;
+        throw Object.assign(new Error('deadlock detected'), { code: '40P01' });
+      }, () => [event(1)]),
+    ).rejects.toThrow('deadlock detected');
+    expect(tries).toBe(5);
+  });
 });

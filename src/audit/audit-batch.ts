@@ -29,11 +29,21 @@ export interface AuditBatchOptions {
   db: SqlDatabase;
   /** Appends events to the chain inside the batch transaction. */
   append(tx: SqlDatabase, events: AuditEvent[]): Promise<void>;
+  /**
+   * A request's work that failed only because it lost a lock race with another process's batch (PostgreSQL deadlock
+   * or serialization failure): its savepoint rolled back, so it runs again in the next batch, after this one has
+   * committed and released the rows the other batch waits for. Retrying inside the same batch would deadlock again.
+   */
+  isTransient?(err: unknown): boolean;
   /** Observes each committed (or failed) batch: size and milliseconds (metrics). */
   onBatch?(info: { requests: number; events: number; ms: number; ok: boolean }): void;
 }
 
+/** How often one request's work may lose a lock race before its error is answered. */
+const TransientAttempts = 5;
+
 interface Job {
+  attempts: number;
   work?: (tx: SqlDatabase) => Promise<unknown>;
   events: (outcome: WorkOutcome<unknown>) => AuditEvent[];
   settle(ok: boolean, outcome: WorkOutcome<unknown>): void;
@@ -47,7 +57,7 @@ export function createAuditBatchWriter(opts: AuditBatchOptions): AuditBatchWrite
 
   async function runBatch(batch: Job[]): Promise<void> {
     const started = performance.now();
-    const outcomes: Array<WorkOutcome<unknown>> = [];
+    const outcomes: Array<WorkOutcome<unknown> | 'retry'> = [];
     let count = 0;
     try {
       await opts.db.transaction(async (tx) => {
@@ -59,6 +69,10 @@ export function createAuditBatchWriter(opts: AuditBatchOptions): AuditBatchWrite
             try {
               outcome = { ok: true, value: await tx.transaction((inner) => work(inner)) };
             } catch (error) {
+              if (job.attempts < TransientAttempts && opts.isTransient?.(error)) {
+                outcomes.push('retry');
+                continue;
+              }
               outcome = { ok: false, error };
             }
           }
@@ -75,7 +89,12 @@ export function createAuditBatchWriter(opts: AuditBatchOptions): AuditBatchWrite
       return;
     }
     opts.onBatch?.({ requests: batch.length, events: count, ms: performance.now() - started, ok: true });
-    batch.forEach((job, i) => job.settle(true, outcomes[i]));
+    batch.forEach((job, i) => {
+      const outcome = outcomes[i];
+      if (outcome !== 'retry') return job.settle(true, outcome);
+      job.attempts += 1;
+      queue.push(job);
+    });
   }
 
   function kick(): void {
@@ -97,6 +116,7 @@ export function createAuditBatchWriter(opts: AuditBatchOptions): AuditBatchWrite
   function enqueue<T>(work: Job['work'], eventsFor: (outcome: WorkOutcome<T>) => AuditEvent[]): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       queue.push({
+        attempts: 1,
         work,
         events: eventsFor as Job['events'],
         settle: (_ok, outcome) => (outcome.ok ? resolve(outcome.value as T) : reject(outcome.error)),

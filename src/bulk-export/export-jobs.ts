@@ -50,6 +50,8 @@ export interface ExportJob {
   error: ExportOutput[];
   dir: string;
   cancelled: boolean;
+  /** When the job finished (ms since epoch); its files are kept for the retention period after it. */
+  finishedAt?: number;
 }
 
 /** Who owns a job: the same kind of caller, token subject, client and organisation (Bulk Data: only the requester). */
@@ -84,9 +86,31 @@ export interface ExportJobs {
   close(): Promise<void>;
 }
 
+export interface ExportJobsOptions {
+  /** Resources per search page (default ExportPageSize). */
+  pageSize?: number;
+  /** How long a finished job's files stay downloadable (default a day; the IG lets servers expire them). */
+  retentionMs?: number;
+  /** The clock (tests). */
+  now?: () => number;
+}
+
 /** `root`: a directory only this gateway writes (under DATA_DIR, or the OS temp dir for PostgreSQL). */
-export function createExportJobs(root: string, ports: ExportPorts): ExportJobs {
+export function createExportJobs(root: string, ports: ExportPorts, options: ExportJobsOptions = {}): ExportJobs {
+  const pageSize = options.pageSize ?? ExportPageSize;
+  const retentionMs = options.retentionMs ?? 24 * 3600_000;
+  const now = options.now ?? Date.now;
   const jobs = new Map<string, ExportJob>();
+
+  /** Expired jobs go with their files, checked whenever jobs are touched (no timer keeps the process alive). */
+  function expire(): void {
+    for (const job of jobs.values()) {
+      if (job.finishedAt !== undefined && now() - job.finishedAt > retentionMs) {
+        jobs.delete(job.id);
+        rmSync(job.dir, { recursive: true, force: true });
+      }
+    }
+  }
   const running = new Set<Promise<void>>();
 
   async function exportType(job: ExportJob, req: ExportRequest, resourceType: string): Promise<void> {
@@ -94,14 +118,14 @@ export function createExportJobs(root: string, ports: ExportPorts): ExportJobs {
     let out: WriteStream | undefined;
     let count = 0;
     try {
-      for (let offset = 0; !job.cancelled; offset += ExportPageSize) {
+      for (let offset = 0; !job.cancelled; offset += pageSize) {
         const ctx = { ...req.ctx, now: new Date() };
         const session = await ports.openGuarded(ctx);
         const query: SearchQuery = {
           resourceType,
           where: req.since ? [{ kind: 'param', code: '_lastUpdated', values: [`gt${req.since}`] }] : [],
           sort: [{ code: '_id', descending: false }],
-          count: ExportPageSize,
+          count: pageSize,
           offset,
           total: 'none',
           include: [],
@@ -119,7 +143,7 @@ export function createExportJobs(root: string, ports: ExportPorts): ExportJobs {
         count += page.length;
         // Audited once the page is on disk and before it can be downloaded (fail-closed: no audit, no file).
         if (page.length) await ports.audit(ctx, resourceType, session.record());
-        if (page.length < ExportPageSize) break;
+        if (page.length < pageSize) break;
       }
     } finally {
       if (out) await closeStream(out);
@@ -154,12 +178,14 @@ export function createExportJobs(root: string, ports: ExportPorts): ExportJobs {
       job.state = 'failed';
       if (!job.cancelled) await writeError(job, toOutcome(err)).catch(() => undefined);
     } finally {
+      job.finishedAt = now();
       if (job.cancelled) rmSync(job.dir, { recursive: true, force: true });
     }
   }
 
   return {
     start(req) {
+      expire();
       const id = randomUUID();
       const dir = join(root, id);
       mkdirSync(dir, { recursive: true });
@@ -185,6 +211,7 @@ export function createExportJobs(root: string, ports: ExportPorts): ExportJobs {
       return job;
     },
     get(id, principal) {
+      expire();
       const job = jobs.get(id);
       return job && job.owner === ownerOf(principal) ? job : undefined;
     },

@@ -66,6 +66,7 @@ async function exportAll(gw: TestGateway, auth: string, path: string): Promise<{
     const rs = await download(gw, auth, o.url);
     expect(rs.length).toBe(o.count);
     expect(rs.every((r) => r.resourceType === o.type)).toBe(true);
+    expect(new Set(rs.map((r) => r.id)).size).toBe(rs.length);
     byType.set(o.type, rs);
   }
   return { manifest, byType };
@@ -157,6 +158,23 @@ describe.each(backends())('Bulk Data $export on %s', (backend) => {
     expect(byType.has('Encounter')).toBe(false);
     expect(byType.get('Organization')!.length).toBe(organizations().length);
     expect(manifest.output.every((o) => o.type === 'Organization')).toBe(true);
+  });
+
+  test('declared in the CapabilityStatement at system and Patient level; POST with a Parameters body kicks off too', async () => {
+    const cs = (await request(gw.app).get('/fhir/metadata')).body;
+    expect(cs.rest[0].operation.map((o: { name: string }) => o.name)).toContain('export');
+    const patient = cs.rest[0].resource.find((r: { type: string }) => r.type === 'Patient');
+    expect(patient.operation.map((o: { name: string }) => o.name)).toContain('export');
+    const res = await request(gw.app)
+      .post('/fhir/Patient/$export')
+      .set('Authorization', operator)
+      .set('Prefer', 'respond-async')
+      .set('Content-Type', 'application/fhir+json')
+      .send({ resourceType: 'Parameters', parameter: [{ name: '_type', valueString: 'Patient' }] });
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    const manifest = await poll(gw, operator, location(res));
+    expect(manifest.output.map((o) => o.type)).toEqual(['Patient']);
+    expect(manifest.request).toMatch(/Patient\/\$export\?_type=Patient$/);
   });
 
   test('a person is refused with 403 and an OperationOutcome', async () => {

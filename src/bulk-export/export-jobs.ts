@@ -124,7 +124,9 @@ export function createExportJobs(root: string, ports: ExportPorts, options: Expo
         const query: SearchQuery = {
           resourceType,
           where: req.since ? [{ kind: 'param', code: '_lastUpdated', values: [`gt${req.since}`] }] : [],
-          sort: [{ code: '_id', descending: false }],
+          // Storage order (the stores' own total order, by row): rows created during the export land after the
+          // pages already read, so offset paging neither skips nor repeats them.
+          sort: [],
           count: pageSize,
           offset,
           total: 'none',

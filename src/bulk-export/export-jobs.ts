@@ -177,8 +177,9 @@ export function createExportJobs(root: string, ports: ExportPorts, options: Expo
       }
       job.state = 'done';
     } catch (err) {
-      job.state = 'failed';
+      // The error file is complete before a poll can see the failure.
       if (!job.cancelled) await writeError(job, toOutcome(err)).catch(() => undefined);
+      job.state = 'failed';
     } finally {
       job.finishedAt = now();
       if (job.cancelled) rmSync(job.dir, { recursive: true, force: true });

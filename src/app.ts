@@ -34,6 +34,8 @@ export interface AppDeps extends EndpointOptions {
   middleware?: express.RequestHandler[];
   /** Directory of the built web app (web/dist), served at /app when present. */
   webAppDir?: string;
+  /** Bulk Data export status and file endpoints, mounted at /bulk-export (src/bulk-export/export-routes.ts). */
+  bulkExport?: express.RequestHandler;
   /** Probes and metrics (/healthz, /readyz, /metrics), mounted ahead of the middleware: not rate-limited, logged or audited. */
   operations?: express.RequestHandler;
 }
@@ -111,6 +113,7 @@ export function createApp(deps: AppDeps): Express {
     );
   }
 
+  if (deps.bulkExport) app.use('/bulk-export', deps.bulkExport);
   const endpoint = fhirEndpoint(deps.pipeline, deps);
   app.all('/fhir', endpoint);
   app.all('/fhir/{*path}', endpoint);

@@ -42,6 +42,11 @@ import { terminologyOperations } from './fhir/operations/terminology.js';
 import { metaOperations } from './fhir/operations/meta.js';
 import { lastnOperation } from './fhir/operations/lastn.js';
 import { createTerminologyService } from './terminology/terminology-service.js';
+import { exportOperation } from './fhir/operations/export.js';
+import { createExportJobs } from './bulk-export/export-jobs.js';
+import { exportRoutes, statusPath } from './bulk-export/export-routes.js';
+import { ConformanceTypes } from './fhir/resource-types.js';
+import { statusOf } from './fhir/outcomes.js';
 import { kantaImportOperation } from './kanta/import-operation.js';
 import { loadAppRegistry } from './pds/app-registry.js';
 import { deleteWellnessDataOperation } from './pds/delete-wellness-data.js';
@@ -67,7 +72,8 @@ import { createTracing, type Tracing } from './observability/tracing.js';
 
 export { ProjectRoot } from './storage.js';
 import { ProjectRoot } from './storage.js';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 const Version = '0.1.0';
 /** Largest page a client may ask for. */
@@ -152,6 +158,7 @@ export async function createGateway({ config, log, ...options }: GatewayOptions)
     ...terminologyOperations,
     ...metaOperations(types.types().filter((t) => types.supports(t, Interaction.Update))),
     lastnOperation,
+    exportOperation,
   ]);
   // Every served operation's definition is readable by url too, so testers can resolve what /metadata points at.
   await publishConformanceResources(
@@ -190,20 +197,30 @@ export async function createGateway({ config, log, ...options }: GatewayOptions)
     isTransient: (err) => dialectOf(db.dialect).isTransient(err),
     onBatch: ({ events, ms, ok }) => (ok ? telemetry.observeAuditCommit(events, ms / 1000) : telemetry.auditFailure()),
   });
+  const authentication = cachedAuthentication(authenticator);
+  const consent = createConsentService({
+    presentFor: (ctx) => auditEventPresenterFor(ctx.principal),
+    wellness: createWellnessRules(wellnessApps),
+    // S1: a resource leaves by any route (includes, $everything, Bundle entries) only when the token may read or search its type.
+    readable: (principal, type) => isAllowed(principal.scopes, type, Interaction.Read) || isAllowed(principal.scopes, type, Interaction.SearchType),
+    factsCache: createConsentFactsCache(),
+  });
+  // Bulk Data export: jobs read through the same consent gate as requests, opened for the job's caller, and are audited
+  // through the same writer; their files live under DATA_DIR (SQLite) or a private temp directory (PostgreSQL).
+  const exportJobs = createExportJobs(config.databaseUrl ? mkdtempSync(join(tmpdir(), 'kanta-export-')) : join(config.dataDir, 'bulk-export'), {
+    openGuarded: (ctx) => consent.open(ctx, rawStore(db)),
+    audit: (ctx, resourceType, record, outcome) =>
+      auditWriter.record(audit.build({ ctx, interaction: Interaction.Operation, operation: 'export', resourceType, status: outcome ? statusOf(outcome) : 200, outcome, record })),
+  });
+  const originOf = (baseUrl: string) => baseUrl.replace(/\/fhir\/?$/, '');
   const pipeline = createRequestPipeline({
     db,
     rawStore,
     auditWriter,
     router,
-    auth: cachedAuthentication(authenticator),
+    auth: authentication,
     scopes: { isAllowed: (p, t, i, letter) => isAllowed(p.scopes, t, i, letter as never) },
-    consent: createConsentService({
-      presentFor: (ctx) => auditEventPresenterFor(ctx.principal),
-      wellness: createWellnessRules(wellnessApps),
-      // S1: a resource leaves by any route (includes, $everything, Bundle entries) only when the token may read or search its type.
-      readable: (principal, type) => isAllowed(principal.scopes, type, Interaction.Read) || isAllowed(principal.scopes, type, Interaction.SearchType),
-      factsCache: createConsentFactsCache(),
-    }),
+    consent,
     audit,
     services: {
       validate: (resource, opts) => validator.validate(resource, opts),
@@ -215,6 +232,10 @@ export async function createGateway({ config, log, ...options }: GatewayOptions)
       searchableTypes: () => types.types().filter((t) => types.supports(t, Interaction.SearchType)),
       maxCount: MaxCount,
       maxOffset: config.limits.maxOffset,
+      bulkExport: {
+        types: () => types.types().filter((t) => t !== 'AuditEvent' && !ConformanceTypes.includes(t)),
+        start: ({ baseUrl, ...request }) => `${originOf(baseUrl)}${statusPath(exportJobs.start(request).id)}`,
+      },
     },
     telemetry,
   });
@@ -267,6 +288,12 @@ export async function createGateway({ config, log, ...options }: GatewayOptions)
         outcome.id === 'insufficient-scope' ? wwwAuthenticate(undefined, { insufficientScope: outcome.issue?.[0]?.details?.text ?? '' }) : wwwAuthenticate(new OperationOutcomeError(outcome)),
     }),
     log,
+    bulkExport: exportRoutes({
+      jobs: exportJobs,
+      authenticate: (authorization) => authentication.authenticate(authorization),
+      challenge: (outcome) => ({ 'WWW-Authenticate': wwwAuthenticate(new OperationOutcomeError(outcome)) }),
+      origin: (req) => originOf(config.publicBaseUrl ?? `${req.protocol}://${req.get('host')}/fhir`),
+    }),
     operations: operationsRoutes({
       ready: createReadinessCheck(db, { onFailure: (check, err) => log.warn({ check, err: (err as Error).message }, 'not ready') }),
       metrics,
@@ -283,6 +310,7 @@ export async function createGateway({ config, log, ...options }: GatewayOptions)
     devIssuer,
     demoLoaded,
     async close() {
+      await exportJobs.close();
       await auditWriter.drain();
       await tracing.shutdown();
       await sharedLimit?.close();

@@ -52,6 +52,8 @@ export interface FhirResponse {
   resource?: Resource;
   /** Set by create so the HTTP layer can send Location. */
   location?: string;
+  /** Absolute URL sent as Content-Location (the status URL of an asynchronous request). */
+  contentLocation?: string;
 }
 
 /** A parsed search request: the store query plus what the REST layer applies itself. */
@@ -83,6 +85,16 @@ export interface FhirServices {
   maxCount: number;
   /** Largest _offset a page may start at (LIMIT_OFFSET). */
   maxOffset?: number;
+  /** Bulk Data export jobs (src/bulk-export); absent = $export is not offered. */
+  bulkExport?: BulkExportService;
+}
+
+/** Starts Bulk Data export jobs; the job reads through a store guarded for `ctx`'s caller, never around it. */
+export interface BulkExportService {
+  /** Types a system-level export covers by default: served data types, not AuditEvent nor conformance resources. */
+  types(): string[];
+  /** Starts a job and returns its status URL. */
+  start(request: { ctx: RequestContext; baseUrl: string; requestUrl: string; types: string[]; since?: string }): string;
 }
 
 /** Why the caller may see a record (Patient/$disclosure); the rule IDs and texts come from the consent layer. */

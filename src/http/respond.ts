@@ -19,6 +19,7 @@ export function sendFhir(res: Response, r: FhirResponse, opts: { baseUrl: string
     res.set('Last-Modified', new Date(resource.meta.lastUpdated).toUTCString());
   }
   if (r.location) res.set('Location', `${opts.baseUrl}/${r.location}`);
+  if (r.contentLocation) res.set('Content-Location', r.contentLocation);
   if (status === 304) {
     res.status(304).end();
     return;

@@ -358,5 +358,14 @@ describe.each(backends())('issue 11 situations: guardians, minors, citizens and 
       const p = await c.get('/fhir/AuditEvent', proxy);
       expectRefusal(p, 403, /\b(C4|A4)\b/);
     });
+
+    // Seed 003: "Täysi-ikäisen puolesta asiointia varten tarvitaan sähköisesti annettava Suomi.fi-valtuutus"; issue 11:
+    // proxies "are verified against the store". A mandate only in the token, or one the store does not record, acts for nobody.
+    it('C4: a proxy whose Suomi.fi mandate the store does not record is refused (403 naming C4) and reads nothing', async () => {
+      const stranger: Caller = { kind: 'proxy', subject: hetu('1970-02-02', 910), patient: 'elsa', mandates: ['health', 'social'] };
+      expectRefusal(await c.get(`/fhir/Patient/${w.id('Patient/elsa')}`, stranger), 403, /\bC4\b/);
+      const onlySocial: Caller = { kind: 'proxy', subject: hetu('1970-02-02', 908), patient: 'elsa', mandates: ['health'] };
+      expectRefusal(await c.get('/fhir/Encounter', onlySocial), 403, /\bC4\b/);
+    });
   });
 });

@@ -1,33 +1,11 @@
 // The disclosure policy (D1-D8, D10, C1-C5, P1-P2, A4) as search Conditions the store applies before paging. https://hl7.org/fhir/R4/search.html
 import type { Condition, AccessPolicy } from '../store/resource-store.js';
 import { isArchiveOperator, type RequestContext, type Sector } from '../context.js';
-import {
-  ConsentKind,
-  type ConsentKindCode,
-  DataOrigin,
-  DocumentMark,
-  HealthRegisterKinds,
-  LocalSystem,
-  Oid,
-  RegisterKind,
-  SocialRegisterKinds,
-} from '../kanta/codes.js';
+import { ConsentKind, type ConsentKindCode, DataOrigin, HealthRegisterKinds, LocalSystem, RegisterKind } from '../kanta/codes.js';
 import type { CompiledConsents, Grant, PermissionKind, ProvisionRef } from './consent-compiler.js';
-import { and, chain, FALSE, not, or, param, security, TRUE } from './conditions.js';
+import { and, FALSE, not, or, param, security, TRUE } from './conditions.js';
 import type { WellnessPort } from './wellness-port.js';
-import {
-  ADULT_AGE,
-  addYears,
-  ageOn,
-  CitizenHiddenSocialKinds,
-  finnishDate,
-  GUARDIAN_FULL_VIEW_UNDER_AGE,
-  GUARDIAN_VIEW_FROM,
-  GuardianAllowedCodes,
-  GuardianRestrictedCodes,
-  SocialKindSystem,
-  stripOid,
-} from './kanta-rules.js';
+import { stripOid } from './kanta-rules.js';
 import { clinicalDateParam, isDirectoryType, isPrescriptionType, isRecordType } from './record-types.js';
 import { concernsPrescription, linkedToEvent } from './record-links.js';
 import { consentKinds, holder, isPds, isSocial, kindsOf, ofPatient } from './policy-terms.js';

@@ -4,7 +4,7 @@ import type { AuditEvent, OperationOutcome } from '@medplum/fhirtypes';
 import type { Principal, RequestContext } from '../context.js';
 import { insufficientScope, serviceUnavailable, statusOf, toOutcome } from '../fhir/outcomes.js';
 import type { FhirRouter, RouteMatch } from '../fhir/router.js';
-import { Interaction, type ExplainDisclosure, type FhirRequest, type FhirResponse, type FhirServices } from '../fhir/types.js';
+import { Interaction, type FhirRequest, type FhirResponse, type FhirServices } from '../fhir/types.js';
 import type { ResourceStore } from '../store/resource-store.js';
 import type { SqlDatabase } from '../store/sql/database.js';
 import { AuditUnavailable, type AuditBatchWriter } from '../audit/audit-batch.js';
@@ -74,10 +74,26 @@ type Gate = Pick<Awaited<ReturnType<ConsentGate['open']>>, 'record' | 'explain' 
 export function createRequestPipeline(deps: PipelineDeps) {
   const telemetry = deps.telemetry ?? NoTelemetry;
 
+  /** One routing per request object: metrics labels, the write/read split, dispatch and refusal audit all ask. */
+  const routed = new WeakMap<FhirRequest, { match?: RouteMatch; error?: unknown }>();
+  function route(req: FhirRequest): RouteMatch {
+    let r = routed.get(req);
+    if (!r) {
+      try {
+        r = { match: deps.router.match(req) };
+      } catch (error) {
+        r = { error };
+      }
+      routed.set(req, r);
+    }
+    if (!r.match) throw r.error;
+    return r.match;
+  }
+
   /** Metric labels and span name of a request: only router-validated values (served types, known operations). */
   function routeOf(req: FhirRequest): { interaction: string; resourceType: string } {
     try {
-      const m = deps.router.match(req);
+      const m = route(req);
       return { interaction: m.operation ? `$${m.operation.name}` : m.interaction, resourceType: m.resourceType ?? 'none' };
     } catch {
       return { interaction: 'unrouted', resourceType: 'none' };
@@ -95,7 +111,7 @@ export function createRequestPipeline(deps: PipelineDeps) {
       return { disclosed: now.disclosed.slice(before.disclosed.length), withheld: now.withheld.slice(before.withheld.length) };
     };
     try {
-      m = deps.router.match(req);
+      m = route(req);
       if (nested && m.interaction === Interaction.Transaction) {
         throw new OperationOutcomeError({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-supported', details: { text: 'A Bundle entry cannot itself be a batch or transaction' } }] });
       }
@@ -137,7 +153,7 @@ export function createRequestPipeline(deps: PipelineDeps) {
   function refusalInput(ctx: RequestContext, req: FhirRequest, err: unknown): AuditInput | undefined {
     let m: RouteMatch;
     try {
-      m = deps.router.match(req);
+      m = route(req);
     } catch {
       return undefined; // no such endpoint: nothing personal was asked for
     }
@@ -160,7 +176,7 @@ export function createRequestPipeline(deps: PipelineDeps) {
   function writes(req: FhirRequest): boolean {
     let m: RouteMatch;
     try {
-      m = deps.router.match(req);
+      m = route(req);
     } catch {
       return false; // no such endpoint: it will answer an error without touching the store
     }

@@ -1,9 +1,11 @@
 // Compiles the Condition tree (search requests and access policies alike) into SQL over the index tables. https://hl7.org/fhir/R4/search.html
 import { badRequest, OperationOutcomeError } from '@medplum/core';
+import { LRUCache } from 'lru-cache';
 import type { SearchParameter } from '@medplum/fhirtypes';
 import type { AccessPolicy, Condition, SortRule } from '../store/resource-store.js';
 import type { SqlDialect } from '../store/sql/database.js';
 import type { CompileEnv, RidMode, Sql } from './params/param-type.js';
+import { factorCondition } from './factor-condition.js';
 import { paramTypeOf } from './params/index.js';
 import { joinSql, qualifiedCode, sql } from './params/sql-fragments.js';
 import type { SearchRegistry } from './registry.js';
@@ -187,10 +189,25 @@ export function createConditionCompiler(registry: SearchRegistry, dialect: SqlDi
     }
   }
 
+  /**
+   * A caller's policy is rebuilt per request but takes few distinct shapes (same rules, other patients), and compiling
+   * it was a measurable share of a read; the SQL is a pure function of the condition, type, alias and alias counter.
+   */
+  const compiledPolicies = new LRUCache<string, { sql: Sql; aliasesAfter: number }>({ max: 2000 });
+
   /** Policies are compiled without re-applying themselves to their own chain targets (no recursion). */
   function accessSql(resourceType: string, alias: string, access: AccessPolicy | undefined, depth: AliasCounter = { n: 0 }): Sql {
     if (!access) return sql('1=1');
-    return compileWith(access.forType(resourceType), resourceType, alias, undefined, depth, 'exists');
+    const cond = access.forType(resourceType);
+    const key = `${resourceType}\u0000${alias}\u0000${depth.n}\u0000${JSON.stringify(cond)}`;
+    const hit = compiledPolicies.get(key);
+    if (hit) {
+      depth.n = hit.aliasesAfter;
+      return { sql: hit.sql.sql, params: [...hit.sql.params] };
+    }
+    const compiled = compileWith(factorCondition(cond), resourceType, alias, undefined, depth, 'exists');
+    compiledPolicies.set(key, { sql: { sql: compiled.sql, params: [...compiled.params] }, aliasesAfter: depth.n });
+    return compiled;
   }
 
   return {

@@ -188,8 +188,8 @@ export function createAuditLog(opts: AuditLogOptions = {}): AuditLog {
       const recorded = event.recorded ?? new Date().toISOString();
       const stored: AuditEvent = { ...event, id: event.id ?? randomUUID(), recorded, meta: { ...event.meta, versionId: '1', lastUpdated: recorded } };
       const content = JSON.stringify(stored);
-      // Hash what the database holds, exactly as verify will read it back.
-      const linkHash = hash(prevHash, JSON.parse(content));
+      // Verify hashes the stored JSON parsed back; canonical JSON of the event is the same text (canonical-json.test.ts).
+      const linkHash = hash(prevHash, stored);
       seq += 1;
       rows.push({ ...auditColumns(stored), seq, content });
       links.push([seq, stored.id, recorded, prevHash, linkHash]);

@@ -49,6 +49,8 @@ const JsonTypes = ['application/json', 'application/fhir+json', 'application/jso
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  // FHIR responses carry the version's own ETag; hashing every other body (a Bundle, say) cost CPU for no client.
+  app.set('etag', false);
   app.set('query parser', 'simple');
   app.use(helmet({ contentSecurityPolicy: { directives: { defaultSrc: ["'none'"] } } }));
   if (deps.operations) app.use(deps.operations);

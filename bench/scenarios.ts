@@ -46,6 +46,8 @@ const citizen = (patient: PatientCandidate) => ({ sub: patient.hetu, kanta_role:
 function consentBody(patient: string): string {
   const c: Consent = toConsent({ kind: ConsentKind.Informing, patientRef: `Patient/${patient}`, performerRef: `Patient/${patient}`, dateTime: '2025-01-02T12:00:00Z', status: 'inactive' });
   delete (c as { id?: string }).id;
+  // C6: the server stamps the instant a consent is given; a fixed client time would be refused.
+  delete (c as { dateTime?: string }).dateTime;
   return JSON.stringify(c);
 }
 

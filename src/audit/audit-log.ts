@@ -177,7 +177,8 @@ export function createAuditLog(opts: AuditLogOptions = {}): AuditLog {
     // Outside a transaction the event and its chain row could commit apart, and the lock would not hold.
     if (!db.inTransaction) throw new Error('AuditLog.append must run inside the audit batch transaction');
     // Held from here to the batch's commit only: the chain head is read and advanced once per batch.
-    if (db.dialect === 'postgres') await db.query(`SELECT pg_advisory_xact_lock(${CHAIN_LOCK_KEY})`);
+    // Keyed by schema as well: each schema holds its own chain, so gateways on other schemas of the database never wait.
+    if (db.dialect === 'postgres') await db.query(`SELECT pg_advisory_xact_lock(${CHAIN_LOCK_KEY}, hashtext(current_schema()))`);
     const [last] = await db.query<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_chain ORDER BY seq DESC LIMIT 1');
     let prevHash = last?.hash ?? GENESIS_HASH;
     let seq = last ? Number(last.seq) : 0;

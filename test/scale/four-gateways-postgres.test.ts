@@ -11,7 +11,7 @@ const Processes = 4;
 const Requests = Number(process.env.SCALE_REQUESTS ?? 2000);
 const LoadMs = Number(process.env.SCALE_LOAD_MS ?? 30_000);
 const Connections = 16;
-/** src/audit/audit-log.ts: the advisory lock that serialises chain appends ("AUDI"). */
+/** src/audit/audit-log.ts: the advisory lock that serialises chain appends ("AUDI"), taken with the schema's hash as its second key. */
 const ChainLockKey = 1096107081;
 
 interface Sent {
@@ -140,7 +140,7 @@ describe.skipIf(!pgUrl)(`four gateway processes on one PostgreSQL${pgUrl ? '' : 
       while (loading) {
         const { rows } = await sampler.query<{ query: string }>(
           `SELECT a.query FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-            WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0 AND l.objid = ${ChainLockKey} AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+            WHERE l.locktype = 'advisory' AND l.granted AND l.classid = ${ChainLockKey} AND l.objsubid = 2 AND l.objid = (hashtext(current_schema()) & 4294967295)::bigint::text::oid AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
         );
         holderQueries.push(...rows.map((r) => r.query));
         await new Promise((r) => setTimeout(r, 10));

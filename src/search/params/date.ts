@@ -83,13 +83,13 @@ export const dateParam: ParamType = {
   validate(value: string, sp: SearchParameter) {
     searchRange(value, sp.code as string);
   },
-  compile(leaf, sp, ridExpr, _env, mode) {
+  compile(leaf, sp, ridExpr, env, mode) {
     const tests = leaf.values.map((raw) => {
       const { prefix, range } = searchRange(raw, sp.code as string);
       const p = rangePredicate(prefix, 'lo', 'hi', range[0], range[1], approximateDelta(range[0]));
       return sql(p.sql, p.params);
     });
-    return ridIn('search_date', leaf.code, ridExpr, joinSql(tests, 'OR', 'FALSE'), false, mode);
+    return ridIn('search_date', leaf.code, ridExpr, joinSql(tests, 'OR', 'FALSE'), false, mode, env.dialect);
   },
   sortColumn: (descending) => (descending ? 'hi' : 'lo'),
 };

@@ -65,9 +65,9 @@ export const numberParam: ParamType = {
   validate(value: string, sp: SearchParameter) {
     parseNumberValue(value, sp.code as string);
   },
-  compile(leaf, sp, ridExpr, _env, mode) {
+  compile(leaf, sp, ridExpr, env, mode) {
     const tests = leaf.values.map((raw) => numberPredicate('lo', 'hi', parseNumberValue(raw, sp.code as string)));
-    return ridIn('search_number', leaf.code, ridExpr, joinSql(tests, 'OR', 'FALSE'), false, mode);
+    return ridIn('search_number', leaf.code, ridExpr, joinSql(tests, 'OR', 'FALSE'), false, mode, env.dialect);
   },
   sortColumn: (descending) => (descending ? 'hi' : 'lo'),
 };

@@ -40,9 +40,9 @@ export const quantityParam: ParamType = {
   validate(value: string, sp: SearchParameter) {
     parseQuantity(value, sp.code as string);
   },
-  compile(leaf, sp, ridExpr, _env, mode) {
+  compile(leaf, sp, ridExpr, env, mode) {
     const tests = leaf.values.map((raw) => valueTest(raw, sp.code as string));
-    return ridIn('search_quantity', leaf.code, ridExpr, joinSql(tests, 'OR', 'FALSE'), false, mode);
+    return ridIn('search_quantity', leaf.code, ridExpr, joinSql(tests, 'OR', 'FALSE'), false, mode, env.dialect);
   },
   sortColumn: () => 'value',
 };

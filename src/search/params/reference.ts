@@ -73,9 +73,9 @@ export const referenceParam: ParamType = {
   },
   validate() {},
   compile(leaf, sp, ridExpr, env, mode) {
-    if (leaf.modifier === 'identifier') return compileToken({ ...leaf, modifier: undefined }, identifierCode(leaf.code), ridExpr, mode);
+    if (leaf.modifier === 'identifier') return compileToken({ ...leaf, modifier: undefined }, identifierCode(leaf.code), ridExpr, mode, env.dialect);
     const tests = leaf.values.map((raw) => valueTest(raw, leaf.modifier, sp, env));
-    return ridIn('search_reference', leaf.code, ridExpr, joinSql(tests, 'OR', 'FALSE'), false, mode);
+    return ridIn('search_reference', leaf.code, ridExpr, joinSql(tests, 'OR', 'FALSE'), false, mode, env.dialect);
   },
   sortColumn: () => 'ref',
 };

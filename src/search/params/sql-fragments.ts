@@ -1,4 +1,5 @@
 // Small helpers for composing bound SQL fragments in the search-parameter modules. https://hl7.org/fhir/R4/search.html
+import type { SqlDialect } from '../../store/sql/database.js';
 import type { RidMode, Sql } from './param-type.js';
 
 export const sql = (text: string, params: unknown[] = []): Sql => ({ sql: text, params });
@@ -13,9 +14,13 @@ export function joinSql(parts: Sql[], op: 'AND' | 'OR', empty: 'TRUE' | 'FALSE')
  * `ridExpr IN (SELECT rid FROM table WHERE code = ? AND predicate)`, or its correlated EXISTS form;
  * a negation is always a correlated NOT EXISTS so a broad inner set is never materialised.
  */
-export function ridIn(table: string, code: string, ridExpr: string, predicate: Sql, negate = false, mode: RidMode = 'in'): Sql {
+export function ridIn(table: string, code: string, ridExpr: string, predicate: Sql, negate = false, mode: RidMode = 'in', dialect?: SqlDialect): Sql {
   if (negate || mode === 'exists') {
-    return sql(`${negate ? 'NOT ' : ''}EXISTS (SELECT 1 FROM ${table} x WHERE x.rid = ${ridExpr} AND x.code = ? AND ${predicate.sql})`, [
+    // A probe of one row's entries goes through its (rid, code) index. SQLite 3.53 would otherwise seek the value
+    // index: 3-4x slower for a probe that finds nothing (a prohibition that does not apply, the usual case), 1.2x for one
+    // that matches (measured on the consent-guarded read). PostgreSQL's planner needs no hint.
+    const hint = dialect === 'sqlite' ? ` INDEXED BY ${table}_rid` : '';
+    return sql(`${negate ? 'NOT ' : ''}EXISTS (SELECT 1 FROM ${table} x${hint} WHERE x.rid = ${ridExpr} AND x.code = ? AND ${predicate.sql})`, [
       code,
       ...predicate.params,
     ]);

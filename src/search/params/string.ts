@@ -46,14 +46,14 @@ export const stringParam: ParamType = {
       throw new OperationOutcomeError(badRequest(`Empty value for search parameter '${sp.code}'`, sp.code));
     }
   },
-  compile(leaf, _sp, ridExpr, _env, mode) {
+  compile(leaf, _sp, ridExpr, env, mode) {
     const tests: Sql[] = leaf.values.map((raw) => {
       if (leaf.modifier === 'exact') return sql('value = ?', [raw]);
       const norm = normalizeString(raw);
       if (leaf.modifier === 'contains') return sql(`norm LIKE ? ESCAPE '\\'`, [`%${escapeLike(norm)}%`]);
       return startsWith('norm', norm);
     });
-    return ridIn('search_string', leaf.code, ridExpr, joinSql(tests, 'OR', 'FALSE'), false, mode);
+    return ridIn('search_string', leaf.code, ridExpr, joinSql(tests, 'OR', 'FALSE'), false, mode, env.dialect);
   },
   sortColumn: () => 'norm',
 };

@@ -2,6 +2,7 @@
 import type { TypedValue } from '@medplum/core';
 import type { CodeableConcept, Coding, Identifier } from '@medplum/fhirtypes';
 import type { ParamLeaf, ParamType, RidMode, Sql } from './param-type.js';
+import type { SqlDialect } from '../../store/sql/database.js';
 import { splitPipes } from './quantity.js';
 import { escapeLike, joinSql, normalizeString, ridIn, sql } from './sql-fragments.js';
 
@@ -48,9 +49,9 @@ function valueTest(raw: string, modifier: string | undefined): Sql {
 }
 
 /** Compiles a token leaf against the rows stored under `code` (a reference's :identifier uses `<code>:identifier`). */
-export function compileToken(leaf: ParamLeaf, code: string, ridExpr: string, mode: RidMode = 'in'): Sql {
+export function compileToken(leaf: ParamLeaf, code: string, ridExpr: string, mode: RidMode = 'in', dialect?: SqlDialect): Sql {
   const tests = leaf.values.map((raw) => valueTest(raw, leaf.modifier));
-  return ridIn('search_token', code, ridExpr, joinSql(tests, 'OR', 'FALSE'), leaf.modifier === 'not', mode);
+  return ridIn('search_token', code, ridExpr, joinSql(tests, 'OR', 'FALSE'), leaf.modifier === 'not', mode, dialect);
 }
 
 export const tokenParam: ParamType = {
@@ -72,8 +73,8 @@ export const tokenParam: ParamType = {
     return rows;
   },
   validate() {},
-  compile(leaf, _sp, ridExpr, _env, mode) {
-    return compileToken(leaf, leaf.code, ridExpr, mode);
+  compile(leaf, _sp, ridExpr, env, mode) {
+    return compileToken(leaf, leaf.code, ridExpr, mode, env.dialect);
   },
   sortColumn: () => 'value',
 };

@@ -11,13 +11,13 @@ export const uriParam: ParamType = {
     return values.filter((tv) => typeof tv.value === 'string').map((tv) => [tv.value as string]);
   },
   validate() {},
-  compile(leaf, _sp, ridExpr, _env, mode) {
+  compile(leaf, _sp, ridExpr, env, mode) {
     const tests: Sql[] = leaf.values.map((raw) => {
       if (leaf.modifier === 'below') return startsWith('value', raw);
       if (leaf.modifier === 'above') return sql('substr(?, 1, length(value)) = value', [raw]);
       return sql('value = ?', [raw]);
     });
-    return ridIn('search_uri', leaf.code, ridExpr, joinSql(tests, 'OR', 'FALSE'), false, mode);
+    return ridIn('search_uri', leaf.code, ridExpr, joinSql(tests, 'OR', 'FALSE'), false, mode, env.dialect);
   },
   sortColumn: () => 'value',
 };

@@ -8,14 +8,18 @@ import { ProjectRoot } from '../src/gateway.js';
 import { generatePopulation } from '../src/kanta/generator.js';
 import { openPostgresDatabase } from '../src/store/postgres/postgres-database.js';
 import { openSqliteDatabase } from '../src/store/sqlite/sqlite-database.js';
+import { createBenchIssuer, type BenchIssuer } from './bench-issuer.js';
 import { measureConsentCost } from './consent-cost.js';
 import { denseConsents } from './dense-consents.js';
 import { runImportBench, writeImportReport } from './import.js';
 import { drive, type LoadResult } from './load.js';
+import { runMemoryCheck } from './memory-run.js';
+import { runMedplumPeer } from './peer-medplum.js';
 import { bulkLoad, cacheDir, ensureSqlitePopulation, type LoadStats, type PopulationSpec } from './population.js';
 import { machine, markdown, writeReport, type BenchReport, type ScenarioResult } from './report.js';
-import { DensityScenarios, LatencyScenarios, pickSubjects, scenarios, type Scenario } from './scenarios.js';
+import { DensityScenarios, LatencyScenarios, pickSubjects, requestHeaders, scenarios, WorkerScenarios, type Scenario } from './scenarios.js';
 import { startServer, type ServerProcess } from './server-process.js';
+import { evaluateTargets, type MemoryCheck } from './spec-targets.js';
 import { pickTargets } from './targets.js';
 
 const { values: args } = parseArgs({
@@ -37,6 +41,14 @@ const { values: args } = parseArgs({
     /** Only the import benchmark (npm run import of a generated population); --patients defaults to 5000 then. */
     import: { type: 'boolean', default: false },
     'batch-size': { type: 'string' },
+    /** Seconds of the memory-bounded run of the read scenario, per store (0 skips it). */
+    'rss-duration': { type: 'string', default: '60' },
+    /** Seconds of load before the memory run's first VmRSS sample. */
+    'rss-warmup': { type: 'string', default: '10' },
+    /** Gateway processes (WORKERS) of the extra read/search pass; 1 skips it. */
+    workers: { type: 'string', default: '2' },
+    /** Skip the @medplum/fhir-router reference peer. */
+    'no-peer': { type: 'boolean', default: false },
   },
 });
 
@@ -44,6 +56,9 @@ const spec: PopulationSpec = { seed: Number(args.seed), patients: Number(args.pa
 const duration = Number(args.duration);
 const connections = Number(args.connections);
 const warmup = Number(args.warmup);
+const rssDuration = Number(args['rss-duration']);
+const rssWarmup = Number(args['rss-warmup']);
+const workers = Number(args.workers);
 const only = args.only ? new Set(args.only.split(',')) : undefined;
 const log = (msg: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
 
@@ -55,20 +70,15 @@ interface Captured {
   body: string;
 }
 
+/** Set in main(): the key the bench signs tokens with, trusted by every gateway it starts. */
+let issuer: BenchIssuer;
+
 function gatewayEnv(extra: Record<string, string>): Record<string, string> {
   // No request logging and no rate limit: the bench measures the request path, not the console.
-  return { DEV_ISSUER: '1', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '0', DEMO_DATA: '0', DATABASE_URL: '', ...extra };
+  return { DEV_ISSUER: '', ...issuer.env, LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '0', DEMO_DATA: '0', DATABASE_URL: '', WORKERS: '1', ...extra };
 }
 
-async function mint(baseUrl: string, claims: Record<string, unknown>): Promise<string> {
-  const res = await fetch(`${baseUrl}/auth/dev/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(claims) });
-  if (!res.ok) throw new Error(`token mint failed: ${res.status} ${await res.text()}`);
-  return ((await res.json()) as { access_token: string }).access_token;
-}
-
-function headersFor(sc: Scenario, token: string): Record<string, string> {
-  return { authorization: `Bearer ${token}`, accept: 'application/fhir+json', ...(sc.body ? { 'content-type': 'application/fhir+json' } : {}) };
-}
+const headersFor = requestHeaders;
 
 /** One request first: checks the scenario answers what it should, and captures the JSON the baseline will serve. */
 async function probe(baseUrl: string, sc: Scenario, token: string): Promise<Captured> {
@@ -81,22 +91,27 @@ async function probe(baseUrl: string, sc: Scenario, token: string): Promise<Capt
 interface StoreRun {
   store: 'sqlite' | 'postgres';
   env: Record<string, string>;
+  /** Gateway processes (node:cluster workers); 1 when absent. */
+  workers?: number;
 }
 
 async function runGateway(run: StoreRun, density: 'base' | 'dense', list: Scenario[], captured: Map<string, Captured>, rss: Record<string, number>): Promise<ScenarioResult[]> {
-  log(`starting gateway (${run.store}, ${density} consents)`);
-  const server = await startServer('src/main.ts', gatewayEnv(run.env), '/fhir/metadata');
-  const label = `gateway ${run.store} ${density}`;
+  const n = run.workers ?? 1;
+  log(`starting gateway (${run.store}, ${density} consents${n > 1 ? `, ${n} workers` : ''})`);
+  const server = await startServer('src/main.ts', gatewayEnv({ ...run.env, WORKERS: String(n) }), '/fhir/metadata');
+  const label = `gateway ${run.store} ${density}${n > 1 ? ` ${n} workers (sum of processes)` : ''}`;
+  // One process: its peak (VmHWM). Several: the sum of the primary's and the workers' current VmRSS, at its highest.
   const sample = () => {
-    rss[label] = Math.max(rss[label] ?? 0, server.peakRssMiB());
+    rss[label] = Math.max(rss[label] ?? 0, n > 1 ? server.treeRssMiB() : server.peakRssMiB());
   };
   const out: ScenarioResult[] = [];
   try {
     for (const sc of list) {
-      const r: ScenarioResult = { store: run.store, scenario: sc.name, description: sc.description, density };
+      const r: ScenarioResult = { store: run.store, scenario: sc.name, description: sc.description, density, ...(n > 1 ? { workers: n } : {}) };
       out.push(r);
       try {
-        const token = await mint(server.baseUrl, sc.claims);
+        if (n > 1) await server.waitWorkers(n, '/fhir/metadata');
+        const token = await issuer.mint(sc.claims);
         const cap = await probe(server.baseUrl, sc, token);
         if (!captured.has(sc.name)) captured.set(sc.name, cap);
         // Warm-up (not measured): JIT, statement caches and the OS page cache settle first.
@@ -104,7 +119,7 @@ async function runGateway(run: StoreRun, density: 'base' | 'dense', list: Scenar
         log(`  ${sc.name}: ${duration} s x ${connections} connections`);
         r.gateway = await drive({ url: `${server.baseUrl}${sc.path}`, method: sc.method, headers: headersFor(sc, token), body: sc.body, duration, connections, expect: sc.expect, onTick: sample });
         log(`    ${r.gateway.requestsPerSecond.toFixed(0)} req/s, p50 ${r.gateway.p50Ms} ms, p99 ${r.gateway.p99Ms} ms, errors ${r.gateway.errors}`);
-        if ((LatencyScenarios as readonly string[]).includes(sc.name)) {
+        if (n === 1 && (LatencyScenarios as readonly string[]).includes(sc.name)) {
           // One connection: the request's own latency, without the queueing of ten connections on two shared cores.
           r.oneConnection = await drive({ url: `${server.baseUrl}${sc.path}`, method: sc.method, headers: headersFor(sc, token), body: sc.body, duration: Math.max(2, Math.round(duration / 2)), connections: 1, expect: sc.expect, onTick: sample });
           log(`    1 connection: ${r.oneConnection.requestsPerSecond.toFixed(0)} req/s, p50 ${r.oneConnection.p50Ms} ms, p99 ${r.oneConnection.p99Ms} ms`);
@@ -210,40 +225,6 @@ async function ensurePostgres(url: string): Promise<{ url: string; built?: LoadS
   return { url: schemaUrl, built };
 }
 
-function evaluateTargets(results: ScenarioResult[], population: BenchReport['population'], cost: BenchReport['consentCost']): BenchReport['targets'] {
-  const get = (store: string, name: string, density = 'base') => results.find((r) => r.store === store && r.scenario === name && r.density === density);
-  const read = get('sqlite', 'read');
-  const searches = LatencyScenarios.map((n) => get('sqlite', n)).filter((r) => r?.oneConnection);
-  const p99 = Math.max(...searches.map((r) => r!.oneConnection!.p99Ms));
-  const p99Loaded = Math.max(...searches.map((r) => r!.gateway!.p99Ms));
-  const resources = population.sqlite?.resources ?? 0;
-  const dense = DensityScenarios.map((n) => [get('sqlite', n), get('sqlite', n, 'dense')] as const).filter(([a, b]) => a?.gateway && b?.gateway);
-  const change = dense.map(([a, b]) => b!.gateway!.requestsPerSecond / a!.gateway!.requestsPerSecond);
-  return [
-    {
-      name: 'read >= 40% of bare Express (SQLite)',
-      met: read?.ratio === undefined ? undefined : read.ratio >= 0.4,
-      measured: read?.ratio === undefined ? 'not measured' : `${(100 * read.ratio).toFixed(0)}%`,
-    },
-    {
-      name: 'patient-scoped search p99 < 50 ms at 1,000,000 resources (SQLite)',
-      met: searches.length ? p99 < 50 : undefined,
-      measured: searches.length
-        ? `p99 ${p99.toFixed(1)} ms with 1 connection (${p99Loaded.toFixed(0)} ms with ${connections}, queueing included) at ${resources.toLocaleString('en')} resources${resources < 1_000_000 ? ' (smaller population than the target)' : ''}`
-        : 'not measured',
-    },
-    {
-      // Judged on the in-process decision cost; the HTTP throughput ratio is shown too but carries the CPU-sharing noise.
-      name: 'consent evaluation flat in stored consents',
-      met: cost.base && cost.dense ? cost.dense.medianMicros <= 1.2 * cost.base.medianMicros : undefined,
-      measured:
-        `${population.sqlite?.consents?.toLocaleString('en')} -> ${population['sqlite dense']?.consents?.toLocaleString('en')} consents: ` +
-        (cost.base && cost.dense ? `decision ${cost.base.medianMicros} -> ${cost.dense.medianMicros} us (median, in process)` : 'decision not measured') +
-        (change.length ? `; HTTP throughput ${change.map((c, i) => `${DensityScenarios[i]} x${c.toFixed(2)}`).join(', ')}` : ''),
-    },
-  ];
-}
-
 async function main(): Promise<void> {
   if (args.import) {
     const patients = process.argv.some((a) => a.startsWith('--patients')) ? spec.patients : 5000;
@@ -270,11 +251,25 @@ async function main(): Promise<void> {
   const readScenario = list.find((x) => x.name === 'read') ?? scenarios(subjects)[0];
   const readDoc = subjects.byScenario.read.otherRegisterDocuments[0];
   const consentCost: BenchReport['consentCost'] = {};
+  const memory: MemoryCheck[] = [];
+  issuer = await createBenchIssuer(cacheDir(spec));
+  const workerList = list.filter((s) => (WorkerScenarios as readonly string[]).includes(s.name));
+
+  /** The extra passes every store gets: the memory-bounded run of the read scenario, then WORKERS=n. */
+  async function extraPasses(run: StoreRun, freshEnv: () => Record<string, string>): Promise<void> {
+    if (rssDuration > 0) {
+      memory.push(await runMemoryCheck({ store: run.store, env: gatewayEnv(freshEnv()), scenario: readScenario, mint: issuer.mint, seconds: rssDuration, warmup: rssWarmup, connections, log }));
+    }
+    if (workers > 1 && workerList.length) results.push(...(await runGateway({ ...run, env: freshEnv(), workers }, 'base', workerList, captured, rss)));
+  }
+
   if (!args['no-dense']) {
     consentCost.base = await measureConsentCost(sqlite.file, readScenario.claims, readDoc);
     log(`consent decision (in process): ${consentCost.base.medianMicros} us median`);
   }
   results.push(...(await runGateway({ store: 'sqlite', env: { DATA_DIR: runCopy(sqlite.file, 'sqlite') } }, 'base', list, captured, rss)));
+  // Each extra pass starts from the cached population again, not from what the previous pass wrote.
+  await extraPasses({ store: 'sqlite', env: {} }, () => ({ DATA_DIR: runCopy(sqlite.file, 'sqlite') }));
 
   if (!args['no-dense']) {
     const perPatient = Number(args['dense-per-patient']);
@@ -294,6 +289,7 @@ async function main(): Promise<void> {
       const p = await ensurePostgres(pgUrl);
       population.postgres = { loadSeconds: p.built?.seconds, resources: p.built?.resources, consents: p.built?.consents, cached: !p.built };
       results.push(...(await runGateway({ store: 'postgres', env: { DATABASE_URL: p.url } }, 'base', list, captured, rss)));
+      await extraPasses({ store: 'postgres', env: {} }, () => ({ DATABASE_URL: p.url }));
     } catch (err) {
       log(`PostgreSQL run failed: ${(err as Error).message}`);
       results.push({ store: 'postgres', scenario: '*', description: 'PostgreSQL run', density: 'base', failure: (err as Error).message });
@@ -306,15 +302,36 @@ async function main(): Promise<void> {
     if (r.gateway && r.baseline) r.ratio = r.gateway.requestsPerSecond / r.baseline.requestsPerSecond;
   }
 
+  const peer = args['no-peer']
+    ? []
+    : await runMedplumPeer({
+        spec, subjects, list, dir: cacheDir(spec), warmup, duration, connections, log,
+        onRss: (mib) => {
+          rss['@medplum/fhir-router peer'] = Math.max(rss['@medplum/fhir-router peer'] ?? 0, mib);
+        },
+      });
+  for (const r of peer) {
+    const b = baseline.get(r.scenario);
+    if (r.result && b) r.ratio = r.result.requestsPerSecond / b.requestsPerSecond;
+  }
+
   const report: BenchReport = {
     date: started.toISOString().slice(0, 19) + 'Z',
     machine: { ...machine(), loadAverageAtStart: loadAtStart },
-    settings: { patients: spec.patients, seed: spec.seed, asOf: spec.asOf, durationSeconds: duration, connections },
+    settings: { patients: spec.patients, seed: spec.seed, asOf: spec.asOf, durationSeconds: duration, connections, rssDurationSeconds: rssDuration, workers },
     population,
     peakRssMiB: rss,
     consentCost,
     results,
-    targets: evaluateTargets(results, population, consentCost),
+    peer,
+    memory,
+    targets: evaluateTargets({
+      results,
+      connections,
+      resources: { sqlite: population.sqlite?.resources, postgres: population.postgres?.resources ?? population.sqlite?.resources },
+      consentCost: { base: consentCost.base?.medianMicros, dense: consentCost.dense?.medianMicros, baseConsents: population.sqlite?.consents, denseConsents: population['sqlite dense']?.consents },
+      memory,
+    }),
   };
   const files = writeReport(report);
   console.log(`\n${markdown(report)}`);

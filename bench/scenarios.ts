@@ -10,7 +10,7 @@ export interface Scenario {
   description: string;
   method: 'GET' | 'POST';
   path: string;
-  /** Claims of the token the requests carry (minted at the gateway's development issuer). */
+  /** Claims of the token the requests carry (minted by the bench issuer, bench/bench-issuer.ts). */
   claims: Record<string, unknown>;
   body?: string;
   /** The status every request must answer; anything else counts as an error. */
@@ -46,8 +46,8 @@ const citizen = (patient: PatientCandidate) => ({ sub: patient.hetu, kanta_role:
 function consentBody(patient: string): string {
   const c: Consent = toConsent({ kind: ConsentKind.Informing, patientRef: `Patient/${patient}`, performerRef: `Patient/${patient}`, dateTime: '2025-01-02T12:00:00Z', status: 'inactive' });
   delete (c as { id?: string }).id;
-  // C6: the server stamps the instant a consent is given; a fixed client time would be refused.
-  delete (c as { dateTime?: string }).dateTime;
+  // The gateway stamps a consent with its own clock (C6) and refuses another instant; a fixed one would be refused.
+  delete c.dateTime;
   return JSON.stringify(c);
 }
 
@@ -102,3 +102,11 @@ export const DensityScenarios = ['read', 'search-documents'] as const;
 
 /** Patient-scoped searches also measured with one connection (SPEC 5 p99 target). */
 export const LatencyScenarios = ['search-documents', 'search-encounters'] as const;
+
+/** The headers every request of a scenario carries; without a token for servers that take none (baseline, peer). */
+export function requestHeaders(sc: Scenario, token?: string): Record<string, string> {
+  return { ...(token ? { authorization: `Bearer ${token}` } : {}), accept: 'application/fhir+json', ...(sc.body ? { 'content-type': 'application/fhir+json' } : {}) };
+}
+
+/** Scenarios repeated with several gateway processes (WORKERS, issue 12 "Both cores"). */
+export const WorkerScenarios = ['read', 'search-documents'] as const;

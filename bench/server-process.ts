@@ -1,6 +1,7 @@
 // Starts a server (the gateway or the bare baseline) as a child process on 127.0.0.1, samples its memory, stops it.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { ProjectRoot } from '../src/gateway.js';
 
@@ -11,6 +12,10 @@ export interface ServerProcess {
   peakRssMiB(): number;
   /** Current resident set size, in MiB. */
   rssMiB(): number;
+  /** Current resident set size of the process and its child processes (node:cluster workers), in MiB. */
+  treeRssMiB(): number;
+  /** With WORKERS=n: resolves once n workers run and every one of them answers (not 503 "starting"). */
+  waitWorkers(n: number, readyPath: string, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -33,6 +38,35 @@ function statusKiB(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   } catch {
     return 0;
   }
+}
+
+/** Direct children of a process, from each /proc/<pid>/stat's parent field. */
+function childPids(pid: number): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      // Field 4 (ppid) follows the command name, which is in parentheses and may contain spaces.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) out.push(Number(d));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return out;
+}
+
+/** One GET on a fresh connection (no keep-alive), so the cluster primary hands each one to the next worker. */
+function statusOnNewConnection(url: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = request(url, { agent: false, headers: { connection: 'close' } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', () => resolve(0));
+    req.end();
+  });
 }
 
 async function waitReady(url: string, child: ChildProcess, output: () => string, timeoutMs: number): Promise<void> {
@@ -82,6 +116,19 @@ export async function startServer(script: string, env: Record<string, string>, r
     baseUrl,
     peakRssMiB: () => statusKiB(pid, 'VmHWM') / 1024,
     rssMiB: () => statusKiB(pid, 'VmRSS') / 1024,
+    treeRssMiB: () => [pid, ...childPids(pid)].reduce((sum, p) => sum + statusKiB(p, 'VmRSS'), 0) / 1024,
+    async waitWorkers(n, path, waitMs = timeoutMs) {
+      const until = Date.now() + waitMs;
+      while (Date.now() < until) {
+        if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${out}`);
+        if (childPids(pid).length >= n) {
+          const codes = await Promise.all(Array.from({ length: 2 * n }, () => statusOnNewConnection(`${baseUrl}${path}`)));
+          if (codes.every((c) => c > 0 && c < 500)) return;
+        }
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      throw new Error(`${n} workers not ready after ${waitMs} ms:\n${out}`);
+    },
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();

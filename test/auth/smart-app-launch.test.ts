@@ -43,7 +43,7 @@ describe.each(backends())('SMART App Launch (%s)', (backend) => {
     expect(tokens.patient).toBe('demo-patient-maija');
     expect(tokens.token_type.toLowerCase()).toBe('bearer');
     const claims = decodeJwt(tokens.access_token);
-    expect(claims).toMatchObject({ sub: '150380-901T', kanta_role: 'citizen', patient: 'demo-patient-maija', client_id: 'kanta-web-app', aud: 'kanta-gateway' });
+    expect(claims).toMatchObject({ sub: '150380-902U', kanta_role: 'citizen', patient: 'demo-patient-maija', client_id: 'kanta-web-app', aud: 'kanta-gateway' });
     // S1: a person's access token lives at most 32 minutes.
     expect((claims.exp as number) - (claims.iat as number)).toBeLessThanOrEqual(32 * 60);
     const read = await fetch(`${origin}/fhir/Patient/${tokens.patient}`, { headers: { authorization: `Bearer ${tokens.access_token}` } });

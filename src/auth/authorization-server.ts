@@ -178,6 +178,10 @@ export function createAuthorizationServer(opts: AuthorizationServerOptions): Pro
     if (ctx.oidc?.route !== 'token' || ctx.status !== 200) return;
     const body = ctx.body as Record<string, unknown> | undefined;
     if (!body || typeof body.access_token !== 'string') return;
+    // SMART's token response `scope` is everything granted; with resource indicators the provider lists only the FHIR
+    // resource scopes, and SMART clients (fhirclient) refresh only when it names online_access or offline_access.
+    const launchScope = (ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken)?.scope ?? '';
+    body.scope = [...new Set([...launchScope.split(' '), ...String(body.scope ?? '').split(' ')].filter(Boolean))].join(' ');
     const granted = (ctx.oidc.entities.Grant?.getOIDCScope() ?? '').split(' ');
     if (!granted.includes('launch/patient') && !granted.includes('launch')) return;
     const patient = decodeJwt(body.access_token).patient;

@@ -2,7 +2,7 @@
 import type { KantaClaims } from './claims.js';
 
 // The demo population (src/kanta/demo-ids.ts) owns the ids; personas only point at them.
-import { DemoAppClientId, DemoOrganizationOid, DemoPatientId, DemoUnitOid } from '../kanta/demo-ids.js';
+import { DemoAppClientId, DemoHetu, DemoOrganizationOid, DemoPatientId, DemoUnitOid } from '../kanta/demo-ids.js';
 
 export const DemoPatient = DemoPatientId;
 export const DemoOrganization = DemoOrganizationOid;
@@ -29,38 +29,38 @@ export const devPersonas: readonly DevPersona[] = [
     id: 'citizen',
     description: 'Maija, adult citizen reading her own records in OmaKanta',
     rules: ['C1', 'C6', 'A4'],
-    claims: { sub: '150380-901T', kanta_role: 'citizen', name: 'Maija Meikäläinen', patient: DemoPatient.Adult, scope: 'patient/*.cruds' },
+    claims: { sub: DemoHetu.Adult, kanta_role: 'citizen', name: 'Maija Meikäläinen', patient: DemoPatient.Adult, scope: 'patient/*.cruds' },
   },
   {
     id: 'guardian-child-9',
     description: 'Matti, guardian of Aino (9 years)',
     rules: ['C3'],
-    claims: { sub: '220785-902V', kanta_role: 'guardian', name: 'Matti Meikäläinen', patient: DemoPatient.Child9, scope: 'patient/*.cruds' },
+    claims: { sub: DemoHetu.Guardian, kanta_role: 'guardian', name: 'Matti Meikäläinen', patient: DemoPatient.Child9, scope: 'patient/*.cruds' },
   },
   {
     id: 'guardian-child-12',
     description: 'Matti, guardian of Eino (12 years)',
     rules: ['C3'],
-    claims: { sub: '220785-902V', kanta_role: 'guardian', name: 'Matti Meikäläinen', patient: DemoPatient.Child12, scope: 'patient/*.cruds' },
+    claims: { sub: DemoHetu.Guardian, kanta_role: 'guardian', name: 'Matti Meikäläinen', patient: DemoPatient.Child12, scope: 'patient/*.cruds' },
   },
   {
     id: 'minor-12',
     description: 'Eino (12 years) acting alone',
     rules: ['C5'],
-    claims: { sub: '200514A904P', kanta_role: 'citizen', name: 'Eino Meikäläinen', patient: DemoPatient.Child12, scope: 'patient/*.cruds' },
+    claims: { sub: DemoHetu.Child12, kanta_role: 'citizen', name: 'Eino Meikäläinen', patient: DemoPatient.Child12, scope: 'patient/*.cruds' },
   },
   {
     id: 'proxy-health',
     description: 'Kalle, adult proxy for Elsa with the Suomi.fi health-care mandate',
     rules: ['C4'],
-    claims: { sub: '110972-9065', kanta_role: 'proxy', name: 'Kalle Virtanen', patient: DemoPatient.Elderly, mandates: ['health'], scope: 'patient/*.cruds' },
+    claims: { sub: DemoHetu.Proxy, kanta_role: 'proxy', name: 'Kalle Virtanen', patient: DemoPatient.Elderly, mandates: ['health'], scope: 'patient/*.cruds' },
   },
   {
     id: 'doctor-uusimaa',
     description: 'Physician at an Uusimaa public health-care provider, treating Maija',
     rules: ['D1', 'D2', 'D7', 'D9'],
     claims: {
-      sub: '030368-9075',
+      sub: '030368-9064',
       kanta_role: 'professional',
       name: 'Dr. Laura Lääkäri',
       organization: DemoOrganization.UusimaaPublicHealth,
@@ -128,7 +128,7 @@ export const devPersonas: readonly DevPersona[] = [
     description: 'Pharmacist dispensing prescriptions',
     rules: ['D6'],
     claims: {
-      sub: '191175-911V',
+      sub: '191175-914Y',
       kanta_role: 'professional',
       name: 'Paula Proviisori',
       organization: DemoOrganization.Pharmacy,

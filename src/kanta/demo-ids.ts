@@ -10,12 +10,12 @@ export const DemoPatientId = {
 } as const;
 
 export const DemoHetu = {
-  Adult: '150380-901T',
+  Adult: '150380-902U',
   Child9: '140317A9062',
-  Child12: '200514A904P',
+  Child12: '200514A903N',
   Elderly: '030241-908D',
-  Guardian: '220785-902V',
-  Proxy: '110972-9065',
+  Guardian: '220785-901U',
+  Proxy: '110972-9076',
 } as const;
 
 /** Register holders (organisation OIDs, fictional). */

@@ -5,7 +5,7 @@ import { toDocumentReference } from './archived-document-to-document-reference.j
 import { toConsent, type ConsentTargetInput } from './consent-to-fhir-consent.js';
 import { demoOrganizations, demoProviders, unitId, type DemoProvider } from './demo-organizations.js';
 import { toRelatedPerson } from './guardian-to-related-person.js';
-import { makeHetu } from './hetu.js';
+import { makeHetu, sexFromHetu } from './hetu.js';
 import { toPatient } from './person-to-patient.js';
 import { toMedicationRequest } from './prescription-to-medication-request.js';
 import { createRandom, streamSeed, type Random } from './random.js';
@@ -24,7 +24,9 @@ export interface PopulationOptions {
 }
 
 const FAMILY = ['Virtanen', 'Korhonen', 'Mäkinen', 'Nieminen', 'Mäkelä', 'Hämäläinen', 'Laine', 'Heikkinen', 'Koskinen', 'Järvinen'] as const;
-const GIVEN = ['Aino', 'Eino', 'Helmi', 'Leo', 'Sofia', 'Oliver', 'Ella', 'Väinö', 'Olivia', 'Elias'] as const;
+/** Given names by the sex the HETU's individual number encodes, so a synthetic Aino is never a man. */
+const GIVEN = { female: ['Aino', 'Helmi', 'Sofia', 'Ella', 'Olivia'], male: ['Eino', 'Leo', 'Oliver', 'Väinö', 'Elias'] } as const;
+const givenFor = (hetu: string, rng: Random): string => rng.pick(GIVEN[sexFromHetu(hetu) ?? 'female']);
 const MEDICINES = [['C09AA05', 'Ramipril 5 mg tabl'], ['N02BE01', 'Parasetamoli 500 mg tabl'], ['A02BC01', 'Omepratsoli 20 mg kaps'], ['C10AA01', 'Simvastatiini 20 mg tabl'], ['R03AC02', 'Salbutamoli inhalaatiojauhe']] as const;
 const HEALTH_VIEWS: readonly Coding[] = [
   { system: LocalSystemMore.View, code: 'narrative' }, { system: LocalSystemMore.View, code: 'laboratory' },
@@ -70,12 +72,12 @@ export function generatePatient(seed: number, index: number, asOf: string): Reso
   const pid = `p${index}`;
   const patientRef = `Patient/${pid}`;
   const { hetu, birthDate } = syntheticHetu(index, asOfMs, rng);
-  out.push(toPatient({ id: pid, hetu, family: rng.pick(FAMILY), given: [rng.pick(GIVEN)] }));
+  out.push(toPatient({ id: pid, hetu, family: rng.pick(FAMILY), given: [givenFor(hetu, rng)] }));
   const age = ageOn(birthDate, asOf);
   let guardianRef: string | undefined;
   if (age < 18) {
     const g = syntheticHetu(index, asOfMs, rng, true);
-    out.push(toPatient({ id: `${pid}-g`, hetu: g.hetu, family: rng.pick(FAMILY), given: [rng.pick(GIVEN)] }));
+    out.push(toPatient({ id: `${pid}-g`, hetu: g.hetu, family: rng.pick(FAMILY), given: [givenFor(g.hetu, rng)] }));
     const guardian = toRelatedPerson({ id: `${pid}-guardian`, childRef: patientRef, guardianHetu: g.hetu, start: birthDate });
     out.push(guardian);
     guardianRef = `RelatedPerson/${guardian.id}`;

@@ -14,7 +14,7 @@ function ctx(principal: Partial<Principal> & Pick<Principal, 'kind' | 'subject'>
 
 const doctor = ctx({
   kind: 'professional',
-  subject: '030368-9075',
+  subject: '030368-9064',
   name: 'Dr. Laura Lääkäri',
   organization: OWN,
   unit: '1.2.246.10.99990001.10.101',
@@ -46,7 +46,7 @@ describe('REST AuditEvents', () => {
     const user = e.agent[0];
     expect(user).toMatchObject({
       requestor: true,
-      who: { identifier: { system: 'urn:oid:1.2.246.21', value: '030368-9075' }, display: 'Dr. Laura Lääkäri' },
+      who: { identifier: { system: 'urn:oid:1.2.246.21', value: '030368-9064' }, display: 'Dr. Laura Lääkäri' },
       type: { coding: [{ code: 'IRCP' }] },
       purposeOfUse: [{ coding: [{ code: 'TREAT' }] }],
       policy: ['urn:ietf:params:oauth:jti:jti-1'],
@@ -99,7 +99,7 @@ describe('REST AuditEvents', () => {
   });
 
   it('A1: a guardian is recorded with the child they acted for as a second agent', () => {
-    const e = buildRestAuditEvent(input({ ctx: ctx({ kind: 'guardian', subject: '220785-902V', patient: 'child-9' }), patientIds: ['child-9'] }));
+    const e = buildRestAuditEvent(input({ ctx: ctx({ kind: 'guardian', subject: '220785-901U', patient: 'child-9' }), patientIds: ['child-9'] }));
     expect(e.agent[0].role?.flatMap((r) => r.coding?.map((c) => c.code))).toEqual(['guardian', 'GUARD']);
     expect(e.agent[1]).toMatchObject({ who: { reference: 'Patient/child-9' }, requestor: false, type: { coding: [{ code: 'represented' }] } });
   });

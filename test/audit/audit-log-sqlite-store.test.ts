@@ -21,7 +21,7 @@ const log = createAuditLog();
 function event(n: number): AuditEvent {
   return buildRestAuditEvent({
     ctx: {
-      principal: { kind: 'professional', subject: '030368-9075', organization: '1.2.246.10.99990001.10.0', purposeOfUse: 'TREAT', scopes: [] },
+      principal: { kind: 'professional', subject: '030368-9064', organization: '1.2.246.10.99990001.10.0', purposeOfUse: 'TREAT', scopes: [] },
       requestId: `req-${n}`,
       now: new Date(Date.UTC(2026, 10, 26, 10, 0, n)),
       language: 'en',

@@ -11,9 +11,9 @@ const ISSUER = 'http://127.0.0.1:8080/auth/dev';
 const AUDIENCE = 'http://127.0.0.1:8080/fhir';
 const nowSec = (): number => Math.floor(Date.now() / 1000);
 
-const citizen = { sub: '150380-901T', kanta_role: 'citizen', patient: 'demo-patient-maija', scope: 'patient/*.rs' };
+const citizen = { sub: '150380-902U', kanta_role: 'citizen', patient: 'demo-patient-maija', scope: 'patient/*.rs' };
 const doctor = {
-  sub: '030368-9075',
+  sub: '030368-9064',
   kanta_role: 'professional',
   name: 'Dr. Laura Lääkäri',
   organization: '1.2.246.10.99990001.10.0',
@@ -63,7 +63,7 @@ describe('authenticate', () => {
     const p = await auth.authenticate(`Bearer ${token}`);
     expect(p).toEqual({
       kind: 'professional',
-      subject: '030368-9075',
+      subject: '030368-9064',
       name: 'Dr. Laura Lääkäri',
       organization: '1.2.246.10.99990001.10.0',
       unit: '1.2.246.10.99990001.10.101',

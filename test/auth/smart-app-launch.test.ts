@@ -42,8 +42,10 @@ describe.each(backends())('SMART App Launch (%s)', (backend) => {
     const { tokens } = await standaloneLaunch(origin, 'citizen', 'openid fhirUser launch/patient online_access patient/*.rs');
     expect(tokens.patient).toBe('demo-patient-maija');
     expect(tokens.token_type.toLowerCase()).toBe('bearer');
+    // The token response's scope is all that was granted, launch and refresh scopes included (SMART clients read it).
+    expect(tokens.scope?.split(' ').sort()).toEqual(['fhirUser', 'launch/patient', 'online_access', 'openid', 'patient/*.rs']);
     const claims = decodeJwt(tokens.access_token);
-    expect(claims).toMatchObject({ sub: '150380-901T', kanta_role: 'citizen', patient: 'demo-patient-maija', client_id: 'kanta-web-app', aud: 'kanta-gateway' });
+    expect(claims).toMatchObject({ sub: '150380-902U', kanta_role: 'citizen', patient: 'demo-patient-maija', client_id: 'kanta-web-app', aud: 'kanta-gateway' });
     // S1: a person's access token lives at most 32 minutes.
     expect((claims.exp as number) - (claims.iat as number)).toBeLessThanOrEqual(32 * 60);
     const read = await fetch(`${origin}/fhir/Patient/${tokens.patient}`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
@@ -57,6 +59,7 @@ describe.each(backends())('SMART App Launch (%s)', (backend) => {
     expect(tokens.refresh_token).toEqual(expect.any(String));
     const res = await oauth.refreshTokenGrantRequest(authorizationServer, client, oauth.None(), tokens.refresh_token!, { [oauth.allowInsecureRequests]: true });
     const refreshed = await oauth.processRefreshTokenResponse(authorizationServer, client, res);
+    expect(refreshed.scope?.split(' ').sort()).toEqual(['launch/patient', 'online_access', 'patient/*.rs']);
     const claims = decodeJwt(refreshed.access_token);
     expect(claims).toMatchObject({ kanta_role: 'guardian', patient: 'demo-patient-aino' });
     expect((claims.exp as number) - (claims.iat as number)).toBeLessThanOrEqual(32 * 60);

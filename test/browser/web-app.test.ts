@@ -1,4 +1,5 @@
-// The web app at /app in a real Chromium (playwright-core): SMART login through the persona picker, documents, a permission given and revoked, the log in Finnish, C3 for a guardian, the explorer on a withheld record; axe-core finds no serious violations.
+// The web app at /app in a real Chromium (playwright-core): the SMART fhirclient library's standalone launch with PKCE, SMART login through the persona picker, documents, a permission given and revoked, the log in Finnish, C3 for a guardian, the explorer on a withheld record; axe-core finds no serious violations.
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -73,6 +74,97 @@ describe.skipIf(!executablePath || !AppBuilt)('web app in Chromium', () => {
     const bundle = (await res.json()) as { entry?: Array<{ resource: { id: string }; search?: { mode?: string } }> };
     return (bundle.entry ?? []).filter((e) => e.search?.mode !== 'outcome').map((e) => e.resource.id).sort();
   }
+
+  test('the SMART fhirclient library in the app completes a standalone launch with PKCE (S256) against the gateway: patient context, a FHIR read with that token, a refresh when it expires', async () => {
+    const conf = (await (await fetch(`${origin}/fhir/.well-known/smart-configuration`)).json()) as { authorization_endpoint: string; token_endpoint: string };
+    const context = await browser.newContext({ locale: 'en-GB' });
+    const page = await context.newPage();
+    let authorize: URL | undefined;
+    const tokenRequests: URLSearchParams[] = [];
+    const tokenResponses: Array<Record<string, unknown>> = [];
+    const reads: Array<{ path: string; status: number; authorization?: string }> = [];
+    page.on('request', (r) => {
+      const url = new URL(r.url());
+      if (`${url.origin}${url.pathname}` === conf.authorization_endpoint) authorize = url;
+      if (r.url() === conf.token_endpoint && r.method() === 'POST') tokenRequests.push(new URLSearchParams(r.postData() ?? ''));
+    });
+    page.on('response', async (r) => {
+      const url = new URL(r.url());
+      if (r.url() === conf.token_endpoint && r.request().method() === 'POST') tokenResponses.push({ status: r.status(), ...((await r.json()) as Record<string, unknown>) });
+      else if (url.pathname.startsWith('/fhir/') && !url.pathname.includes('.well-known') && r.request().method() === 'GET')
+        reads.push({ path: `${url.pathname}${url.search}`, status: r.status(), authorization: r.request().headers().authorization });
+    });
+
+    await page.goto(`${origin}/app/`);
+    await page.click('[data-action=login]');
+    // The app shows why a launch could not start (fhirclient refuses a server without S256 under pkceMode 'required').
+    const launched = await Promise.race([
+      page.waitForURL(/\/auth\/dev\/interaction\//).then(() => 'picker'),
+      page
+        .waitForSelector('[role=alert]')
+        .then(async (el) => `launch failed: ${await el.textContent()}`)
+        .catch(() => 'neither the picker nor an error'), // the waiter outlives the race; it ends when the page closes
+    ]);
+    expect(launched).toBe('picker');
+    await page.click('button[data-persona="citizen"]');
+    await page.waitForURL(`${origin}/app/**`);
+    await page.waitForSelector('#h-docs');
+
+    // The authorization request fhirclient built from the smart-configuration: a PKCE S256 challenge, the FHIR base as audience.
+    expect(authorize).toBeDefined();
+    expect(Object.fromEntries(['response_type', 'client_id', 'code_challenge_method', 'aud', 'redirect_uri'].map((k) => [k, authorize!.searchParams.get(k)]))).toEqual({
+      response_type: 'code',
+      client_id: 'kanta-web-app',
+      code_challenge_method: 'S256',
+      aud: `${origin}/fhir`,
+      redirect_uri: `${origin}/app/`,
+    });
+    expect(authorize!.searchParams.get('scope')!.split(' ')).toContain('launch/patient');
+    // The code was redeemed with the verifier behind that challenge (no client secret: a public client).
+    await expect.poll(() => tokenResponses.length).toBe(1); // the listener reads the body asynchronously
+    const [tokenRequest] = tokenRequests;
+    const [tokenResponse] = tokenResponses;
+    expect(tokenRequest?.get('grant_type')).toBe('authorization_code');
+    const verifier = tokenRequest?.get('code_verifier') ?? '';
+    expect(verifier.length).toBeGreaterThanOrEqual(43);
+    expect(createHash('sha256').update(verifier).digest('base64url')).toBe(authorize!.searchParams.get('code_challenge'));
+    expect(tokenRequest?.has('client_secret')).toBe(false);
+    // Standalone launch with launch/patient: the token response names the patient.
+    expect(tokenResponse).toMatchObject({ status: 200, patient: 'demo-patient-maija', token_type: expect.stringMatching(/^bearer$/i) });
+    expect(typeof tokenResponse.access_token).toBe('string');
+    expect(typeof tokenResponse.refresh_token).toBe('string');
+    // fhirclient holds that launch (its state in sessionStorage under SMART_KEY) and made the FHIR reads with its token.
+    const state = await page.evaluate(() => {
+      const parse = (v: string | null) => (v ? (JSON.parse(v) as unknown) : undefined);
+      const key = parse(sessionStorage.getItem('SMART_KEY'));
+      return typeof key === 'string' ? (parse(sessionStorage.getItem(key)) as { serverUrl?: string; tokenResponse?: { patient?: string } }) : undefined;
+    });
+    expect({ serverUrl: state?.serverUrl, patient: state?.tokenResponse?.patient }).toEqual({ serverUrl: `${origin}/fhir`, patient: 'demo-patient-maija' });
+    const read = reads.find((r) => r.path.startsWith('/fhir/DocumentReference?patient=demo-patient-maija'));
+    expect(read).toMatchObject({ status: 200, authorization: `Bearer ${tokenResponse.access_token}` });
+    expect(await visibleIds(page)).toContain('doc-maija-visit-v2');
+
+    // The access token runs out (its expiry moved into the past in fhirclient's state): after a reload fhirclient resumes
+    // the launch and refreshes the token before the next read, and that read carries the new token.
+    await page.evaluate(() => {
+      const key = JSON.parse(sessionStorage.getItem('SMART_KEY')!) as string;
+      sessionStorage.setItem(key, JSON.stringify({ ...(JSON.parse(sessionStorage.getItem(key)!) as object), expiresAt: 0 }));
+      history.replaceState(null, '', '/app/#/visits'); // no hashchange: nothing is read before the reload
+    });
+    reads.length = 0;
+    await page.reload();
+    await page.waitForSelector('#h-visits');
+    expect(tokenRequests.map((r) => [r.get('grant_type'), r.get('client_id')])).toEqual([
+      ['authorization_code', 'kanta-web-app'],
+      ['refresh_token', 'kanta-web-app'],
+    ]);
+    await expect.poll(() => tokenResponses.length).toBe(2);
+    const refreshed = tokenResponses[1];
+    expect(refreshed).toMatchObject({ status: 200 });
+    expect(refreshed.access_token).not.toBe(tokenResponse.access_token);
+    expect(reads.find((r) => r.path.startsWith('/fhir/Encounter?patient=demo-patient-maija'))).toMatchObject({ status: 200, authorization: `Bearer ${refreshed.access_token}` });
+    await context.close();
+  });
 
   test('citizen signs in through the authorization server, sees her documents, gives and revokes a permission, reads her log in Finnish', async () => {
     // A professional's access, so the citizen's log has someone else's entry to show.

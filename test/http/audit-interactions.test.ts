@@ -11,7 +11,7 @@ import { startTestGateway, SystemClaims, type TestGateway } from '../support/tes
 const DCM = 'http://dicom.nema.org/resources/ontology/DCM';
 const REST = 'http://hl7.org/fhir/restful-interaction';
 const LEGAL_BASIS = 'Laki sosiaalihuollon asiakkaan asemasta ja oikeuksista 812/2000 20 §';
-const GUARDIAN_HETU = '220785-902V';
+const GUARDIAN_HETU = '220785-901U';
 const CITIZEN_HETU = hetu('1980-03-01', 951);
 
 const subtypes = (ev: AuditEvent): string[] => (ev.subtype ?? []).map((c) => c.code as string);
@@ -44,7 +44,7 @@ describe.each(backends())('AuditEvents of FHIR interactions (%s)', (backend) => 
   const doctor: Caller = professional(Org.HUS, 'health');
   const authority: Caller = professional(Org.SOS2, 'social', { subject: '140159-913H', relationship: undefined, purposeOfUse: 'PUBHLTH', legalBasis: LEGAL_BASIS });
   const citizen: Caller = { kind: 'citizen', subject: CITIZEN_HETU, patient: 'p1' };
-  const proxy: Caller = { kind: 'proxy', subject: '110972-9065', patient: 'p1', mandates: ['health', 'social'] };
+  const proxy: Caller = { kind: 'proxy', subject: '110972-9076', patient: 'p1', mandates: ['health', 'social'] };
   const guardian: Caller = { kind: 'guardian', subject: GUARDIAN_HETU, patient: 'k1' };
 
   beforeAll(async () => {
@@ -60,7 +60,7 @@ describe.each(backends())('AuditEvents of FHIR interactions (%s)', (backend) => 
         patientOf('p2', '1975-01-01'),
         patientOf('k1', child.toISOString().slice(0, 10)),
         guardianOf('g1', 'k1', GUARDIAN_HETU),
-        proxyOf('rpx', 'p1', '110972-9065', ['health', 'social']),
+        proxyOf('rpx', 'p1', '110972-9076', ['health', 'social']),
         encounter('e-hus', 'p1', H(Org.HUS), '2024-02-01'),
         encounter('e-sos', 'p1', S(Org.SOS), '2024-03-01'),
         encounter('e-p2', 'p2', H(Org.HUS), '2024-02-01'),

@@ -13,7 +13,7 @@ import { startTestGateway, SystemClaims, type TestGateway } from '../support/tes
 
 const ISSUER = 'https://idp.example.test';
 const AUDIENCE = 'kanta-gateway';
-const CITIZEN_HETU = '150380-901T';
+const CITIZEN_HETU = '150380-902U';
 const now = () => Math.floor(Date.now() / 1000);
 
 interface Key {

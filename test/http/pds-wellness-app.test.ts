@@ -92,11 +92,11 @@ describe.each(backends())('personal data store: the life of a wellness app (%s)'
   const as = async (who: 'citizen' | 'app' | 'stepApp' | 'doctor' | 'proxy' | 'operator'): Promise<string> => {
     if (!tokens.has(who)) {
       const claims: Record<string, Record<string, unknown>> = {
-        citizen: { sub: '150380-901T', kanta_role: 'citizen', patient: P, scope: 'patient/*.cruds' },
+        citizen: { sub: '150380-902U', kanta_role: 'citizen', patient: P, scope: 'patient/*.cruds' },
         app: { sub: App, kanta_role: 'app', client_id: App, patient: P, scope: 'patient/Observation.cruds' },
         stepApp: { sub: StepApp, kanta_role: 'app', client_id: StepApp, patient: P, scope: 'patient/Observation.cruds' },
         doctor: {
-          sub: '030368-9075',
+          sub: '030368-9064',
           kanta_role: 'professional',
           organization: Org.HUS,
           sector: 'health',
@@ -105,7 +105,7 @@ describe.each(backends())('personal data store: the life of a wellness app (%s)'
           patient: P,
           scope: 'user/*.cruds',
         },
-        proxy: { sub: '110972-9065', kanta_role: 'proxy', patient: P, mandates: ['health', 'social'], scope: 'patient/*.cruds' },
+        proxy: { sub: '110972-9076', kanta_role: 'proxy', patient: P, mandates: ['health', 'social'], scope: 'patient/*.cruds' },
         operator: SystemClaims as unknown as Record<string, unknown>,
       };
       tokens.set(who, `Bearer ${await gw.token(claims[who])}`);
@@ -140,7 +140,7 @@ describe.each(backends())('personal data store: the life of a wellness app (%s)'
       subject: { reference: 'Patient/p1' },
       effectiveDateTime: '2025-02-01T10:00:00+02:00',
     } as Resource;
-    w = await seedWorld(gw, [...organizations(), patientOf('p1', '1980-03-15', '150380-901T'), proxyOf('rpx', 'p1', '110972-9065', ['health', 'social']), informing('p1'), permission(ConsentKind.PermissionHealth, 'p1'), care]);
+    w = await seedWorld(gw, [...organizations(), patientOf('p1', '1980-03-15', '150380-902U'), proxyOf('rpx', 'p1', '110972-9076', ['health', 'social']), informing('p1'), permission(ConsentKind.PermissionHealth, 'p1'), care]);
     P = w.id('Patient/p1');
     careObservation = w.id('Observation/care-bp');
   });

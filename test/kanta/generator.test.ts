@@ -43,6 +43,18 @@ describe('synthetic population generator', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
+  it("every synthetic person's given name is one given to the sex the HETU's individual number encodes (odd men, even women)", () => {
+    const female = ['Aino', 'Helmi', 'Sofia', 'Ella', 'Olivia'];
+    const male = ['Eino', 'Leo', 'Oliver', 'Väinö', 'Elias'];
+    const patients = all(3, 300).filter((r): r is Patient => r.resourceType === 'Patient');
+    const wrong = patients.filter((p) => {
+      const odd = Number((p.identifier?.[0].value as string).slice(7, 10)) % 2 === 1;
+      return !(odd ? male : female).includes(p.name?.[0]?.given?.[0] as string) || p.gender !== (odd ? 'male' : 'female');
+    });
+    expect(patients.length).toBeGreaterThan(300);
+    expect(wrong.map((p) => `${p.id} ${p.identifier?.[0].value} ${p.name?.[0]?.given?.[0]} ${p.gender}`)).toEqual([]);
+  });
+
   it('produces minors with guardians, versions, invalidations, delays, marks, social care, prescriptions and every consent kind', () => {
     const resources = all(3, 1500);
     const types = new Set(resources.map((r) => r.resourceType));

@@ -7,7 +7,7 @@ import { importSources } from '../../src/kanta/import.js';
 import { createMemoryStore, type MemoryStore } from './memory-store.js';
 
 const fixture = (name: string) => ({ name, content: readFileSync(new URL(`../fixtures/kanta/${name}`, import.meta.url), 'utf8') });
-const ADULT = '120580-901F';
+const ADULT = '120580-902H';
 
 async function importAll(store: MemoryStore, ...names: string[]) {
   const report = await importSources(names.map(fixture), store);
@@ -148,7 +148,7 @@ describe('Kanta import', () => {
 
   it('a CDA with a bad HETU check character is refused', async () => {
     const report = await importSources([fixture('bad-hetu.xml')], createMemoryStore());
-    expect(report.inputs[0].outcome?.issue?.[0].details?.text).toMatch(/bad-hetu\.xml: .*@extension: '120580-901[A-Y]' is not a valid HETU/);
+    expect(report.inputs[0].outcome?.issue?.[0].details?.text).toMatch(/bad-hetu\.xml: .*@extension: '120580-902[A-Y]' is not a valid HETU/);
   });
 
   it('a records file with one bad record stores none of its records', async () => {

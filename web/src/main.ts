@@ -62,7 +62,7 @@ async function render(): Promise<void> {
     mount(
       root,
       header(),
-      h('main', { id: 'main' }, h('h1', null, t('appName')), h('p', null, t('loginIntro')), h('button', { type: 'button', class: 'primary', 'data-action': 'login', onclick: () => void login() }, t('login'))),
+      h('main', { id: 'main' }, h('h1', null, t('appName')), h('p', null, t('loginIntro')), h('button', { type: 'button', class: 'primary', 'data-action': 'login', onclick: () => void login().catch(launchFailed) }, t('login'))),
     );
     return;
   }
@@ -85,10 +85,13 @@ async function render(): Promise<void> {
   }
 }
 
+/** A launch that could not start or finish (no authorization endpoint, no S256, a refused code) is shown, not swallowed. */
+function launchFailed(err: unknown): never {
+  mount(root, header(), h('main', { id: 'main' }, h('h1', null, t('appName')), h('p', { class: 'status error', role: 'alert' }, String(err instanceof Error ? err.message : err))));
+  throw err;
+}
+
 window.addEventListener('hashchange', () => void render());
 completeLaunch()
-  .catch((err) => {
-    mount(root, h('main', null, h('p', { class: 'status error' }, String(err instanceof Error ? err.message : err))));
-    throw err;
-  })
+  .catch(launchFailed)
   .then(() => render());

@@ -1,5 +1,6 @@
-// SMART App Launch (standalone, public client, PKCE S256) in the browser with oauth4webapi, and the FHIR calls that use its token. https://hl7.org/fhir/smart-app-launch/app-launch.html
-import * as oauth from 'oauth4webapi';
+// SMART App Launch (standalone, public client, PKCE S256) in the browser with the SMART fhirclient library, and the FHIR calls made through its client. https://hl7.org/fhir/smart-app-launch/app-launch.html
+import FHIR from 'fhirclient/lib/entry/browser';
+import type Client from 'fhirclient/lib/Client';
 import { lang } from './i18n.js';
 
 export const ClientId = 'kanta-web-app';
@@ -7,43 +8,41 @@ export const ClientId = 'kanta-web-app';
 const Scope = 'openid fhirUser launch/patient online_access patient/*.cruds user/*.rs';
 const FhirBase = `${location.origin}/fhir`;
 const RedirectUri = `${location.origin}/app/`;
-const client: oauth.Client = { client_id: ClientId, id_token_signed_response_alg: 'ES256' };
-const insecure = location.protocol === 'http:' ? { [oauth.allowInsecureRequests]: true } : {};
 
 export interface Session {
-  accessToken: string;
-  refreshToken?: string;
   patient?: string;
-  expiresAt: number;
+  /** The access token's claims (kanta_role, name, organization...): what the page shows and which pages the role has. */
   claims: Record<string, unknown>;
 }
 
-async function authorizationServer(): Promise<oauth.AuthorizationServer> {
-  const res = await fetch(`${FhirBase}/.well-known/smart-configuration`, { headers: { accept: 'application/json' } });
-  const conf = (await res.json()) as Record<string, string>;
-  if (!conf.authorization_endpoint || !conf.token_endpoint) throw new Error('This gateway announces no authorization endpoint');
-  return { issuer: conf.issuer, authorization_endpoint: conf.authorization_endpoint, token_endpoint: conf.token_endpoint };
-}
+// A public client has no secret: the token endpoint knows it on a refresh only by the client_id in the body (RFC 6749 section 6).
+FHIR.oauth2.settings.refreshTokenWithClientId = true;
+
+/** This tab's launched client; fhirclient keeps the launch state in sessionStorage, so a reload resumes it through ready(). */
+let client: Client | undefined;
 
 export async function login(): Promise<void> {
-  const as = await authorizationServer();
-  const verifier = oauth.generateRandomCodeVerifier();
-  const state = oauth.generateRandomState();
-  sessionStorage.setItem('pkce', JSON.stringify({ verifier, state }));
-  const url = new URL(as.authorization_endpoint!);
-  const params = {
-    response_type: 'code',
-    client_id: ClientId,
-    redirect_uri: RedirectUri,
-    scope: Scope,
-    state,
-    aud: FhirBase,
-    code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    ui_locales: lang(),
-  };
-  for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
-  location.assign(url.href);
+  // fhirclient reads the endpoints and code_challenge_methods_supported from /.well-known/smart-configuration and keeps the
+  // verifier with the state; 'required' refuses to launch against a server that does not announce S256.
+  const url = await FHIR.oauth2.authorize({ iss: FhirBase, clientId: ClientId, scope: Scope, redirectUri: RedirectUri, pkceMode: 'required', noRedirect: true });
+  // noRedirect only so the persona picker can be asked for the app's language (OpenID Connect ui_locales), which fhirclient has no option for.
+  const target = new URL(String(url));
+  target.searchParams.set('ui_locales', lang());
+  location.assign(target.href);
+}
+
+/** Finishes the launch when the authorization server has sent the browser back (code exchange with the verifier), or resumes this tab's session. */
+export async function completeLaunch(): Promise<Session | undefined> {
+  const back = new URL(location.href).searchParams;
+  const fromServer = back.has('code') || back.has('error');
+  try {
+    client = await FHIR.oauth2.ready();
+  } catch (err) {
+    if (!fromServer) return undefined; // nothing launched in this tab yet
+    history.replaceState(null, '', RedirectUri);
+    throw err;
+  }
+  return currentSession();
 }
 
 function decode(jwt: string): Record<string, unknown> {
@@ -57,54 +56,18 @@ function decode(jwt: string): Record<string, unknown> {
   return JSON.parse(json) as Record<string, unknown>;
 }
 
-function store(tokens: oauth.TokenEndpointResponse): Session {
-  const s: Session = {
-    accessToken: tokens.access_token,
-    refreshToken: tokens.refresh_token,
-    patient: typeof tokens.patient === 'string' ? tokens.patient : undefined,
-    expiresAt: Date.now() + (tokens.expires_in ?? 0) * 1000,
-    claims: decode(tokens.access_token),
-  };
-  sessionStorage.setItem('session', JSON.stringify(s));
-  return s;
-}
-
-/** Finishes the launch when the authorization server has sent the browser back with a code. */
-export async function completeLaunch(): Promise<Session | undefined> {
-  const here = new URL(location.href);
-  if (!here.searchParams.has('code') && !here.searchParams.has('error')) return undefined;
-  const saved = JSON.parse(sessionStorage.getItem('pkce') ?? '{}') as { verifier?: string; state?: string };
-  sessionStorage.removeItem('pkce');
-  history.replaceState(null, '', RedirectUri);
-  if (!saved.verifier) throw new Error('No authorization request is pending');
-  const as = await authorizationServer();
-  const params = oauth.validateAuthResponse(as, client, here, saved.state);
-  const res = await oauth.authorizationCodeGrantRequest(as, client, oauth.None(), params, RedirectUri, saved.verifier, insecure);
-  return store(await oauth.processAuthorizationCodeResponse(as, client, res, { requireIdToken: false }));
-}
-
 export function currentSession(): Session | undefined {
-  const raw = sessionStorage.getItem('session');
-  if (!raw) return undefined;
-  const s = JSON.parse(raw) as Session;
-  return s.expiresAt > Date.now() || s.refreshToken ? s : undefined;
-}
-
-async function refreshed(s: Session): Promise<Session | undefined> {
-  if (s.expiresAt > Date.now() + 10_000) return s;
-  if (!s.refreshToken) return undefined;
-  const as = await authorizationServer();
-  const res = await oauth.refreshTokenGrantRequest(as, client, oauth.None(), s.refreshToken, insecure);
-  try {
-    const next = store(await oauth.processRefreshTokenResponse(as, client, res));
-    return { ...next, patient: next.patient ?? s.patient };
-  } catch {
-    return undefined;
-  }
+  const tokens = client?.state.tokenResponse;
+  if (!client || !tokens?.access_token) return undefined;
+  // fhirclient refreshes an expired token before the next request when it holds a refresh token.
+  if ((client.state.expiresAt ?? 0) * 1000 <= Date.now() && !tokens.refresh_token) return undefined;
+  return { patient: typeof tokens.patient === 'string' ? tokens.patient : undefined, claims: decode(tokens.access_token) };
 }
 
 export function logout(): void {
-  sessionStorage.removeItem('session');
+  client = undefined;
+  // The launch state is all this app keeps in sessionStorage (the language lives in localStorage).
+  sessionStorage.clear();
 }
 
 /** The gateway's refusal in the user's language (OperationOutcome text), or the HTTP status. */
@@ -117,44 +80,73 @@ export class FhirError extends Error {
   }
 }
 
-export async function fhir<T = Record<string, unknown>>(path: string, init: { method?: string; body?: unknown; token?: string } = {}): Promise<T> {
-  let token = init.token;
-  if (!token) {
-    const s = currentSession();
-    const fresh = s && (await refreshed(s));
-    if (!fresh) {
-      logout();
-      throw new FhirError(401, 'Session ended');
+/** fhirclient's HttpError has read the body already and appended it (pretty-printed JSON) to its message; the OperationOutcome is taken from there. */
+function refusal(err: unknown): FhirError {
+  const status = typeof (err as { status?: unknown })?.status === 'number' ? (err as { status: number }).status : 0;
+  const message = err instanceof Error ? err.message : String(err);
+  const start = message.indexOf('\n\n{');
+  const end = message.lastIndexOf('}');
+  let text = '';
+  if (start >= 0 && end > start) {
+    try {
+      const body = JSON.parse(message.slice(start + 2, end + 1)) as { issue?: Array<{ details?: { text?: string }; diagnostics?: string }> };
+      text = (body.issue ?? []).map((i) => i.details?.text ?? i.diagnostics).filter(Boolean).join(' ');
+    } catch {
+      // not an OperationOutcome: the status says it
     }
-    token = fresh.accessToken;
   }
-  const res = await fetch(path.startsWith('http') ? path : `${FhirBase}/${path}`, {
-    method: init.method ?? 'GET',
-    headers: {
-      authorization: `Bearer ${token}`,
-      accept: 'application/fhir+json',
-      'accept-language': lang(),
-      ...(init.body ? { 'content-type': 'application/fhir+json' } : {}),
-    },
-    body: init.body ? JSON.stringify(init.body) : undefined,
-  });
-  const text = await res.text();
-  const body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-  if (!res.ok) {
-    const issues = (body.issue as Array<{ details?: { text?: string }; diagnostics?: string }> | undefined) ?? [];
-    throw new FhirError(res.status, issues.map((i) => i.details?.text ?? i.diagnostics).filter(Boolean).join(' ') || `HTTP ${res.status}`);
-  }
-  return body as T;
+  return new FhirError(status, text || (status ? `HTTP ${status}` : message));
 }
 
-/** Every resource of a search, following `next` links (demo volumes are small). */
-export async function searchAll<T>(query: string, token?: string): Promise<T[]> {
-  const out: T[] = [];
-  let next: string | undefined = query;
-  for (let page = 0; next && page < 20; page++) {
-    const bundle: { entry?: Array<{ resource: T; search?: { mode?: string } }>; link?: Array<{ relation: string; url: string }> } = await fhir(next, { token });
-    out.push(...(bundle.entry ?? []).filter((e) => e.search?.mode !== 'outcome' && e.search?.mode !== 'include').map((e) => e.resource));
-    next = bundle.link?.find((l) => l.relation === 'next')?.url;
+function clientFor(token?: string): Client {
+  // The explorer's "what if" calls carry another persona's token: a client made from that token alone.
+  if (token) return FHIR.client({ serverUrl: FhirBase, tokenResponse: { access_token: token } });
+  if (!client || !currentSession()) {
+    logout();
+    throw new FhirError(401, 'Session ended');
   }
+  return client;
+}
+
+function requestOf(path: string, init: { method?: string; body?: unknown }) {
+  return {
+    url: path,
+    method: init.method ?? 'GET',
+    headers: { accept: 'application/fhir+json', 'accept-language': lang(), ...(init.body ? { 'content-type': 'application/fhir+json' } : {}) },
+    body: init.body ? JSON.stringify(init.body) : undefined,
+  };
+}
+
+async function guarded<T>(call: () => Promise<T>, own: boolean): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    const e = refusal(err);
+    if (own && (e.status === 401 || !currentSession())) logout(); // fhirclient could not refresh: the session is over
+    throw e;
+  }
+}
+
+export async function fhir<T = Record<string, unknown>>(path: string, init: { method?: string; body?: unknown; token?: string } = {}): Promise<T> {
+  const c = clientFor(init.token);
+  return guarded(async () => ((await c.request<T>(requestOf(path, init))) || {}) as T, !init.token);
+}
+
+type Page<T> = { entry?: Array<{ resource: T; search?: { mode?: string } }> };
+
+/** Every resource of a search, fhirclient following the `next` links (demo volumes are small: at most 20 pages). */
+export async function searchAll<T>(query: string, token?: string): Promise<T[]> {
+  const c = clientFor(token);
+  const out: T[] = [];
+  await guarded(() =>
+    c.request(requestOf(query, {}), {
+      pageLimit: 20,
+      onPage: (bundle) => {
+        const entries = (bundle as Page<T>).entry ?? [];
+        out.push(...entries.filter((e) => e.search?.mode !== 'outcome' && e.search?.mode !== 'include').map((e) => e.resource));
+      },
+    }),
+    !token,
+  );
   return out;
 }

@@ -35,6 +35,8 @@ export interface FhirRequest {
   query: Record<string, string[]>;
   body?: unknown;
   headers: {
+    /** Read by a Binary read only: every other answer is FHIR JSON, checked at the HTTP edge. */
+    accept?: string;
     ifMatch?: string;
     ifNoneMatch?: string;
     ifNoneExist?: string;
@@ -54,6 +56,13 @@ export interface FhirResponse {
   location?: string;
   /** Absolute URL sent as Content-Location (the status URL of an asynchronous request). */
   contentLocation?: string;
+  /** `resource` is a Binary to be sent as its own content (Content-Type = Binary.contentType), not as FHIR JSON. */
+  native?: boolean;
+  /**
+   * Resources the interaction acted on that its URL does not name (a conditional delete's match): its AuditEvent
+   * names each of them.
+   */
+  targets?: Array<{ resourceType: string; id: string }>;
 }
 
 /** A parsed search request: the store query plus what the REST layer applies itself. */

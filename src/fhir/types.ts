@@ -74,6 +74,13 @@ export interface ParsedSearch {
   summary?: 'count' | 'true' | 'data' | 'text' | 'false';
 }
 
+/** A content type reached from the record that names it: `sourceType.refParam` points at it. */
+export interface ContentLink {
+  resourceType: string;
+  sourceType: string;
+  refParam: string;
+}
+
 /** Stateless services the REST layer may use; none of them knows about consent or audit. */
 export interface FhirServices {
   /** Validates against the base specification and the claimed (or given) profiles, in the caller's language. */
@@ -84,6 +91,11 @@ export interface FhirServices {
   capabilityStatement(): CapabilityStatement;
   /** Resource types in the Patient compartment that this server serves ($everything). */
   patientCompartmentTypes(): string[];
+  /**
+   * Served types outside the compartment that hold the content of a compartment record (an archived CDA's Binary,
+   * named by its DocumentReference through `refParam`): $everything and Patient-level export follow the link.
+   */
+  patientContentLinks?(): ContentLink[];
   /** Top-level isSummary elements of a type (_summary=true). */
   summaryElements(resourceType: string): string[];
   /** Code systems and value sets served ($expand, $lookup, $validate-code). */

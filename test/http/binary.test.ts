@@ -1,0 +1,169 @@
+// Binary over HTTP: an archived CDA read as XML or as the Binary resource with the consent of the DocumentReference naming it, audited, on every backend.
+import { randomUUID } from 'node:crypto';
+import type { AuditEvent, Binary, Bundle, Resource } from '@medplum/fhirtypes';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { doc, encounter, informing, prohibition } from '../consent/world.js';
+import { backends } from '../support/backends.js';
+import { type Caller, clientFor, healthMarks as H, Org, organizations, patientOf, professional, seedWorld, type SeededWorld } from '../support/consent-fixtures.js';
+import { startTestGateway, SystemClaims, type TestGateway } from '../support/test-gateway.js';
+
+const Cda = '<?xml version="1.0" encoding="UTF-8"?>\n<ClinicalDocument xmlns="urn:hl7-org:v3"><title>Käyntikertomus</title></ClinicalDocument>\n';
+const json = 'application/fhir+json';
+
+describe.each(backends())('Binary (%s)', (backend) => {
+  let gw: TestGateway;
+  let w: SeededWorld;
+  let operator: string;
+  const client = () => clientFor(gw, () => w);
+  /** Binary ids are chosen here (the operator keeps client ids): the DocumentReferences name them by url. */
+  const bin = { visible: `b-${randomUUID()}`, prohibited: `b-${randomUUID()}`, orphan: `b-${randomUUID()}` };
+
+  const own: Caller = professional(Org.HUS, 'health');
+  /** D7: Uusimaa public health care, the patient informed; a prohibition still wins. */
+  const neighbour: Caller = professional(Org.VANTAA, 'health');
+  /** No basis at all for HUS's records (another region, no permission). */
+  const stranger: Caller = professional(Org.TAYS, 'health');
+
+  const binaryOf = (id: string, documentRef?: string): Binary => ({
+    resourceType: 'Binary',
+    id,
+    contentType: 'application/xml',
+    ...(documentRef ? { securityContext: { reference: documentRef } } : {}),
+    data: Buffer.from(Cda, 'utf8').toString('base64'),
+  });
+  const withContent = (r: Resource, binaryId: string): Resource => ({
+    ...r,
+    content: [{ attachment: { contentType: 'application/xml', url: `Binary/${binaryId}`, size: Buffer.byteLength(Cda) } }],
+  }) as Resource;
+
+  async function eventsOf(rid: string): Promise<AuditEvent[]> {
+    const res = await request(gw.app).get(`/fhir/AuditEvent?entity:identifier=${rid}&_count=100`).set('Authorization', operator);
+    expect(res.status).toBe(200);
+    return ((res.body as Bundle).entry ?? []).map((e) => e.resource as AuditEvent);
+  }
+  const refs = (ev: AuditEvent): string[] => (ev.entity ?? []).map((e) => e.what?.reference).filter((r): r is string => !!r);
+
+  beforeAll(async () => {
+    gw = await startTestGateway(backend);
+    operator = `Bearer ${await gw.token(SystemClaims)}`;
+    const orgs = await seedWorld(gw, organizations());
+    w = await seedWorld(
+      gw,
+      [
+        patientOf('p1', '1980-03-01'),
+        informing('p1', 'inf-p1'),
+        encounter('e1', 'p1', H(Org.HUS), '2024-02-01'),
+        withContent(doc('d1', 'p1', H(Org.HUS), '2024-02-01', { encounter: 'Encounter/e1' }), bin.visible),
+        withContent(doc('d2', 'p1', H(Org.HUS), '2024-02-02'), bin.prohibited),
+      ],
+      orgs,
+    );
+    w = await seedWorld(gw, [prohibition('p1', [{ document: w.id('DocumentReference/d2') }], 'pro-d2')], w);
+    for (const [id, docRef] of [[bin.visible, w.ref('DocumentReference/d1')], [bin.prohibited, w.ref('DocumentReference/d2')], [bin.orphan, undefined]] as const) {
+      const res = await request(gw.app).put(`/fhir/Binary/${id}`).set('Authorization', operator).set('Content-Type', json).send(binaryOf(id, docRef));
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+    }
+  });
+  afterAll(async () => gw?.close());
+
+  test('a caller who sees the DocumentReference reads its Binary as the CDA itself (Accept: application/xml)', async () => {
+    const res = await client().get(`/fhir/Binary/${bin.visible}`, own, { Accept: 'application/xml' });
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^application\/xml/);
+    expect(res.text).toBe(Cda);
+    expect(res.headers.etag).toBe('W/"1"');
+  });
+
+  test('Accept: application/fhir+json (or none) returns the Binary resource with its securityContext', async () => {
+    for (const headers of [{ Accept: json }, {}] as Array<Record<string, string>>) {
+      const res = await client().get(`/fhir/Binary/${bin.visible}`, own, headers);
+      expect(res.status).toBe(200);
+      expect(res.headers['content-type']).toMatch(/^application\/fhir\+json/);
+      expect(res.body).toMatchObject({ resourceType: 'Binary', id: bin.visible, contentType: 'application/xml', securityContext: { reference: w.ref('DocumentReference/d1') } });
+      expect(Buffer.from(res.body.data, 'base64').toString('utf8')).toBe(Cda);
+    }
+  });
+
+  test('an Accept the Binary cannot be served as is 406 with an OperationOutcome', async () => {
+    const res = await client().get(`/fhir/Binary/${bin.visible}`, own, { Accept: 'application/pdf' });
+    expect(res.status).toBe(406);
+    expect(res.body.resourceType).toBe('OperationOutcome');
+    expect(res.body.issue[0].details.text).toMatch(/application\/xml/);
+  });
+
+  test('another register reads it on the same basis as the DocumentReference (D7)', async () => {
+    expect((await client().get(`/fhir/DocumentReference/${w.id('DocumentReference/d1')}`, neighbour)).status).toBe(200);
+    const res = await client().get(`/fhir/Binary/${bin.visible}`, neighbour, { Accept: 'application/xml' });
+    expect(res.status).toBe(200);
+    expect(res.text).toBe(Cda);
+  });
+
+  test('a caller who cannot see the DocumentReference gets exactly the answer for a missing Binary, and the refusal is audited', async () => {
+    const missing = await client().get(`/fhir/Binary/b-${randomUUID()}`, stranger, { Accept: 'application/xml' });
+    expect(missing.status).toBe(404);
+    expect((await client().get(`/fhir/DocumentReference/${w.id('DocumentReference/d1')}`, stranger)).status).toBe(404);
+    const rid = `bin-${randomUUID()}`;
+    const hidden = await client().get(`/fhir/Binary/${bin.visible}`, stranger, { Accept: 'application/xml', 'X-Request-Id': rid });
+    expect(hidden.status).toBe(404);
+    expect(hidden.body).toEqual(missing.body);
+    const [ev] = await eventsOf(rid);
+    expect(ev.action).toBe('R');
+    expect(ev.outcome).not.toBe('0');
+    expect(refs(ev)).toContain(`Binary/${bin.visible}`);
+    expect(refs(ev)).toContain(w.ref('Patient/p1'));
+  });
+
+  test('a prohibition on the document hides its Binary too, even from a caller who reads the other documents', async () => {
+    expect((await client().get(`/fhir/DocumentReference/${w.id('DocumentReference/d2')}`, neighbour)).status).toBe(404);
+    const res = await client().get(`/fhir/Binary/${bin.prohibited}`, neighbour, { Accept: 'application/xml' });
+    expect(res.status).toBe(404);
+    expect(res.body.resourceType).toBe('OperationOutcome');
+    // The register's own professional is not bound by the prohibition (D1), and neither is its Binary.
+    expect((await client().get(`/fhir/Binary/${bin.prohibited}`, own)).status).toBe(200);
+  });
+
+  test('a Binary no DocumentReference names is visible to the archive operator only', async () => {
+    expect((await client().get(`/fhir/Binary/${bin.orphan}`, own)).status).toBe(404);
+    const res = await request(gw.app).get(`/fhir/Binary/${bin.orphan}`).set('Authorization', operator);
+    expect(res.status).toBe(200);
+  });
+
+  test('a successful read is audited naming the Binary and the patient', async () => {
+    const rid = `bin-${randomUUID()}`;
+    const res = await client().get(`/fhir/Binary/${bin.visible}`, own, { Accept: 'application/xml', 'X-Request-Id': rid });
+    expect(res.status).toBe(200);
+    const [ev] = await eventsOf(rid);
+    expect(ev.action).toBe('R');
+    expect(ev.outcome).toBe('0');
+    expect(refs(ev)).toEqual(expect.arrayContaining([`Binary/${bin.visible}`, w.ref('Patient/p1')]));
+  });
+
+  test('only the archive operator creates a Binary: a professional is refused with 403 naming the rule', async () => {
+    const res = await client().post('/fhir/Binary', own, { resourceType: 'Binary', contentType: 'application/xml', data: Buffer.from(Cda).toString('base64') });
+    expect(res.status).toBe(403);
+    expect(res.body.resourceType).toBe('OperationOutcome');
+    expect(res.body.issue[0].details.text).toMatch(/^D1:/);
+  });
+
+  test('$everything includes the Binary of each visible DocumentReference and nothing of a prohibited one', async () => {
+    const ids = async (c: Caller): Promise<string[]> => {
+      const res = await client().get(`/fhir/Patient/${w.id('Patient/p1')}/$everything?_count=1000`, c);
+      expect(res.status).toBe(200);
+      return ((res.body as Bundle).entry ?? []).map((e) => `${e.resource?.resourceType}/${e.resource?.id}`);
+    };
+    const mine = await ids(own);
+    expect(mine).toEqual(expect.arrayContaining([`Binary/${bin.visible}`, `Binary/${bin.prohibited}`]));
+    expect(mine).not.toContain(`Binary/${bin.orphan}`);
+    const theirs = await ids(neighbour);
+    expect(theirs).toContain(`Binary/${bin.visible}`);
+    expect(theirs).not.toContain(`Binary/${bin.prohibited}`);
+  });
+
+  test('the CapabilityStatement declares Binary read, vread and create', async () => {
+    const cs = (await request(gw.app).get('/fhir/metadata')).body;
+    const binary = cs.rest[0].resource.find((r: { type: string }) => r.type === 'Binary');
+    expect(binary.interaction.map((i: { code: string }) => i.code)).toEqual(expect.arrayContaining(['read', 'vread', 'create']));
+    expect(binary.interaction.map((i: { code: string }) => i.code)).not.toContain('search-type');
+  });
+});

@@ -75,9 +75,18 @@ describe.each(backends())('Binary (%s)', (backend) => {
     expect(res.headers.etag).toBe('W/"1"');
   });
 
-  test('Accept: application/fhir+json (or none) returns the Binary resource with its securityContext', async () => {
-    for (const headers of [{ Accept: json }, {}] as Array<Record<string, string>>) {
+  test('without an explicit FHIR format (no Accept, or */*) the read answers the content too, as R4 says', async () => {
+    for (const headers of [{}, { Accept: '*/*' }] as Array<Record<string, string>>) {
       const res = await client().get(`/fhir/Binary/${bin.visible}`, own, headers);
+      expect(res.status).toBe(200);
+      expect(res.headers['content-type']).toMatch(/^application\/xml/);
+      expect(res.text).toBe(Cda);
+    }
+  });
+
+  test('Accept: application/fhir+json (or _format=json) returns the Binary resource with its securityContext', async () => {
+    for (const [path, headers] of [[`/fhir/Binary/${bin.visible}`, { Accept: json }], [`/fhir/Binary/${bin.visible}?_format=json`, {}]] as Array<[string, Record<string, string>]>) {
+      const res = await client().get(path, own, headers);
       expect(res.status).toBe(200);
       expect(res.headers['content-type']).toMatch(/^application\/fhir\+json/);
       expect(res.body).toMatchObject({ resourceType: 'Binary', id: bin.visible, contentType: 'application/xml', securityContext: { reference: w.ref('DocumentReference/d1') } });

@@ -18,9 +18,9 @@ function ranges(accept: string): string[] {
 }
 
 /**
- * R4: a Binary read whose Accept asks for the content's own type gets the bytes with that Content-Type; asking for a
- * FHIR format gets the resource. No Accept, or only `*` / `*`, stays FHIR JSON like every other read here, so generic
- * FHIR clients are never surprised; a type that is neither is 406 naming both choices.
+ * R4 binary.html: a Binary read that does not explicitly ask for a FHIR format gets the content itself, with the
+ * Binary's contentType; asking for FHIR JSON (Accept or _format) gets the resource. A type that is neither the
+ * content's nor FHIR JSON is 406 naming both choices.
  */
 export function binaryForm(req: Pick<FhirRequest, 'headers' | 'query'>, binary: Binary): 'resource' | 'native' {
   const format = req.query._format?.[0];
@@ -29,12 +29,11 @@ export function binaryForm(req: Pick<FhirRequest, 'headers' | 'query'>, binary: 
     throw new OperationOutcomeError(notAcceptable(`_format '${format.slice(0, 60)}' is not supported; this server serves application/fhir+json`));
   }
   const accept = req.headers.accept;
-  if (!accept) return 'resource';
+  if (!accept) return 'native';
   const asked = ranges(accept);
   if (asked.some((t) => FhirJsonTypes.includes(t))) return 'resource';
   const own = mediaType(binary.contentType ?? '');
-  if (own && asked.some((t) => t === own || (t !== '*/*' && t.endsWith('/*') && own.startsWith(t.slice(0, -1))))) return 'native';
-  if (asked.includes('*/*')) return 'resource';
+  if (asked.some((t) => t === '*/*' || t === own || (t.endsWith('/*') && own.startsWith(t.slice(0, -1))))) return 'native';
   throw new OperationOutcomeError(
     notAcceptable(`Accept '${accept.slice(0, 80)}' cannot be served: this Binary is ${own || 'of no stated type'}; ask for that type or application/fhir+json`),
   );

@@ -169,6 +169,20 @@ describe.each(backends())('Binary (%s)', (backend) => {
     expect(theirs).not.toContain(`Binary/${bin.prohibited}`);
   });
 
+  test('DocumentReference?binary=Binary/[id] finds the document naming it; system history shows the Binary only to who may see it', async () => {
+    const found = await client().get(`/fhir/DocumentReference?binary=Binary/${bin.visible}`, own);
+    expect(found.status).toBe(200);
+    expect((found.body as Bundle).entry?.map((e) => e.resource?.id)).toEqual([w.id('DocumentReference/d1')]);
+    const history = async (c: Caller): Promise<string[]> => {
+      const res = await client().get('/fhir/_history?_count=1000', c);
+      expect(res.status).toBe(200);
+      return ((res.body as Bundle).entry ?? []).map((e) => `${e.resource?.resourceType}/${e.resource?.id}`);
+    };
+    expect(await history(own)).toContain(`Binary/${bin.visible}`);
+    expect(await history(stranger)).not.toContain(`Binary/${bin.visible}`);
+    expect(await history(neighbour)).not.toContain(`Binary/${bin.prohibited}`);
+  });
+
   test('the CapabilityStatement declares Binary read, vread and create', async () => {
     const cs = (await request(gw.app).get('/fhir/metadata')).body;
     const binary = cs.rest[0].resource.find((r: { type: string }) => r.type === 'Binary');

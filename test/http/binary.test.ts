@@ -183,6 +183,31 @@ describe.each(backends())('Binary (%s)', (backend) => {
     expect(await history(neighbour)).not.toContain(`Binary/${bin.prohibited}`);
   });
 
+  test('Bulk Data export (system only) includes the Binaries: Patient-level _type=Binary exports them as NDJSON', async () => {
+    const start = await request(gw.app).get('/fhir/Patient/$export?_type=Binary').set('Authorization', operator).set('Prefer', 'respond-async').set('Accept', json);
+    expect(start.status, JSON.stringify(start.body)).toBe(202);
+    const status = new URL(start.get('Content-Location') as string).pathname;
+    let manifest: { output: Array<{ type: string; url: string }> };
+    for (;;) {
+      const res = await request(gw.app).get(status).set('Authorization', operator);
+      if (res.status === 202) {
+        await new Promise((r) => setTimeout(r, 20));
+        continue;
+      }
+      expect(res.status).toBe(200);
+      manifest = JSON.parse(res.text);
+      break;
+    }
+    expect(manifest.output.map((o) => o.type)).toEqual(['Binary']);
+    const file = await request(gw.app).get(new URL(manifest.output[0].url).pathname).set('Authorization', operator).buffer(true).parse((r, cb) => {
+      let text = '';
+      r.on('data', (c: Buffer) => (text += c.toString()));
+      r.on('end', () => cb(null, text));
+    });
+    const ids = (file.body as string).trimEnd().split('\n').map((l) => (JSON.parse(l) as Binary).id);
+    expect(ids).toEqual(expect.arrayContaining([bin.visible, bin.prohibited]));
+  });
+
   test('the CapabilityStatement declares Binary read, vread and create', async () => {
     const cs = (await request(gw.app).get('/fhir/metadata')).body;
     const binary = cs.rest[0].resource.find((r: { type: string }) => r.type === 'Binary');

@@ -6,6 +6,7 @@ import { readCapabilities } from './capability.js';
 import { checkAuthorization } from './checks/authorization.js';
 import { checkBinary } from './checks/binary.js';
 import { checkBundlePatch } from './checks/bundle-patch.js';
+import { checkConditionalDelete } from './checks/conditional-delete.js';
 import { checkCapabilityStatement } from './checks/capability-statement.js';
 import { checkConformanceResources, fetchAll } from './checks/conformance-resources.js';
 import { checkErrorShapes } from './checks/error-shapes.js';
@@ -68,6 +69,7 @@ export async function runConformance(opts: ConformanceOptions): Promise<Conforma
     ['system interactions', () => checkSystemInteractions(ctx)],
     ['binary', () => checkBinary(ctx)],
     ['patch in bundles', () => checkBundlePatch(ctx)],
+    ['conditional delete', () => checkConditionalDelete(ctx)],
     ['operations', () => checkOperations(ctx, defs)],
     ['conformance resources', () => checkConformanceResources(ctx, defs)],
     ['error shapes', () => checkErrorShapes(ctx)],

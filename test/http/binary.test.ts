@@ -1,6 +1,7 @@
 // Binary over HTTP: an archived CDA read as XML or as the Binary resource with the consent of the DocumentReference naming it, audited, on every backend.
 import { randomUUID } from 'node:crypto';
-import type { AuditEvent, Binary, Bundle, Resource } from '@medplum/fhirtypes';
+import { readFileSync } from 'node:fs';
+import type { AuditEvent, Binary, Bundle, DocumentReference, Resource } from '@medplum/fhirtypes';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { doc, encounter, informing, prohibition } from '../consent/world.js';
@@ -206,6 +207,31 @@ describe.each(backends())('Binary (%s)', (backend) => {
     });
     const ids = (file.body as string).trimEnd().split('\n').map((l) => (JSON.parse(l) as Binary).id);
     expect(ids).toEqual(expect.arrayContaining([bin.visible, bin.prohibited]));
+  });
+
+  test("$kanta-import of a CDA stores the DocumentReference + Binary pair: the register holder's professional reads the exact file as XML", async () => {
+    const file = readFileSync(new URL('../fixtures/kanta/document-v1.xml', import.meta.url));
+    const records = readFileSync(new URL('../fixtures/kanta/records-base.json', import.meta.url));
+    const source = (title: string, contentType: string, bytes: Buffer) => ({ name: 'source', valueAttachment: { title, contentType, data: bytes.toString('base64') } });
+    const imported = await request(gw.app)
+      .post('/fhir/$kanta-import')
+      .set('Authorization', operator)
+      .set('Content-Type', json)
+      .send({ resourceType: 'Parameters', parameter: [source('records-base.json', 'application/json', records), source('document-v1.xml', 'application/xml', file)] });
+    expect(imported.status, JSON.stringify(imported.body).slice(0, 1000)).toBe(200);
+    const found = await request(gw.app).get(`/fhir/DocumentReference?identifier=${encodeURIComponent('urn:ietf:rfc:3986|urn:oid:1.2.246.10.99900001.10.2024.1')}`).set('Authorization', operator);
+    const docRef = (found.body as Bundle).entry?.[0]?.resource as DocumentReference;
+    const attachment = docRef.content[0].attachment;
+    expect(attachment).toMatchObject({ contentType: 'application/xml', size: file.length, url: expect.stringMatching(/^Binary\//) });
+    expect(attachment.data).toBeUndefined();
+    const patientId = (docRef.subject?.reference as string).split('/')[1];
+    const register = `Bearer ${await gw.token({ sub: '010180-901T', kanta_role: 'professional', organization: '1.2.246.10.99900001.10.0', sector: 'health', patient: patientId, care_relationship: 'hoitosuhde', purpose_of_use: 'TREAT', scope: 'user/*.cruds' })}`;
+    const res = await request(gw.app).get(`/fhir/${attachment.url}`).set('Authorization', register).set('Accept', 'application/xml');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^application\/xml/);
+    expect(Buffer.from(res.text, 'utf8').equals(file)).toBe(true);
+    const asResource = await request(gw.app).get(`/fhir/${attachment.url}`).set('Authorization', register).set('Accept', json);
+    expect(asResource.body.securityContext).toEqual({ reference: `DocumentReference/${docRef.id}` });
   });
 
   test('the CapabilityStatement declares Binary read, vread and create', async () => {

@@ -133,6 +133,20 @@ describe.each(backends())('Binary (%s)', (backend) => {
     expect((await client().get(`/fhir/Binary/${bin.prohibited}`, own)).status).toBe(200);
   });
 
+  test('the citizen reads the CDA of her own document; her token must let both the Binary and the DocumentReference leave (S1)', async () => {
+    const citizen: Caller = { kind: 'citizen', patient: 'p1' };
+    expect((await client().get(`/fhir/Binary/${bin.visible}`, citizen, { Accept: 'application/xml' })).text).toBe(Cda);
+    const both = await client().get(`/fhir/Binary/${bin.visible}`, { ...citizen, scopes: ['patient/Binary.read', 'patient/DocumentReference.read'] }, { Accept: 'application/xml' });
+    expect(both.status).toBe(200);
+    // Without the DocumentReference scope no visible DocumentReference names it: the same 404 as a missing Binary.
+    const binaryOnly = await client().get(`/fhir/Binary/${bin.visible}`, { ...citizen, scopes: ['patient/Binary.read'] }, { Accept: 'application/xml' });
+    expect(binaryOnly.status).toBe(404);
+    expect(binaryOnly.body.resourceType).toBe('OperationOutcome');
+    const documentOnly = await client().get(`/fhir/Binary/${bin.visible}`, { ...citizen, scopes: ['patient/DocumentReference.read'] }, { Accept: 'application/xml' });
+    expect(documentOnly.status).toBe(403);
+    expect(documentOnly.body.resourceType).toBe('OperationOutcome');
+  });
+
   test('a Binary no DocumentReference names is visible to the archive operator only', async () => {
     expect((await client().get(`/fhir/Binary/${bin.orphan}`, own)).status).toBe(404);
     const res = await request(gw.app).get(`/fhir/Binary/${bin.orphan}`).set('Authorization', operator);

@@ -46,6 +46,7 @@ import { exportOperation } from './fhir/operations/export.js';
 import { createExportJobs } from './bulk-export/export-jobs.js';
 import { exportRoutes, statusPath } from './bulk-export/export-routes.js';
 import { ConformanceTypes } from './fhir/resource-types.js';
+import { ContentLinks } from './consent/record-links.js';
 import { statusOf } from './fhir/outcomes.js';
 import { kantaImportOperation } from './kanta/import-operation.js';
 import { loadAppRegistry } from './pds/app-registry.js';
@@ -167,6 +168,10 @@ export async function createGateway({ config, log, ...options }: GatewayOptions)
   );
   const router = createRouter(types, operations, { read, vread, update, patch, conditionalUpdate, conditionalDelete, delete: deleteResource, historyInstance, historyType, create, searchType, bundle, searchSystem, historySystem, searchCompartment });
   const compartmentTypes = patientCompartmentTypes(types.types());
+  // One definition of which record names which content (src/consent/record-links.ts): the policy and $everything agree.
+  const contentLinks = Object.entries(ContentLinks)
+    .filter(([t, l]) => types.types().includes(t) && compartmentTypes.includes(l.sourceType))
+    .map(([resourceType, l]) => ({ resourceType, ...l }));
   const summaryElements = createSummaryElements();
   const referenceParams = (type: string) => registry.forType(type).filter((sp) => sp.type === 'reference');
 
@@ -227,6 +232,7 @@ export async function createGateway({ config, log, ...options }: GatewayOptions)
       parseSearch: (t, q, strict) => parseSearch(t, q, registry, { strict, limits: config.limits }),
       capabilityStatement: () => capabilityStatement(config.publicBaseUrl ?? `http://${config.host}:${config.port}/fhir`),
       patientCompartmentTypes: () => compartmentTypes,
+      patientContentLinks: () => contentLinks,
       summaryElements,
       terminology: createTerminologyService({ valueSets: conformance.valueSets, codeSystems: conformance.codeSystems }),
       searchableTypes: () => types.types().filter((t) => types.supports(t, Interaction.SearchType)),

@@ -14,6 +14,7 @@ export const FixtureOrder = [
   'Encounter',
   'EpisodeOfCare',
   'DocumentReference',
+  'Binary',
   'MedicationRequest',
   'MedicationDispense',
   'Task',
@@ -227,10 +228,21 @@ function fixtureBody(type: string, runId: string, ids: CreatedIds): Resource | u
         agent: [{ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/provenance-participant-type', code: 'custodian' }] }, who: ref('Organization') ?? { display: 'kit' } }],
         entity: [{ role: 'source', what: { identifier: identifier[0] } }],
       } as Resource;
+    case 'Binary':
+      // Content the kit can compare byte for byte when it reads it back in its own media type (R4 binary.html).
+      return {
+        resourceType: 'Binary',
+        contentType: 'application/xml',
+        ...(ref('DocumentReference') ? { securityContext: ref('DocumentReference') } : {}),
+        data: Buffer.from(kitBinaryContent(runId), 'utf8').toString('base64'),
+      } as Resource;
     default:
       return undefined;
   }
 }
+
+/** The bytes of the kit's Binary fixture. */
+export const kitBinaryContent = (runId: string): string => `<?xml version="1.0" encoding="UTF-8"?>\n<kit run="${runId}"/>\n`;
 
 /** The identifier system of every fixture, so the kit finds its own resources again. */
 export const KitIdentifierSystem = KitSystem;

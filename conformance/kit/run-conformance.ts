@@ -4,6 +4,9 @@ import type { CapabilityStatement, CodeSystem, Resource, StructureDefinition, Va
 import { obtainToken } from './access-token.js';
 import { readCapabilities } from './capability.js';
 import { checkAuthorization } from './checks/authorization.js';
+import { checkBinary } from './checks/binary.js';
+import { checkBundlePatch } from './checks/bundle-patch.js';
+import { checkConditionalDelete } from './checks/conditional-delete.js';
 import { checkCapabilityStatement } from './checks/capability-statement.js';
 import { checkConformanceResources, fetchAll } from './checks/conformance-resources.js';
 import { checkErrorShapes } from './checks/error-shapes.js';
@@ -64,6 +67,9 @@ export async function runConformance(opts: ConformanceOptions): Promise<Conforma
     ['search parameters', () => checkSearchParameters(ctx, defs)],
     ['paging', () => checkPaging(ctx)],
     ['system interactions', () => checkSystemInteractions(ctx)],
+    ['binary', () => checkBinary(ctx)],
+    ['patch in bundles', () => checkBundlePatch(ctx)],
+    ['conditional delete', () => checkConditionalDelete(ctx)],
     ['operations', () => checkOperations(ctx, defs)],
     ['conformance resources', () => checkConformanceResources(ctx, defs)],
     ['error shapes', () => checkErrorShapes(ctx)],

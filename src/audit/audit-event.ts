@@ -54,7 +54,7 @@ export interface AuditSource {
 export const DEFAULT_AUDIT_SOURCE: AuditSource = { id: 'kanta-gateway', display: 'Kanta FHIR Gateway' };
 
 /** The request facts shared with the pipeline's AuditInput (one field list, kept there), plus what the audit trail resolved. */
-export interface RestAuditInput extends Pick<AuditInput, 'ctx' | 'interaction' | 'resourceType' | 'id' | 'operation' | 'status' | 'outcome'> {
+export interface RestAuditInput extends Pick<AuditInput, 'ctx' | 'interaction' | 'resourceType' | 'id' | 'operation' | 'status' | 'outcome' | 'targets'> {
   /** Every patient the request touched (the lead collects them). */
   patientIds: string[];
   disclosed: DisclosedEntry[];
@@ -231,11 +231,11 @@ function buildEntities(input: RestAuditInput, patientIds: string[], disclosed: D
   const entities: AuditEventEntity[] = patientIds.map((id) => ({ what: { reference: `Patient/${id}` }, type: AuditEntityType.Person, role: ObjectRole.Patient }));
   const named = new Set([...disclosed.map((d) => d.reference), ...withheld.map((w) => w.reference)]);
 
-  // The target of the interaction, unless the disclosure list or the refusal list already names it.
-  if (input.resourceType && input.id) {
-    const target = `${input.resourceType}/${input.id}`;
-    const targetWithheld = withheld.some((w) => w.reference === target);
-    if (!named.has(target) && !targetWithheld) {
+  // The targets of the interaction (the URL's, and those a conditional interaction found), unless the disclosure
+  // list or the refusal list already names them.
+  const targets = [...(input.resourceType && input.id ? [`${input.resourceType}/${input.id}`] : []), ...(input.targets ?? []).map((t) => `${t.resourceType}/${t.id}`)];
+  for (const target of new Set(targets)) {
+    if (!named.has(target)) {
       entities.push({
         what: { reference: target },
         type: AuditEntityType.SystemObject,

@@ -61,6 +61,7 @@ export function createAuditTrail(opts: AuditLogOptions = {}): AuditTrailWithLog 
         interaction: input.interaction,
         resourceType: input.resourceType,
         id: input.id,
+        targets: input.targets,
         operation: input.operation,
         status: input.status,
         outcome: input.outcome,

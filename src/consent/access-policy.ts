@@ -7,7 +7,7 @@ import { and, FALSE, not, or, param, security, TRUE } from './conditions.js';
 import type { WellnessPort } from './wellness-port.js';
 import { stripOid } from './kanta-rules.js';
 import { clinicalDateParam, isDirectoryType, isPrescriptionType, isRecordType } from './record-types.js';
-import { concernsPrescription, linkedToEvent } from './record-links.js';
+import { concernsPrescription, ContentLinks, linkedToEvent, referencedByVisible } from './record-links.js';
 import { consentKinds, holder, isPds, isSocial, kindsOf, ofPatient } from './policy-terms.js';
 import { personBranches } from './person-policy.js';
 
@@ -232,6 +232,13 @@ export function buildAccessPolicy(
     if (!list && !readable(t)) {
       // A resource outside the token's scopes leaves by no route: includes, $everything and Bundle entries too.
       list = [];
+      branchCache.set(t, list);
+    }
+    const link = ContentLinks[t];
+    if (!list && link && !isArchiveOperator(ctx.principal)) {
+      // Content (an archived CDA's Binary) is visible exactly when a record visible to this caller references it:
+      // the holder's own branches, each moved behind the reverse link, so prohibitions and scopes reach it unchanged.
+      list = branches(link.sourceType).map((b) => ({ ...b, cond: referencedByVisible(t, b.cond) })).filter((b) => b.cond.kind !== 'false');
       branchCache.set(t, list);
     }
     if (!list) {

@@ -56,3 +56,9 @@ export function chain(code: string, targetType: string, next: Condition): Condit
   if (next.kind === 'false') return FALSE;
   return { kind: 'chain', code, targetType, next };
 }
+
+/** Reverse chain: some `sourceType` resource passing `next` refers to the record through `refParam` (R4 `_has`). */
+export function has(sourceType: string, refParam: string, next: Condition): Condition {
+  if (next.kind === 'false') return FALSE;
+  return { kind: 'has', sourceType, refParam, next };
+}

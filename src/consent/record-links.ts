@@ -1,6 +1,6 @@
 // How a record hangs off a service event or a prescription, so marks and prohibitions on those reach it (D3, C3). https://hl7.org/fhir/R4/encounter.html
 import type { Condition } from '../store/resource-store.js';
-import { chain, FALSE, or, param } from './conditions.js';
+import { chain, FALSE, has, or, param } from './conditions.js';
 import { isEncounterLinked } from './record-types.js';
 
 /** A test on the service event itself: `encounter` is evaluated on an Encounter, `episode` on an EpisodeOfCare. */
@@ -60,4 +60,20 @@ export function concernsPrescription(t: string, mr: Condition): Condition {
 /** A token test on the event itself, for marks both Encounter and EpisodeOfCare carry (e.g. RestrictionParent). */
 export function eventParam(code: string, values: string[]): EventTest {
   return { encounter: param(code, values), episode: param(code, values) };
+}
+
+/**
+ * Types that hold the content of a record rather than being records themselves: each resource of such a type is
+ * reached through the record that references it (an archived CDA is a Binary named by its DocumentReference's
+ * `content.attachment.url`, indexed as the project parameter `binary`). R4 Binary.securityContext names the same
+ * DocumentReference; visibility follows the referencing record, never the Binary's own claims.
+ */
+export const ContentLinks: Readonly<Record<string, { sourceType: string; refParam: string }>> = {
+  Binary: { sourceType: 'DocumentReference', refParam: 'binary' },
+};
+
+/** The content resource of type `t` is referenced by a record of its holder type that passes `holderCond`. */
+export function referencedByVisible(t: string, holderCond: Condition): Condition {
+  const link = ContentLinks[t];
+  return link ? has(link.sourceType, link.refParam, holderCond) : FALSE;
 }

@@ -33,6 +33,9 @@ export const DefaultResourceTypes: Readonly<Record<string, readonly InteractionC
   // Personal-data-store Observations: the app that wrote one, or the citizen, may delete it (Kanta PHR).
   Observation: [...Writable, Interaction.Delete],
   Provenance: Writable,
+  // An archived CDA's content, read with the consent of the DocumentReference naming it; only the archive operator
+  // (import) writes one. Not searchable: it has no search parameters of its own and is reached through its record.
+  Binary: [Interaction.Read, Interaction.Vread, Interaction.HistoryInstance, Interaction.Create, Interaction.Update],
   AuditEvent: [Interaction.Read, Interaction.Vread, Interaction.SearchType],
   StructureDefinition: ReadOnly,
   SearchParameter: ReadOnly,

@@ -35,6 +35,8 @@ export interface FhirRequest {
   query: Record<string, string[]>;
   body?: unknown;
   headers: {
+    /** Read by a Binary read only: every other answer is FHIR JSON, checked at the HTTP edge. */
+    accept?: string;
     ifMatch?: string;
     ifNoneMatch?: string;
     ifNoneExist?: string;
@@ -54,6 +56,13 @@ export interface FhirResponse {
   location?: string;
   /** Absolute URL sent as Content-Location (the status URL of an asynchronous request). */
   contentLocation?: string;
+  /** `resource` is a Binary to be sent as its own content (Content-Type = Binary.contentType), not as FHIR JSON. */
+  native?: boolean;
+  /**
+   * Resources the interaction acted on that its URL does not name (a conditional delete's match): its AuditEvent
+   * names each of them.
+   */
+  targets?: Array<{ resourceType: string; id: string }>;
 }
 
 /** A parsed search request: the store query plus what the REST layer applies itself. */
@@ -63,6 +72,13 @@ export interface ParsedSearch {
   unknown: string[];
   elements?: string[];
   summary?: 'count' | 'true' | 'data' | 'text' | 'false';
+}
+
+/** A content type reached from the record that names it: `sourceType.refParam` points at it. */
+export interface ContentLink {
+  resourceType: string;
+  sourceType: string;
+  refParam: string;
 }
 
 /** Stateless services the REST layer may use; none of them knows about consent or audit. */
@@ -75,6 +91,11 @@ export interface FhirServices {
   capabilityStatement(): CapabilityStatement;
   /** Resource types in the Patient compartment that this server serves ($everything). */
   patientCompartmentTypes(): string[];
+  /**
+   * Served types outside the compartment that hold the content of a compartment record (an archived CDA's Binary,
+   * named by its DocumentReference through `refParam`): $everything and Patient-level export follow the link.
+   */
+  patientContentLinks?(): ContentLink[];
   /** Top-level isSummary elements of a type (_summary=true). */
   summaryElements(resourceType: string): string[];
   /** Code systems and value sets served ($expand, $lookup, $validate-code). */

@@ -61,6 +61,7 @@ export function toFhirRequest(req: Request, baseUrl: string, limits: RequestLimi
     query,
     body: isSearchPost ? undefined : req.body,
     headers: {
+      accept: req.get('accept'),
       ifMatch: req.get('if-match'),
       ifNoneMatch: req.get('if-none-match'),
       ifNoneExist: req.get('if-none-exist'),
@@ -70,6 +71,11 @@ export function toFhirRequest(req: Request, baseUrl: string, limits: RequestLimi
     },
     baseUrl,
   };
+}
+
+/** GET or HEAD of /fhir/Binary/[id] or /fhir/Binary/[id]/_history/[vid]. */
+function isBinaryRead(method: string, path: string): boolean {
+  return (method === 'GET' || method === 'HEAD') && /^\/fhir\/Binary\/[^/]+(\/_history\/[^/]+)?$/.test(path);
 }
 
 export function fhirEndpoint(pipeline: RequestPipeline, opts: EndpointOptions) {
@@ -82,7 +88,8 @@ export function fhirEndpoint(pipeline: RequestPipeline, opts: EndpointOptions) {
     }
     const baseUrl = baseUrlOf(req, opts.publicBaseUrl);
     try {
-      requireJsonResponse(req.get('accept'), typeof req.query._format === 'string' ? req.query._format : undefined);
+      // A Binary read may answer in the content's own type; its handler negotiates (binary-content.ts).
+      if (!isBinaryRead(req.method, req.path)) requireJsonResponse(req.get('accept'), typeof req.query._format === 'string' ? req.query._format : undefined);
       if (req.method === 'POST' || req.method === 'PUT') {
         requireJsonBody(req.get('content-type'), /\/_search$/.test(req.path));
       }

@@ -24,6 +24,11 @@ export function sendFhir(res: Response, r: FhirResponse, opts: { baseUrl: string
     res.status(304).end();
     return;
   }
+  if (r.native && resource?.resourceType === 'Binary') {
+    // The content itself (an archived CDA as application/xml): exactly the stored bytes, no FHIR wrapper.
+    res.status(status).type(resource.contentType ?? 'application/octet-stream').send(Buffer.from(resource.data ?? '', 'base64'));
+    return;
+  }
   const prefer = /return\s*=\s*(minimal|representation|OperationOutcome)/i.exec(opts.prefer ?? '')?.[1];
   const isWrite = status < 300 && (opts.method === 'PUT' || opts.method === 'PATCH' || (opts.method === 'POST' && r.location !== undefined));
   if (isWrite && prefer === 'minimal') {

@@ -1,5 +1,5 @@
 // Builds the DocumentReference of an archived Kanta document (health or social care) with every display mark. https://hl7.org/fhir/R4/documentreference.html
-import type { Coding, DocumentReference, Extension } from '@medplum/fhirtypes';
+import type { Attachment, Coding, DocumentReference, Extension } from '@medplum/fhirtypes';
 import { FiBaseExtension, LocalExtensionMore, ProfileId, RegisterKind, profileUrl } from './codes.js';
 import { oidIdentifier } from './identifiers.js';
 import { recordSecurity, type DocumentMarkCode, type RecordRegister } from './security-labels.js';
@@ -35,7 +35,8 @@ export interface ArchivedDocument extends RecordRegister {
   restrictionParent?: string;
   status: 'current' | 'superseded' | 'entered-in-error';
   replacesRef?: string;
-  attachment: { contentType: string; data?: string; title?: string; format?: Coding };
+  /** `url`, `size` and `hash` when the content is a Binary (archived-content-to-binary.ts); `data` only for inline text. */
+  attachment: { contentType: string; data?: string; url?: string; size?: number; hash?: string; title?: string; format?: Coding };
 }
 
 export function isSocialDocument(doc: Pick<ArchivedDocument, 'registerKind'>): boolean {
@@ -73,7 +74,12 @@ export function toDocumentReference(doc: ArchivedDocument): DocumentReference {
     ...(doc.replacesRef ? { relatesTo: [{ code: 'replaces', target: { reference: doc.replacesRef } }] } : {}),
     ...(doc.title ? { description: doc.title } : {}),
     ...(securityLabel.length ? { securityLabel } : {}),
-    content: [{ attachment: { contentType: doc.attachment.contentType, ...(doc.attachment.data ? { data: doc.attachment.data } : {}), ...(doc.attachment.title ? { title: doc.attachment.title } : {}) }, ...(doc.attachment.format ? { format: doc.attachment.format } : {}) }],
+    content: [{ attachment: attachmentOf(doc.attachment), ...(doc.attachment.format ? { format: doc.attachment.format } : {}) }],
     ...(Object.keys(context).length ? { context } : {}),
   };
+}
+
+function attachmentOf(a: ArchivedDocument['attachment']): Attachment {
+  const { format: _format, ...rest } = a;
+  return Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined && v !== '')) as Attachment;
 }

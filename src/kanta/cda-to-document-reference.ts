@@ -1,5 +1,5 @@
 // Reads a Kanta CDA R2 document's header (hl7fi local header) through mappings/cda-header.map.json into a DocumentReference. https://hl7.org/fhir/R4/documentreference.html
-import type { Coding, DocumentReference } from '@medplum/fhirtypes';
+import type { Binary, Coding, DocumentReference } from '@medplum/fhirtypes';
 import { OperationOutcomeError, badRequest } from '@medplum/core';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { RegisterKindCode } from './codes.js';
@@ -9,6 +9,7 @@ import { tsToDate, tsToDateTime, tsToInstant } from './hl7-time.js';
 import { isOid } from './identifiers.js';
 import { cdaHeaderMap, conceptMaps, translate, type CdaFieldSpec } from './mapping-tables.js';
 import { toDocumentReference, type ArchivedDocument } from './archived-document-to-document-reference.js';
+import { contentAttachment, contentBinaryId, toContentBinary } from './archived-content-to-binary.js';
 import type { DocumentMarkCode } from './security-labels.js';
 
 /** The header values named by the map; codings carry their FHIR system. */
@@ -165,13 +166,22 @@ export function cdaToArchivedDocument(header: CdaHeader, refs: CdaRefs): Archive
     restrictionParent: header.codings.restrictionParent[0]?.code,
     status: invalidation ? 'entered-in-error' : 'current',
     replacesRef: refs.replacesRef,
+    // The CDA itself is a Binary (cdaBinary); the attachment says where it is, how long it is and its hash.
     attachment: {
-      contentType: cdaHeaderMap.rules.attachmentContentType,
-      data: Buffer.from(header.xml, 'utf8').toString('base64'),
+      ...contentAttachment(cdaBytes(header), cdaHeaderMap.rules.attachmentContentType, contentBinaryId(one(header, 'documentId') as string)),
       title,
       format: cdaHeaderMap.rules.fileFormat,
     },
   };
+}
+
+/** The archived bytes: the CDA exactly as received. */
+const cdaBytes = (header: CdaHeader): Buffer => Buffer.from(header.xml, 'utf8');
+
+/** The Binary holding the CDA, for the stored DocumentReference `documentRef` whose marks it repeats. */
+export function cdaBinary(header: CdaHeader, document: DocumentReference): Binary {
+  const id = contentBinaryId(one(header, 'documentId') as string);
+  return toContentBinary(cdaBytes(header), cdaHeaderMap.rules.attachmentContentType, id, `DocumentReference/${document.id}`, document.meta?.security);
 }
 
 /** Header + resolved references -> DocumentReference (profile kanta-health-document or kanta-social-document). */

@@ -195,6 +195,7 @@ export const ProfileId = {
   SocialDocument: 'kanta-social-document',
   MedicationRequest: 'kanta-medication-request',
   RenewalTask: 'kanta-renewal-task',
+  ArchivedDocumentContent: 'kanta-archived-document-content',
   ConsentInforming: 'kanta-consent-informing',
   ConsentPermissionHealth: 'kanta-consent-permission-health',
   ConsentPermissionSocial: 'kanta-consent-permission-social',

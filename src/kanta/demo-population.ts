@@ -3,6 +3,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import { LocalSystem, Oid } from './codes.js';
 import { toDocumentReference, type ArchivedDocument } from './archived-document-to-document-reference.js';
 import { toConsent } from './consent-to-fhir-consent.js';
+import { contentAttachment, contentBinaryId, toContentBinary } from './archived-content-to-binary.js';
 import { DemoAppClientId, DemoHetu, DemoPatientId } from './demo-ids.js';
 import { demoOrganizations, demoProviders, unitId, type DemoOrgKey } from './demo-organizations.js';
 import { toMandateRelatedPerson } from './mandate-to-related-person.js';
@@ -54,16 +55,23 @@ export function demoPopulation(asOf: string = new Date().toISOString().slice(0, 
   visit('enc-eino-restricted', P.Child12, 'UusimaaPublicHealth', '2025-02-15', 10, { restrictionParent: '3' });
   visit('enc-elsa-visit', P.Elderly, 'UusimaaPublicHealth', '2024-11-11', 11);
 
+  /** An archived document as import stores one: the DocumentReference, then the Binary holding its (minimal) CDA. */
+  const archived = (d: ArchivedDocument): void => {
+    const bytes = Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>\n<ClinicalDocument xmlns="urn:hl7-org:v3"><id root="${d.documentOid}"/><title>${d.title ?? d.id}</title></ClinicalDocument>\n`, 'utf8');
+    const binaryId = contentBinaryId(d.documentOid);
+    const ref = toDocumentReference({ ...d, attachment: { ...contentAttachment(bytes, d.attachment.contentType, binaryId), title: d.title } });
+    out.push(ref, toContentBinary(bytes, d.attachment.contentType, binaryId, `DocumentReference/${ref.id}`, ref.meta?.security));
+  };
   let n = 0;
   const doc = (id: string, patient: string, key: DemoOrgKey, encounter: string | undefined, extra: Partial<ArchivedDocument> & { marks?: DocumentMarkCode[] } = {}) => {
     n++;
-    out.push(toDocumentReference({
+    archived({
       id, ...register(key), documentOid: oid(10, n), setOid: oid(10, n), version: 1, date: `${(encounter && startOf.get(encounter)) ?? '2022-06-15'}T10:00:00+02:00`, title: id,
       patientRef: `Patient/${patient}`, authorRef: `Organization/${unitId(provider(key))}`, custodianRef: `Organization/${provider(key).id}`,
       views: [{ system: Oid.View, code: '102', display: 'RTG' }], type: { system: Oid.DocumentType, code: '1', display: 'Kertomusteksti' },
       confidentiality: { system: Oid.Confidentiality, code: '5' }, contextRef: encounter ? `Encounter/${encounter}` : undefined,
-      status: 'current', attachment: { contentType: 'text/plain', data: Buffer.from(`Demo document ${id}`).toString('base64') }, marks: [], ...extra,
-    }));
+      status: 'current', attachment: { contentType: 'application/xml' }, marks: [], ...extra,
+    });
   };
   doc('doc-maija-visit-v1', P.Adult, 'UusimaaPublicHealth', 'enc-maija-uusimaa', { status: 'superseded' });
   doc('doc-maija-visit-v2', P.Adult, 'UusimaaPublicHealth', 'enc-maija-uusimaa', { version: 2, setOid: oid(10, 1), replacesRef: 'DocumentReference/doc-maija-visit-v1' });
@@ -90,12 +98,12 @@ export function demoPopulation(asOf: string = new Date().toISOString().slice(0, 
   out.push(toEpisodeOfCare({ id: 'eoc-maija-adult-social', relationshipOid: oid(15, 2), patientRef: `Patient/${P.Adult}`, serviceTask: 'adult-social-work', managingOrganizationRef: `Organization/${unitId(social)}`, registerHolder: social.oid, worker: { id: 'sw-002', name: 'Tuomas Työntekijä' }, start: '2024-04-01' }));
   const sdoc = (id: string, patient: string, eoc: string, task: string, kind: string, date: string, extra: Partial<ArchivedDocument> = {}) => {
     n++;
-    out.push(toDocumentReference({
+    archived({
       id, registerHolder: social.oid, registerKind: 'social-care', documentOid: oid(16, n), setOid: oid(16, n), version: 1, date: `${date}T10:00:00+02:00`, title: id,
       patientRef: `Patient/${patient}`, authorRef: `Organization/${unitId(social)}`, custodianRef: `Organization/${social.id}`,
       views: [{ system: LocalSystem.SocialDocumentKind, code: kind }], type: { system: LocalSystem.SocialDocumentKind, code: kind },
-      contextRef: `EpisodeOfCare/${eoc}`, serviceTask: serviceTaskCoding(task), marks: [], status: 'current', attachment: { contentType: 'text/plain' }, ...extra,
-    }));
+      contextRef: `EpisodeOfCare/${eoc}`, serviceTask: serviceTaskCoding(task), marks: [], status: 'current', attachment: { contentType: 'application/xml' }, ...extra,
+    });
   };
   sdoc('sdoc-eino-decision', P.Child12, 'eoc-eino-child-welfare', 'child-welfare', 'decision', '2024-03-18');
   sdoc('sdoc-eino-notification', P.Child12, 'eoc-eino-child-welfare', 'child-welfare', 'notification', '2024-01-10');

@@ -1,8 +1,8 @@
-// Stores one Kanta CDA document as a DocumentReference: new versions supersede, invalidations mark entered-in-error. https://hl7.org/fhir/R4/documentreference.html
-import type { DocumentReference, Encounter, EpisodeOfCare } from '@medplum/fhirtypes';
+// Stores one Kanta CDA document as a DocumentReference and the Binary holding the CDA: new versions supersede, invalidations mark entered-in-error. https://hl7.org/fhir/R4/documentreference.html
+import type { Binary, DocumentReference, Encounter, EpisodeOfCare } from '@medplum/fhirtypes';
 import { OperationOutcomeError, badRequest, conflict } from '@medplum/core';
 import { RegisterKind, type RegisterKindCode } from './codes.js';
-import { cdaRegisterKind, cdaToDocumentReference, isInvalidation, one, type CdaHeader } from './cda-to-document-reference.js';
+import { cdaBinary, cdaRegisterKind, cdaToDocumentReference, isInvalidation, one, type CdaHeader } from './cda-to-document-reference.js';
 import { tsToDateTime } from './hl7-time.js';
 import { oidToken } from './identifiers.js';
 import { conceptMaps, translate } from './mapping-tables.js';
@@ -60,6 +60,9 @@ export async function importCda(header: CdaHeader, r: ReferenceResolver): Promis
   // A later version (or an invalidation) already changed the stored status; the same source does not undo that.
   if (archived && mapped.status === 'current' && (archived.status === 'superseded' || archived.status === 'entered-in-error')) mapped.status = archived.status;
   const stored = await r.upsert(mapped, archived);
+  // After the DocumentReference, so the Binary's securityContext names a stored record.
+  const binary = cdaBinary(header, stored);
+  await r.upsert(binary, await r.read<Binary>('Binary', binary.id as string));
   if (previous) await r.upsert({ ...previous, status: isInvalidation(header) ? 'entered-in-error' : 'superseded' }, previous);
   return stored;
 }

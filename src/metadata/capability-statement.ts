@@ -8,6 +8,7 @@ import type {
 import type { OperationRegistry } from '../fhir/operations.js';
 import { SearchableCompartments, SystemInteractions, type ResourceTypeRegistry } from '../fhir/resource-types.js';
 import { Interaction, type InteractionCode } from '../fhir/types.js';
+import { EntryMethods } from '../fhir/interactions/bundle.js';
 
 export interface CapabilityInputs {
   baseUrl: string;
@@ -25,6 +26,10 @@ export interface CapabilityInputs {
   searchInclude(resourceType: string): string[];
   searchRevInclude(resourceType: string): string[];
 }
+
+const BundleInteractions: readonly InteractionCode[] = [Interaction.Transaction, Interaction.Batch];
+/** What a batch or transaction entry may ask, from the Bundle handler's own list. */
+const entryDocumentation = `Entries: ${EntryMethods.join(', ')}. A PATCH entry carries a FHIRPath Patch Parameters resource, or a JSON Patch as a Binary (contentType application/json-patch+json, base64 data); request.ifMatch is honoured.`;
 
 const TypeLevel: readonly InteractionCode[] = [
   Interaction.Read,
@@ -109,7 +114,7 @@ export function buildCapabilityStatement(c: CapabilityInputs): CapabilityStateme
             }
           : undefined),
         resource: resources,
-        interaction: SystemInteractions.map((code) => ({ code: code as 'transaction' })),
+        interaction: SystemInteractions.map((code) => ({ code: code as 'transaction', ...(BundleInteractions.includes(code) ? { documentation: entryDocumentation } : undefined) })),
         compartment: [...SearchableCompartments],
         ...(systemOps.length ? { operation: systemOps } : undefined),
       },

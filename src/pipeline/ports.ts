@@ -54,6 +54,8 @@ export interface AuditInput {
   record: DisclosureRecord;
   /** Resource written by create/update. */
   written?: Resource;
+  /** Resources a conditional interaction acted on (the URL names none): each is named in the AuditEvent. */
+  targets?: Array<{ resourceType: string; id: string }>;
 }
 
 /** A bearer token that was refused (401): only what can be said without trusting any of its claims. */

@@ -137,14 +137,17 @@ export function createRequestPipeline(deps: PipelineDeps) {
 
   function auditInput(ctx: RequestContext, req: FhirRequest, m: RouteMatch, status: number, record: DisclosureRecord, res?: FhirResponse): AuditInput {
     const written = m.interaction === Interaction.Create || m.interaction === Interaction.Update || m.interaction === Interaction.Patch ? res?.resource : undefined;
+    const conditional = !m.id && m.interaction === Interaction.Delete;
     return {
       ctx,
       interaction: m.interaction,
       resourceType: m.resourceType,
       id: m.id ?? written?.id,
+      targets: res?.targets,
       operation: m.operation?.name,
       status,
-      query: m.interaction === Interaction.SearchType || m.interaction === Interaction.SearchSystem ? rawQuery(req) : undefined,
+      // A conditional delete's criteria are its query (BALP entity.query), like a search's.
+      query: m.interaction === Interaction.SearchType || m.interaction === Interaction.SearchSystem || conditional ? rawQuery(req) : undefined,
       record,
       written,
     };

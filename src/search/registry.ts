@@ -73,6 +73,9 @@ export function createSearchRegistry(extra: SearchParameter[] = []): SearchRegis
   base.forEach(add);
   // Added last, so the project's definitions win over a base parameter of the same code.
   extra.forEach(add);
+  // A concrete type a project parameter points at (Binary, by DocumentReference.binary) is a type of this registry even
+  // without parameters of its own: references to it parse as Type/id, and per-type policies (history) cover it.
+  for (const sp of extra) if (isSupported(sp)) for (const t of sp.target ?? []) if ((t as string) !== 'Resource') types.add(t);
 
   const forTypeCache = new Map<string, SearchParameter[]>();
   const rootsCache = new Map<string, string[] | undefined>();

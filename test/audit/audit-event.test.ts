@@ -31,6 +31,17 @@ function input(over: Partial<RestAuditInput>): RestAuditInput {
 const entityOf = (e: AuditEvent, ref: string): AuditEventEntity | undefined => e.entity?.find((x) => x.what?.reference === ref);
 
 describe('REST AuditEvents', () => {
+  it('a conditional delete names each resource it acted on, even when no search disclosed it, and its criteria as the query', () => {
+    const e = buildRestAuditEvent(
+      input({ interaction: 'delete', resourceType: 'Observation', targets: [{ resourceType: 'Observation', id: 'o1' }, { resourceType: 'Observation', id: 'o2' }], patientIds: ['p1'], query: 'code=x' }),
+    );
+    expect(e.action).toBe('D');
+    expect(entityOf(e, 'Observation/o1')).toMatchObject({ type: { code: '2' }, role: { code: '4' } });
+    expect(entityOf(e, 'Observation/o2')).toBeDefined();
+    expect(e.entity?.filter((x) => x.what?.reference === 'Observation/o1')).toHaveLength(1);
+    expect(e.entity?.some((x) => x.query && Buffer.from(x.query, 'base64').toString('utf8') === 'Observation?code=x')).toBe(true);
+  });
+
   it('A1: a read names who, from which organisation and unit, purpose, the patient, the record and the request', () => {
     const e = buildRestAuditEvent(input({ resourceType: 'Encounter', id: 'e1', patientIds: ['p1'], disclosed: [{ reference: 'Encounter/e1', registerHolder: OWN }] }));
     expect(e).toMatchObject({

@@ -26,7 +26,8 @@ describe('$kanta-import operation', () => {
     const store = createMemoryStore();
     const res = await kantaImportHandler(request({ resourceType: 'Parameters', parameter: [source('records-base.json', 'application/json'), source('document-v1.xml', 'application/xml')] }), deps(store));
     expect(getStatus(res.outcome)).toBe(200);
-    expect(res.outcome.issue?.map((i) => i.details?.text)).toEqual(['records-base.json: imported (14 created, 0 updated)', 'document-v1.xml: imported (1 created, 0 updated)']);
+    // A CDA makes two resources: its DocumentReference and the Binary holding the CDA.
+    expect(res.outcome.issue?.map((i) => i.details?.text)).toEqual(['records-base.json: imported (14 created, 0 updated)', 'document-v1.xml: imported (2 created, 0 updated)']);
   });
 
   it('section 4: a malformed CDA answers 400 naming the file (the request rolls back: the handler throws)', async () => {

@@ -1,6 +1,7 @@
 // Import of the sample Kanta CDA and JSON files: marks kept, versions, invalidations, all-or-nothing.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Consent, DocumentReference, Encounter, Organization, Resource } from '@medplum/fhirtypes';
+import type { Binary, Consent, DocumentReference, Encounter, Organization, Resource } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import { FiBaseExtension, LocalExtensionMore, LocalSystem, Oid } from '../../src/kanta/codes.js';
 import { importSources } from '../../src/kanta/import.js';
@@ -58,7 +59,17 @@ describe('Kanta import', () => {
     expect(doc.extension?.find((e) => e.url === FiBaseExtension.RestrictionParent)?.valueCoding).toMatchObject({ system: Oid.RestrictionParent, code: '1' });
     const encounter = store.all().find((r) => `${r.resourceType}/${r.id}` === doc.context?.encounter?.[0].reference) as Encounter;
     expect(encounter.identifier?.[0].value).toBe('urn:oid:1.2.246.10.99900001.14011.2024.1');
-    expect(Buffer.from(doc.content[0].attachment.data as string, 'base64').toString('utf8')).toContain('<ClinicalDocument');
+    // The CDA is a Binary the attachment names by url, with its size and SHA-1; the Binary points back (securityContext).
+    const attachment = doc.content[0].attachment;
+    expect(attachment.data).toBeUndefined();
+    expect(attachment.contentType).toBe('application/xml');
+    const binary = store.all().find((r) => `${r.resourceType}/${r.id}` === attachment.url) as Binary;
+    const bytes = Buffer.from(binary.data as string, 'base64');
+    expect(bytes.toString('utf8')).toContain('<ClinicalDocument');
+    expect(attachment.size).toBe(bytes.length);
+    expect(attachment.hash).toBe(createHash('sha1').update(bytes).digest('base64'));
+    expect(binary.contentType).toBe('application/xml');
+    expect(binary.securityContext?.reference).toBe(`DocumentReference/${doc.id}`);
     expect(marks(doc)).toEqual([]);
   });
 

@@ -39,6 +39,7 @@ async function instanceOf(ctx: KitContext, type: string): Promise<Resource> {
 
 /** The fixture with one harmless change, so an update makes a new version. */
 function changed(r: Resource, runId: string): Resource {
+  if (r.resourceType === 'Binary') return { ...r, data: Buffer.from(`<kit updated="${runId}"/>`, 'utf8').toString('base64') } as Resource;
   const withIdentifier = r as Resource & { identifier?: unknown[] };
   if (Array.isArray(withIdentifier.identifier)) return { ...r, identifier: [...withIdentifier.identifier, { system: KitIdentifierSystem, value: `updated-${runId}` }] } as Resource;
   return { ...r, policy: [...((r as { policy?: string[] }).policy ?? []), `urn:kit:updated-${runId}`] } as Resource;

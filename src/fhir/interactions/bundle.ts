@@ -9,10 +9,12 @@ import { conditionalMatches, criteriaOf } from './conditional.js';
 import type { ResourceStore } from '../../store/resource-store.js';
 import type { FhirHandler, FhirRequest, FhirResponse } from '../types.js';
 
-const Methods = ['GET', 'POST', 'PUT', 'DELETE'] as const;
+/** Entry methods served in batches and transactions (declared in the CapabilityStatement from here). */
+export const EntryMethods = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+const Methods = EntryMethods;
 type EntryMethod = (typeof Methods)[number];
-/** Processing order the spec prescribes for transactions. */
-const TransactionOrder: Record<EntryMethod, number> = { DELETE: 0, POST: 1, PUT: 2, GET: 3 };
+/** Processing order the spec prescribes for transactions (PATCH with PUT: both change existing resources). */
+const TransactionOrder: Record<EntryMethod, number> = { DELETE: 0, POST: 1, PUT: 2, PATCH: 2, GET: 3 };
 
 function requireBundle(body: unknown): Bundle {
   const b = body as Bundle | undefined;
@@ -50,7 +52,7 @@ function entryRequest(parent: FhirRequest, entry: BundleEntry, index: number): F
   const method = entry.request?.method as EntryMethod | undefined;
   const url = entry.request?.url;
   if (!method || !Methods.includes(method) || !url) {
-    throw new OperationOutcomeError(badRequest(`Bundle entry ${index} needs request.method (GET, POST, PUT, DELETE) and request.url`, `Bundle.entry[${index}].request`));
+    throw new OperationOutcomeError(badRequest(`Bundle entry ${index} needs request.method (GET, POST, PUT, PATCH, DELETE) and request.url`, `Bundle.entry[${index}].request`));
   }
   const relative = url.startsWith(parent.baseUrl) ? url.slice(parent.baseUrl.length) : url;
   const [path, qs = ''] = relative.replace(/^\//, '').split('?');
@@ -172,7 +174,8 @@ export const bundle: FhirHandler = async (req, { store, services }) => {
     }
     for (const [i, entry] of responses.entries()) {
       const written = entry.resource;
-      const isWrite = (requests[i].method === 'POST' && entry.response?.status === '201') || (requests[i].method === 'PUT' && entry.response?.status === '200');
+      const method = requests[i].method;
+      const isWrite = (method === 'POST' && entry.response?.status === '201') || ((method === 'PUT' || method === 'PATCH') && entry.response?.status === '200');
       if (written && isWrite) {
         await requireReferencesResolve(store, written).catch((err: unknown) => {
           const outcome = toOutcome(err);

@@ -17,6 +17,8 @@ export const conditionalDelete: FhirHandler = async (req, { store, services }) =
   const matches = await conditionalMatches(store, services, resourceType, req.query, 'delete');
   if (matches.length > 1) throw new OperationOutcomeError(multipleMatches);
   if (matches.length === 0) throw new OperationOutcomeError(notFound);
-  await store.delete(resourceType, matches[0].id!);
-  return { outcome: allOk };
+  const id = matches[0].id as string;
+  await store.delete(resourceType, id);
+  // The URL names no resource: the AuditEvent learns which one went from here.
+  return { outcome: allOk, targets: [{ resourceType, id }] };
 };

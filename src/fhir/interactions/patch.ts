@@ -2,12 +2,13 @@
 import { allOk, badRequest, gone, notFound, OperationOutcomeError, preconditionFailed } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
 import jsonPatch from 'fast-json-patch';
-import { applyFhirPathPatch, isFhirPathPatch } from '../fhirpath-patch.js';
+import { applyFhirPathPatch } from '../fhirpath-patch.js';
 import { unprocessable } from '../outcomes.js';
 import type { FhirHandler } from '../types.js';
 import { etagMatches } from './etag.js';
 import { requireReferencesResolve } from './references.js';
 import { authorizeAndValidate } from './resource-body.js';
+import { patchDocument } from './patch-body.js';
 
 const { applyPatch, validate, JsonPatchError } = jsonPatch;
 
@@ -36,10 +37,7 @@ function patchError(err: unknown): OperationOutcomeError {
 
 export const patch: FhirHandler = async (req, { store, services }) => {
   const { resourceType, id } = req.params;
-  const body = req.body;
-  if (!Array.isArray(body) && !isFhirPathPatch(body)) {
-    throw new OperationOutcomeError(badRequest('PATCH needs a JSON Patch array (application/json-patch+json) or a FHIRPath Patch Parameters resource'));
-  }
+  const body = patchDocument(req.body);
   const current = await store.read(resourceType, id);
   if (!current) throw new OperationOutcomeError((await store.isDeleted(resourceType, id)) ? gone : notFound);
   // Checked before patching too: a patch written against another version must not even be tried.

@@ -5,6 +5,7 @@ import { selectElements, summarize } from '../elements.js';
 import { summaryFields } from '../summary-elements.js';
 import type { FhirHandler, FhirRequest, FhirServices } from '../types.js';
 import { etagMatches } from './etag.js';
+import { readAnswer } from './binary-content.js';
 
 const ReadParams = ['_summary', '_elements', '_format', '_pretty'];
 
@@ -40,5 +41,5 @@ export const read: FhirHandler = async (req, { store, services }) => {
   // If-None-Match wins over If-Modified-Since (RFC 9110 13.2.2); a 304 still carries the ETag (sent from `resource`).
   const unchanged = req.headers.ifNoneMatch ? etagMatches(req.headers.ifNoneMatch, resource.meta?.versionId) : notModifiedSince(req.headers.ifModifiedSince, resource.meta?.lastUpdated);
   if (unchanged) return { outcome: notModified, resource };
-  return { outcome: allOk, resource: shapeRead(req, resource, services) };
+  return { outcome: allOk, ...readAnswer(req, resource, (r) => shapeRead(req, r, services)) };
 };

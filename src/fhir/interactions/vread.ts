@@ -2,10 +2,11 @@
 import { allOk, notFound, OperationOutcomeError } from '@medplum/core';
 import type { FhirHandler } from '../types.js';
 import { shapeRead } from './read.js';
+import { readAnswer } from './binary-content.js';
 
 export const vread: FhirHandler = async (req, { store, services }) => {
   const { resourceType, id, vid } = req.params;
   const resource = await store.vread(resourceType, id, vid);
   if (!resource) throw new OperationOutcomeError(notFound);
-  return { outcome: allOk, resource: shapeRead(req, resource, services) };
+  return { outcome: allOk, ...readAnswer(req, resource, (r) => shapeRead(req, r, services)) };
 };

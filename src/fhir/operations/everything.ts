@@ -1,4 +1,4 @@
-// FHIR Patient/$everything: the patient's compartment, through the same guarded store as any search. https://hl7.org/fhir/R4/patient-operation-everything.html
+// FHIR Patient/$everything: the patient's compartment and the content its records name, through the same guarded store as any search. https://hl7.org/fhir/R4/patient-operation-everything.html
 import { allOk, badRequest, notFound, OperationOutcomeError } from '@medplum/core';
 import type { OperationDefinition } from '@medplum/fhirtypes';
 import type { Condition, SearchQuery } from '../../store/resource-store.js';
@@ -45,7 +45,8 @@ const handler: FhirHandler = async (req, { store, services }) => {
   }
   const patient = await store.read('Patient', id);
   if (!patient) throw new OperationOutcomeError(notFound);
-  const compartment = services.patientCompartmentTypes();
+  const contentLinks = services.patientContentLinks?.() ?? [];
+  const compartment = [...services.patientCompartmentTypes(), ...contentLinks.map((l) => l.resourceType)];
   const listed = req.query._type?.flatMap((v) => v.split(',')).map((t) => t.trim()).filter(Boolean);
   for (const t of listed ?? []) {
     if (t !== 'Patient' && !compartment.includes(t)) throw new OperationOutcomeError(badRequest(`_type '${t}' is not in the Patient compartment of this server`, '_type'));
@@ -54,7 +55,14 @@ const handler: FhirHandler = async (req, { store, services }) => {
   const { count, offset } = pageWindow({ _count: req.query._count ?? [String(services.maxCount)], _offset: req.query._offset ?? [] }, services.maxCount);
   const since = sinceCondition(req.query._since?.[0]);
   const query = (resourceType: string, where: Condition[]): SearchQuery => ({ resourceType, where: [...where, ...since], sort: [], count, offset: 0, total: 'none', include: [], revinclude: [] });
-  const queries = types.map((t) => (t === 'Patient' ? query(t, [{ kind: 'param', code: '_id', values: [id] }]) : query(t, [{ kind: 'compartment', compartment: 'Patient', id }])));
+  const inCompartment: Condition = { kind: 'compartment', compartment: 'Patient', id };
+  const where = (t: string): Condition[] => {
+    if (t === 'Patient') return [{ kind: 'param', code: '_id', values: [id] }];
+    // Content (a CDA's Binary) belongs to the patient through the record naming it; the store's policy still decides.
+    const link = contentLinks.find((l) => l.resourceType === t);
+    return [link ? { kind: 'has', sourceType: link.sourceType, refParam: link.refParam, next: inCompartment } : inCompartment];
+  };
+  const queries = types.map((t) => query(t, where(t)));
   const result = await searchAcrossTypes(store, queries, offset, count);
   const links = pagingLinks({ baseUrl: req.baseUrl, path: `Patient/${id}/$everything`, query: req.query, offset, count, pageSize: result.resources.length, total: result.total });
   return { outcome: allOk, resource: searchsetBundle(req.baseUrl, result.resources, [], links, result.total) };

@@ -54,7 +54,9 @@ const handler: FhirHandler = async (req, { ctx, services }) => {
   }
   const patientLevel = req.params.resourceType === 'Patient';
   const exportable = bulk.types();
-  const scope = patientLevel ? ['Patient', ...services.patientCompartmentTypes().filter((t) => t !== 'Patient' && exportable.includes(t))] : exportable;
+  // Patient level: the compartment plus the content its records name (Bulk Data allows referenced resources such as Binary).
+  const patientTypes = [...services.patientCompartmentTypes(), ...(services.patientContentLinks?.() ?? []).map((l) => l.resourceType)];
+  const scope = patientLevel ? ['Patient', ...patientTypes.filter((t) => t !== 'Patient' && exportable.includes(t))] : exportable;
   const asked = params._type?.flatMap((v) => v.split(',')).map((t) => t.trim()).filter((t) => t.length > 0);
   for (const t of asked ?? []) {
     if (!scope.includes(t)) refuse(`_type '${t.slice(0, 40)}' cannot be exported${patientLevel ? ' at Patient level' : ''} (exportable: ${scope.join(', ')})`, '_type');

@@ -33,6 +33,8 @@ export const DefaultResourceTypes: Readonly<Record<string, readonly InteractionC
   // Personal-data-store Observations: the app that wrote one, or the citizen, may delete it (Kanta PHR).
   Observation: [...Writable, Interaction.Delete],
   Provenance: Writable,
+  // Lists of patients the archive operator keeps (Group/[id]/$export); not disclosed to anyone else (deny by default).
+  Group: Writable,
   AuditEvent: [Interaction.Read, Interaction.Vread, Interaction.SearchType],
   StructureDefinition: ReadOnly,
   SearchParameter: ReadOnly,

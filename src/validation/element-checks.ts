@@ -151,6 +151,8 @@ interface ElementKey {
   key: string;
   /** The first segment (`identifier` of `identifier.system`), or the prefix of a choice element (`value` of `value[x]`). */
   head: string;
+  /** `_head`: where a primitive's id and extensions are. */
+  extensionHead: string;
   choice: boolean;
 }
 
@@ -162,7 +164,8 @@ function keysOf(schema: InternalTypeSchema): ElementKey[] {
     keys = Object.keys(schema.elements).map((key) => {
       const first = key.split('.')[0];
       const choice = first.endsWith('[x]');
-      return { key, head: choice ? first.slice(0, -3) : first, choice };
+      const head = choice ? first.slice(0, -3) : first;
+      return { key, head, extensionHead: `_${head}`, choice };
     });
     elementKeys.set(schema, keys);
   }
@@ -173,9 +176,10 @@ const startsUpper = (k: string, at: number): boolean => at < k.length && k[at] >
 
 /** Whether `value` has the element at all (its value or, for primitives, its `_element` extension part). */
 function present(value: Record<string, unknown>, own: string[], e: ElementKey): boolean {
-  if (!e.choice) return value[e.head] !== undefined || value[`_${e.head}`] !== undefined;
+  if (!e.choice) return value[e.head] !== undefined || value[e.extensionHead] !== undefined;
   const h = e.head;
-  return own.some((k) => (k.startsWith(h) && startsUpper(k, h.length)) || (k.startsWith(`_${h}`) && startsUpper(k, h.length + 1)));
+  const x = e.extensionHead;
+  return own.some((k) => (k.startsWith(h) && startsUpper(k, h.length)) || (k.startsWith(x) && startsUpper(k, x.length)));
 }
 
 /**

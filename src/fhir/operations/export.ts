@@ -9,6 +9,8 @@ import type { FhirHandler, FhirRequest } from '../types.js';
 const definition = definitionJson as OperationDefinition;
 const groupDefinition = groupDefinitionJson as OperationDefinition;
 const PatientRef = /^Patient\/([A-Za-z0-9\-.]{1,64})$/;
+/** Members one Group export takes: each is a bound value in the job's queries, which both databases limit. */
+export const MaxGroupMembers = 500;
 
 /**
  * The Group's current Patient members (Group.member.entity, not inactive). Read through the caller's guarded store:
@@ -18,7 +20,11 @@ async function groupMembers(id: string, read: (type: string, id: string) => Prom
   const group = (await read('Group', id)) as Group | undefined;
   if (!group) throw new OperationOutcomeError({ ...notFound, issue: [{ ...notFound.issue![0], details: { text: `Group/${id.slice(0, 64)} not found` } }] });
   const ids = (group.member ?? []).filter((m) => m.inactive !== true).map((m) => PatientRef.exec(m.entity?.reference ?? '')?.[1]);
-  return [...new Set(ids.filter((m): m is string => !!m))];
+  const members = [...new Set(ids.filter((m): m is string => !!m))];
+  if (members.length > MaxGroupMembers) {
+    throw new OperationOutcomeError(badRequest(`Group/${id.slice(0, 64)} has ${members.length} Patient members; Group/[id]/$export takes at most ${MaxGroupMembers} (split the Group)`, 'Group.member'));
+  }
+  return members;
 }
 
 /** The IG requires servers to accept these three spellings of NDJSON. */

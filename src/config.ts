@@ -2,6 +2,7 @@
 import { Ajv } from 'ajv';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { ExportPageSize } from './bulk-export/export-jobs.js';
 
 export interface GatewayConfig {
   port: number;
@@ -49,6 +50,8 @@ export interface GatewayConfig {
   redisUrl?: string;
   /** Key prefix of those counters (RATE_LIMIT_REDIS_PREFIX). */
   rateLimitRedisPrefix: string;
+  /** EXPORT_PAGE_SIZE: resources a Bulk Data export job reads (and holds) per page. */
+  exportPageSize: number;
   /** WORKERS: gateway processes (`node:cluster`) sharing the port and the store; 1 = this process serves alone. */
   workers: number;
 }
@@ -139,6 +142,7 @@ const schema = {
     redisUrl: { type: 'string', pattern: '^rediss?://' },
     rateLimitRedisPrefix: { type: 'string', minLength: 1, maxLength: 100 },
     workers: { type: 'integer', minimum: 1, maximum: 64 },
+    exportPageSize: { type: 'integer', minimum: 1, maximum: 100_000 },
   },
 } as const;
 
@@ -179,6 +183,7 @@ const EnvNameOf: Record<string, string> = {
   '/sqliteBusyTimeoutMs': 'SQLITE_BUSY_TIMEOUT_MS',
   '/retryAfterSeconds': 'DB_RETRY_AFTER_SECONDS',
   '/workers': 'WORKERS',
+  '/exportPageSize': 'EXPORT_PAGE_SIZE',
 };
 const Secret = new Set(['AUDIT_HMAC_KEY', 'METRICS_TOKEN', 'DATABASE_URL', 'REDIS_URL']);
 
@@ -235,6 +240,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[] = []): Gateway
     redisUrl: env.REDIS_URL || undefined,
     rateLimitRedisPrefix: env.RATE_LIMIT_REDIS_PREFIX ?? 'kanta-gateway:rate-limit:',
     workers: int(env.WORKERS, 1),
+    exportPageSize: int(env.EXPORT_PAGE_SIZE, ExportPageSize),
   };
   const ajv = new Ajv({ allErrors: true });
   if (!ajv.validate(schema, config)) {

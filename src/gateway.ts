@@ -42,7 +42,7 @@ import { terminologyOperations } from './fhir/operations/terminology.js';
 import { metaOperations } from './fhir/operations/meta.js';
 import { lastnOperation } from './fhir/operations/lastn.js';
 import { createTerminologyService } from './terminology/terminology-service.js';
-import { exportOperation } from './fhir/operations/export.js';
+import { exportOperation, groupExportOperation } from './fhir/operations/export.js';
 import { createExportJobs } from './bulk-export/export-jobs.js';
 import { exportRoutes, statusPath } from './bulk-export/export-routes.js';
 import { ConformanceTypes } from './fhir/resource-types.js';
@@ -160,6 +160,7 @@ export async function createGateway({ config, log, ...options }: GatewayOptions)
     ...metaOperations(types.types().filter((t) => types.supports(t, Interaction.Update))),
     lastnOperation,
     exportOperation,
+    groupExportOperation,
   ]);
   // Every served operation's definition is readable by url too, so testers can resolve what /metadata points at.
   await publishConformanceResources(
@@ -216,7 +217,7 @@ export async function createGateway({ config, log, ...options }: GatewayOptions)
     openGuarded: (ctx) => consent.open(ctx, rawStore(db)),
     audit: (ctx, resourceType, record, outcome) =>
       auditWriter.record(audit.build({ ctx, interaction: Interaction.Operation, operation: 'export', resourceType, status: outcome ? statusOf(outcome) : 200, outcome, record })),
-  });
+  }, { pageSize: config.exportPageSize });
   const originOf = (baseUrl: string) => baseUrl.replace(/\/fhir\/?$/, '');
   const pipeline = createRequestPipeline({
     db,

@@ -38,7 +38,7 @@ function fake(opts: { refuse?: string; broken?: string; auditFails?: boolean; ga
           const all = (q.resourceType === 'Patient' ? patients : [])
             .filter((r) => !since || r.meta!.lastUpdated! > since)
             .sort((a, b) => a.id!.localeCompare(b.id!));
-          const resources = all.slice(q.offset, q.offset + q.count);
+          const resources = all.filter((r) => q.afterId === undefined || r.id! > q.afterId).slice(q.offset, q.offset + q.count);
           record.disclosed.push(...resources);
           return { resources, included: [] };
         },
@@ -62,7 +62,7 @@ describe('export jobs', () => {
   const root = mkdtempSync(join(tmpdir(), 'export-jobs-'));
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-  test('pages through the store in storage order, one guarded session and one audit per page, never more than a page at once', async () => {
+  test('pages through the store by id (keyset), one guarded session and one audit per page, never more than a page at once', async () => {
     const f = fake();
     const jobs = createExportJobs(root, f.ports, { pageSize: 2 });
     const job = await settle(jobs, jobs.start({ ctx, requestUrl: 'x', types: ['Patient', 'Encounter'] }));
@@ -70,8 +70,8 @@ describe('export jobs', () => {
     expect(job.output).toEqual([{ type: 'Patient', count: 5, file: 'Patient.ndjson' }]);
     const lines = readFileSync(join(job.dir, 'Patient.ndjson'), 'utf8').trimEnd().split('\n');
     expect(lines.map((l) => JSON.parse(l).id)).toEqual(['p1', 'p2', 'p3', 'p4', 'p5']);
-    expect(f.queries.filter((q) => q.resourceType === 'Patient').map((q) => [q.offset, q.count])).toEqual([[0, 2], [2, 2], [4, 2]]);
-    expect(f.queries.every((q) => q.sort.length === 0)).toBe(true); // storage order: the SQL stores order by row
+    expect(f.queries.filter((q) => q.resourceType === 'Patient').map((q) => [q.afterId, q.offset, q.count])).toEqual([['', 0, 2], ['p2', 0, 2], ['p4', 0, 2]]);
+    expect(f.queries.every((q) => q.sort.length === 0)).toBe(true);
     expect(f.sessions).toBe(4); // three Patient pages and one empty Encounter page
     expect(f.audits).toEqual([
       { type: 'Patient', disclosed: 2, failed: false },

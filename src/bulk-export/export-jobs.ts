@@ -6,7 +6,7 @@ import type { OperationOutcome, Resource } from '@medplum/fhirtypes';
 import type { Principal, RequestContext } from '../context.js';
 import { toOutcome } from '../fhir/outcomes.js';
 import type { DisclosureRecord } from '../pipeline/ports.js';
-import type { ResourceStore, SearchQuery } from '../store/resource-store.js';
+import type { Condition, ResourceStore, SearchQuery } from '../store/resource-store.js';
 
 /** Resources read per search page: the job holds at most one page (plus its disclosure record) in memory. */
 export const ExportPageSize = 1000;
@@ -28,6 +28,8 @@ export interface ExportRequest {
   types: string[];
   /** FHIR instant: only resources last updated after it. */
   since?: string;
+  /** Group-level export: only these Patients and what is in their compartments (the Group's members at kick-off). */
+  patients?: string[];
 }
 
 export interface ExportOutput {
@@ -113,22 +115,34 @@ export function createExportJobs(root: string, ports: ExportPorts, options: Expo
   }
   const running = new Set<Promise<void>>();
 
+  /** The Group's members: the Patients themselves, or resources in any of their compartments. */
+  function membersOnly(resourceType: string, patients: string[]): Condition {
+    if (!patients.length) return { kind: 'false' };
+    if (resourceType === 'Patient') return { kind: 'param', code: '_id', values: patients };
+    return { kind: 'or', any: patients.map((id) => ({ kind: 'compartment', compartment: 'Patient', id })) };
+  }
+
   async function exportType(job: ExportJob, req: ExportRequest, resourceType: string): Promise<void> {
     const file = `${resourceType}.ndjson`;
     let out: WriteStream | undefined;
     let count = 0;
+    const where: Condition[] = [];
+    if (req.since) where.push({ kind: 'param', code: '_lastUpdated', values: [`gt${req.since}`] });
+    if (req.patients) where.push(membersOnly(resourceType, req.patients));
+    // Keyset paging by id: each page starts after the last id written, so resources created or deleted while the
+    // job runs never make a page repeat or skip another, and no page costs more than its own rows.
+    let afterId = '';
     try {
-      for (let offset = 0; !job.cancelled; offset += pageSize) {
+      while (!job.cancelled) {
         const ctx = { ...req.ctx, now: new Date() };
         const session = await ports.openGuarded(ctx);
         const query: SearchQuery = {
           resourceType,
-          where: req.since ? [{ kind: 'param', code: '_lastUpdated', values: [`gt${req.since}`] }] : [],
-          // Storage order (the stores' own total order, by row): rows created during the export land after the
-          // pages already read, so offset paging neither skips nor repeats them.
+          where,
           sort: [],
           count: pageSize,
-          offset,
+          offset: 0,
+          afterId,
           total: 'none',
           include: [],
           revinclude: [],
@@ -146,6 +160,7 @@ export function createExportJobs(root: string, ports: ExportPorts, options: Expo
         // Audited once the page is on disk and before it can be downloaded (fail-closed: no audit, no file).
         if (page.length) await ports.audit(ctx, resourceType, session.record());
         if (page.length < pageSize) break;
+        afterId = page[page.length - 1].id as string;
       }
     } finally {
       if (out) await closeStream(out);

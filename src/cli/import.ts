@@ -52,11 +52,16 @@ export function expandPaths(paths: string[]): string[] {
 const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
 const peakRss = () => process.resourceUsage().maxRSS * 1024;
 
-/** `before`: the totals a resumed run started from, so the rate is this process's own. */
-export function formatSummary(t: ImportTotals, seconds: number, before?: ImportTotals): string {
+/**
+ * `before`: the totals a resumed run started from, so the rate is this process's own. `cpuSeconds`: this process's CPU
+ * time over the run, reported per resource because on a shared machine it varies much less than the rate.
+ */
+export function formatSummary(t: ImportTotals, seconds: number, before?: ImportTotals, cpuSeconds?: number): string {
   const resources = (x: ImportTotals) => x.created + x.updated + x.unchanged;
-  const rate = seconds > 0 ? Math.round((resources(t) - (before ? resources(before) : 0)) / seconds) : 0;
-  return `${t.created} created, ${t.updated} updated, ${t.unchanged} unchanged, ${t.refused} refused (${t.done} source records); ${seconds.toFixed(1)} s, ${rate} resources/s; peak RSS ${mb(peakRss())}`;
+  const count = resources(t) - (before ? resources(before) : 0);
+  const rate = seconds > 0 ? Math.round(count / seconds) : 0;
+  const cpu = cpuSeconds !== undefined && count > 0 ? `; CPU ${((cpuSeconds * 1000) / count).toFixed(2)} ms per resource` : '';
+  return `${t.created} created, ${t.updated} updated, ${t.unchanged} unchanged, ${t.refused} refused (${t.done} source records); ${seconds.toFixed(1)} s, ${rate} resources/s; peak RSS ${mb(peakRss())}${cpu}`;
 }
 
 export function formatReport(report: ImportRunReport, detailed: boolean): string[] {
@@ -165,6 +170,7 @@ export async function runImport(argv: string[], env: ImportEnv, print: (line: st
         (checkpoint ? `, resuming after ${checkpoint.totals.done} records` : ''),
     );
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     const report = await runBatches({
       sources: files.map((f) => fileSource(f, f)),
       batchSize,
@@ -182,8 +188,9 @@ export async function runImport(argv: string[], env: ImportEnv, print: (line: st
     progress.stop();
     await finishCheckpoint(storage.db, runId, report.totals);
     const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
     for (const line of formatReport(report, files.length <= 50)) print(line);
-    print(`import: ${formatSummary(report.totals, seconds, checkpoint?.totals)}`);
+    print(`import: ${formatSummary(report.totals, seconds, checkpoint?.totals, (cpu.user + cpu.system) / 1e6)}`);
     return report.ok ? ImportExitCode.Ok : ImportExitCode.Refused;
   } catch (err) {
     progress.stop();

@@ -36,6 +36,8 @@ export const DefaultResourceTypes: Readonly<Record<string, readonly InteractionC
   // An archived CDA's content, read with the consent of the DocumentReference naming it; only the archive operator
   // (import) writes one. Not searchable: it has no search parameters of its own and is reached through its record.
   Binary: [Interaction.Read, Interaction.Vread, Interaction.HistoryInstance, Interaction.Create, Interaction.Update],
+  // Lists of patients the archive operator keeps (Group/[id]/$export); not disclosed to anyone else (deny by default).
+  Group: Writable,
   AuditEvent: [Interaction.Read, Interaction.Vread, Interaction.SearchType],
   StructureDefinition: ReadOnly,
   SearchParameter: ReadOnly,

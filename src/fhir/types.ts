@@ -115,7 +115,7 @@ export interface BulkExportService {
   /** Types a system-level export covers by default: served data types, not AuditEvent nor conformance resources. */
   types(): string[];
   /** Starts a job and returns its status URL. */
-  start(request: { ctx: RequestContext; baseUrl: string; requestUrl: string; types: string[]; since?: string }): string;
+  start(request: { ctx: RequestContext; baseUrl: string; requestUrl: string; types: string[]; since?: string; patients?: string[] }): string;
 }
 
 /** Why the caller may see a record (Patient/$disclosure); the rule IDs and texts come from the consent layer. */

@@ -47,6 +47,12 @@ export interface SearchQuery {
   total: 'none' | 'estimate' | 'accurate';
   include: IncludeTarget[];
   revinclude: IncludeTarget[];
+  /**
+   * Keyset paging (Bulk Data export): matches ordered by id, only those whose id sorts after this one ('' for the
+   * first page); `sort` and `offset` must then be empty. Unlike offset paging, a page never repeats or skips a
+   * resource when others are created or deleted between pages, and the database seeks instead of counting rows.
+   */
+  afterId?: string;
 }
 
 export interface SearchResult {

@@ -1,6 +1,6 @@
 // Element checks @medplum/core's validator lacks: required bindings, reference targets, per-value fixed/pattern, extension value types, HETU. https://hl7.org/fhir/R4/terminologies.html#required
-import type { TypedValue } from '@medplum/core';
-import { arrayify, crawlTypedValue, deepEquals, deepIncludes, getDataType } from '@medplum/core';
+import type { CrawlerVisitor, InternalTypeSchema, TypedValue, TypedValueWithPath } from '@medplum/core';
+import { arrayify, crawlTypedValue, deepEquals, deepIncludes, getDataType, getNestedProperty, isPrimitiveType } from '@medplum/core';
 import type { Coding, OperationOutcomeIssue, Reference, Resource } from '@medplum/fhirtypes';
 import { dateProblem, type DateKind } from '../fhir/dates.js';
 import { Oid } from '../kanta/codes.js';
@@ -146,75 +146,141 @@ function checkComplexValues(propertyValues: unknown[], issues: OperationOutcomeI
   }
 }
 
+/** A schema element key and how to tell, from the object's own keys, whether its first path segment is present. */
+interface ElementKey {
+  key: string;
+  /** The first segment (`identifier` of `identifier.system`), or the prefix of a choice element (`value` of `value[x]`). */
+  head: string;
+  /** `_head`: where a primitive's id and extensions are. */
+  extensionHead: string;
+  choice: boolean;
+}
+
+const elementKeys = new WeakMap<InternalTypeSchema, ElementKey[]>();
+
+function keysOf(schema: InternalTypeSchema): ElementKey[] {
+  let keys = elementKeys.get(schema);
+  if (!keys) {
+    keys = Object.keys(schema.elements).map((key) => {
+      const first = key.split('.')[0];
+      const choice = first.endsWith('[x]');
+      const head = choice ? first.slice(0, -3) : first;
+      return { key, head, extensionHead: `_${head}`, choice };
+    });
+    elementKeys.set(schema, keys);
+  }
+  return keys;
+}
+
+const startsUpper = (k: string, at: number): boolean => at < k.length && k[at] >= 'A' && k[at] <= 'Z';
+
+/** Whether `value` has the element at all (its value or, for primitives, its `_element` extension part). */
+function present(value: Record<string, unknown>, own: string[], e: ElementKey): boolean {
+  if (!e.choice) return value[e.head] !== undefined || value[e.extensionHead] !== undefined;
+  const h = e.head;
+  const x = e.extensionHead;
+  return own.some((k) => (k.startsWith(h) && startsUpper(k, h.length)) || (k.startsWith(x) && startsUpper(k, x.length)));
+}
+
 /**
- * Walks the resource with medplum's crawler as `typeKey` (the resource type, or a profile's key in medplum's
- * type registry) and returns the extra issues.
+ * The walk of @medplum/core's crawler (every schema element of every object, values typed by the schema), except that
+ * elements absent from the object are not visited: medplum's walk asks every element of the (large) profile schema
+ * for its value, which costs more than the checks, and the visitor below finds nothing to check in an absent element.
  */
-export function checkElements(resource: Resource, typeKey: string, ctx: ElementCheckContext): OperationOutcomeIssue[] {
-  const issues: OperationOutcomeIssue[] = [];
-  const schema = getDataType(typeKey);
-  crawlTypedValue(
-    { type: typeKey, value: resource },
-    {
-      onEnterObject(_path, obj) {
-        const value = obj.value as Record<string, unknown> | undefined;
-        if (!value) {
-          return;
+function crawlPresent(obj: TypedValueWithPath, schema: InternalTypeSchema, path: string, visitor: Required<Pick<CrawlerVisitor, 'onEnterObject' | 'visitProperty'>>): void {
+  visitor.onEnterObject(path, obj, schema);
+  const value = obj.value as Record<string, unknown> | undefined;
+  if (!value || typeof value !== 'object') return;
+  const own = Object.keys(value);
+  for (const e of keysOf(schema)) {
+    if (!present(value, own, e)) continue;
+    const propertyPath = `${path}.${e.key}`;
+    const propertyValues = getNestedProperty(obj, e.key, { withPath: true });
+    visitor.visitProperty(obj, e.key, propertyPath, propertyValues, schema);
+    for (const propertyValue of propertyValues) {
+      if (!propertyValue) continue;
+      for (const v of arrayify(propertyValue) as TypedValueWithPath[]) {
+        if (!isPrimitiveType(v.type)) crawlPresent(v, getDataType(v.type), propertyPath, visitor);
+      }
+    }
+  }
+}
+
+/** The checks, as a crawler visitor adding to `issues` (also walked by medplum's own crawler in the tests). */
+export function elementVisitor(issues: OperationOutcomeIssue[], ctx: ElementCheckContext): Required<Pick<CrawlerVisitor, 'onEnterObject' | 'visitProperty'>> {
+  return {
+    onEnterObject(_path, obj) {
+      const value = obj.value as Record<string, unknown> | undefined;
+      if (!value) {
+        return;
+      }
+      if (obj.type === 'Identifier' && value.system === Oid.Hetu && value.value !== undefined && !isValidHetu(value.value)) {
+        issues.push(createIssue('hetu-invalid', ctx.language, `${obj.path}.value`));
+      } else if (obj.type === 'Extension') {
+        const issue = checkExtension(value, obj.path, ctx);
+        if (issue) {
+          issues.push(issue);
         }
-        if (obj.type === 'Identifier' && value.system === Oid.Hetu && value.value !== undefined && !isValidHetu(value.value)) {
-          issues.push(createIssue('hetu-invalid', ctx.language, `${obj.path}.value`));
-        } else if (obj.type === 'Extension') {
-          const issue = checkExtension(value, obj.path, ctx);
+      }
+    },
+    visitProperty(_parent, key, _path, propertyValues, parentSchema) {
+      const element = Object.prototype.hasOwnProperty.call(parentSchema.elements, key) ? parentSchema.elements[key] : undefined;
+      if (!element) {
+        return;
+      }
+      checkDates(propertyValues, issues, ctx);
+      checkComplexValues(propertyValues, issues, ctx);
+      const binding = element.binding?.strength === 'required' ? element.binding.valueSet : undefined;
+      const referenceType = element.type.find((t) => t.code === 'Reference');
+      // medplum accepts any valueXxx of the base type; a profile may have narrowed the choice
+      const choiceTypes = key.endsWith('[x]') ? element.type.map((t) => t.code) : undefined;
+      const fixed = element.fixed?.value;
+      const pattern = element.pattern?.value;
+      if (!binding && !referenceType && !choiceTypes && fixed === undefined && pattern === undefined) {
+        return;
+      }
+      for (const propertyValue of propertyValues) {
+        for (const v of arrayify(propertyValue as TypedValue & { path: string }) ?? []) {
+          if (v?.value === undefined || v.value === null) {
+            continue;
+          }
+          if (choiceTypes && !choiceTypes.includes(v.type)) {
+            const expression = v.path.replace(/\[x\](?=(\[\d+\])?$)/, v.type.charAt(0).toUpperCase() + v.type.slice(1));
+            issues.push(
+              createIssue('wrong-type', ctx.language, expression, { params: { expected: choiceTypes.join(' | '), found: v.type } })
+            );
+            continue;
+          }
+          // Per value, so the expression names the failing repetition (medplum reports the element path only).
+          const raw = v.value.valueOf();
+          if ((fixed !== undefined && !deepEquals(raw, fixed)) || (pattern !== undefined && !deepIncludes(raw, pattern))) {
+            issues.push(createIssue('value-mismatch', ctx.language, v.path));
+          }
+          const issue =
+            (binding && checkRequiredBinding(v.value.valueOf(), v.type, binding, v.path, ctx)) ||
+            (v.type === 'Reference' && checkReference(v.value as Reference, referenceType?.targetProfile, v.path, ctx)) ||
+            undefined;
           if (issue) {
             issues.push(issue);
           }
         }
-      },
-      visitProperty(_parent, key, _path, propertyValues, parentSchema) {
-        const element = Object.prototype.hasOwnProperty.call(parentSchema.elements, key) ? parentSchema.elements[key] : undefined;
-        if (!element) {
-          return;
-        }
-        checkDates(propertyValues, issues, ctx);
-        checkComplexValues(propertyValues, issues, ctx);
-        const binding = element.binding?.strength === 'required' ? element.binding.valueSet : undefined;
-        const referenceType = element.type.find((t) => t.code === 'Reference');
-        // medplum accepts any valueXxx of the base type; a profile may have narrowed the choice
-        const choiceTypes = key.endsWith('[x]') ? element.type.map((t) => t.code) : undefined;
-        const fixed = element.fixed?.value;
-        const pattern = element.pattern?.value;
-        if (!binding && !referenceType && !choiceTypes && fixed === undefined && pattern === undefined) {
-          return;
-        }
-        for (const propertyValue of propertyValues) {
-          for (const v of arrayify(propertyValue as TypedValue & { path: string }) ?? []) {
-            if (v?.value === undefined || v.value === null) {
-              continue;
-            }
-            if (choiceTypes && !choiceTypes.includes(v.type)) {
-              const expression = v.path.replace(/\[x\](?=(\[\d+\])?$)/, v.type.charAt(0).toUpperCase() + v.type.slice(1));
-              issues.push(
-                createIssue('wrong-type', ctx.language, expression, { params: { expected: choiceTypes.join(' | '), found: v.type } })
-              );
-              continue;
-            }
-            // Per value, so the expression names the failing repetition (medplum reports the element path only).
-            const raw = v.value.valueOf();
-            if ((fixed !== undefined && !deepEquals(raw, fixed)) || (pattern !== undefined && !deepIncludes(raw, pattern))) {
-              issues.push(createIssue('value-mismatch', ctx.language, v.path));
-            }
-            const issue =
-              (binding && checkRequiredBinding(v.value.valueOf(), v.type, binding, v.path, ctx)) ||
-              (v.type === 'Reference' && checkReference(v.value as Reference, referenceType?.targetProfile, v.path, ctx)) ||
-              undefined;
-            if (issue) {
-              issues.push(issue);
-            }
-          }
-        }
-      },
+      }
     },
-    { schema, initialPath: schema.path }
-  );
+  };
+}
+
+/**
+ * How the checks walk a resource: only the elements it has (the default), or medplum's crawler over every schema
+ * element, kept so a test can show that both walks report the same issues.
+ */
+export type ElementWalk = 'present' | 'every';
+
+/** Walks the resource as `typeKey` (the resource type, or a profile's key in medplum's type registry) and returns the extra issues. */
+export function checkElements(resource: Resource, typeKey: string, ctx: ElementCheckContext, walk: ElementWalk = 'present'): OperationOutcomeIssue[] {
+  const issues: OperationOutcomeIssue[] = [];
+  const schema = getDataType(typeKey);
+  const visitor = elementVisitor(issues, ctx);
+  if (walk === 'every') crawlTypedValue({ type: typeKey, value: resource }, visitor, { schema, initialPath: schema.path });
+  else crawlPresent({ type: typeKey, value: resource, path: schema.path }, schema, schema.path, visitor);
   return issues;
 }

@@ -12,7 +12,10 @@ export type CompiledExpression = (node: unknown, env?: Record<string, unknown>) 
 /** Compiles once; `base` is the element path the expression is evaluated on (e.g. 'Consent.provision'). */
 export function compileFhirPath(expression: string, base?: string): CompiledExpression {
   const compiled = fhirpath.compile(base ? { base, expression } : expression, r4Model);
-  return (node, env) => compiled(node, env as Record<string, unknown>) as unknown[];
+  // The fhirpath package wraps every environment variable it is given on every call; most constraints use none.
+  // The only variables the callers pass are %resource and %rootResource.
+  const usesEnv = /%(resource|rootResource)\b/.test(expression);
+  return (node, env) => (usesEnv ? compiled(node, env as Record<string, unknown>) : compiled(node)) as unknown[];
 }
 
 /** True when an invariant's result is the single boolean true (FHIR's definition of "met"). */

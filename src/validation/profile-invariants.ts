@@ -19,7 +19,32 @@ export function isProjectConstraint(constraint: NonNullable<ElementDefinition['c
 interface ElementInvariants {
   /** Path segments below the root ('name', 'family'); empty for the root. */
   segments: string[];
-  constraints: { key: string; human: string; evaluate: CompiledExpression }[];
+  constraints: { key: string; human: string; evaluate: CompiledExpression; reads?: Set<string> }[];
+}
+
+/** Results kept per constraint and input projection; the map is simply emptied when full. */
+const ResultCacheSize = 20_000;
+
+/**
+ * The element names a constraint can read, when that can be told from its text: no variables, no $this, no functions
+ * that reach elements without naming them (children(), descendants(), repeat(), resolve()), no quoted identifiers.
+ * Such a constraint gives the same result on the node and on the node cut down to these elements (and resourceType).
+ */
+export function namesRead(expression: string): Set<string> | undefined {
+  const code = expression.replace(/'(?:[^'\\]|\\.)*'/g, "''");
+  if (/[%`$]|\b(children|descendants|repeat|resolve|trace|conformsTo|memberOf)\s*\(/.test(code)) return undefined;
+  return new Set(code.match(/[A-Za-z_][A-Za-z0-9_]*/g) ?? []);
+}
+
+/** The node with only the top-level elements `reads` names (a choice element under any of its typed names). */
+function projection(node: unknown, reads: Set<string>): unknown {
+  if (!node || typeof node !== 'object' || Array.isArray(node)) return node;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) {
+    const name = k.startsWith('_') ? k.slice(1) : k;
+    if (k === 'resourceType' || reads.has(name) || [...reads].some((r) => name.length > r.length && name.startsWith(r) && name[r.length] >= 'A' && name[r.length] <= 'Z')) out[k] = v;
+  }
+  return out;
 }
 
 export interface ProfileInvariants {
@@ -38,8 +63,15 @@ function childValues(node: Record<string, unknown>, name: string): { key: string
   return { key, values, many };
 }
 
-/** Compiles every project constraint of a snapshot once; slice-specific constraints are not evaluated (known gap). */
-export function createProfileInvariants(snapshot: ElementDefinition[]): ProfileInvariants {
+/**
+ * Compiles every project constraint of a snapshot once; slice-specific constraints are not evaluated (known gap).
+ * `cache`: remember results by the part of the input a constraint can read (namesRead). Most constraints test codes
+ * (meta.security, category, class) that repeat across thousands of imported records, and the fhirpath package is
+ * slow; a test compares cached and uncached results.
+ */
+export function createProfileInvariants(snapshot: ElementDefinition[], options: { cache?: boolean } = {}): ProfileInvariants {
+  const useCache = options.cache ?? true;
+  const results = new Map<string, { met: boolean } | { error: string }>();
   const elements: ElementInvariants[] = [];
   for (const element of snapshot) {
     const constraints = (element.constraint ?? []).filter((c) => c.severity === 'error' && c.expression && isProjectConstraint(c));
@@ -53,6 +85,7 @@ export function createProfileInvariants(snapshot: ElementDefinition[]): ProfileI
         key: c.key as string,
         human: c.human ?? '',
         evaluate: compileFhirPath(c.expression as string, path),
+        reads: useCache ? namesRead(c.expression as string) : undefined,
       })),
     });
   }
@@ -73,19 +106,30 @@ export function createProfileInvariants(snapshot: ElementDefinition[]): ProfileI
           nodes = next;
         }
         for (const node of nodes) {
-          for (const constraint of constraints) {
-            let met: boolean;
-            try {
-              met = isInvariantMet(constraint.evaluate(node.value, { resource, rootResource: resource }));
-            } catch (err) {
+          for (const [ci, constraint] of constraints.entries()) {
+            const cacheKey = constraint.reads ? `${segments.join('.')}|${ci}|${JSON.stringify(projection(node.value, constraint.reads))}` : undefined;
+            let result = cacheKey === undefined ? undefined : results.get(cacheKey);
+            if (!result) {
+              try {
+                result = { met: isInvariantMet(constraint.evaluate(node.value, { resource, rootResource: resource })) };
+              } catch (err) {
+                result = { error: (err as Error).message };
+              }
+              if (cacheKey !== undefined) {
+                if (results.size >= ResultCacheSize) results.clear();
+                results.set(cacheKey, result);
+              }
+            }
+            if ('error' in result) {
               issues.push(
                 createIssue('invariant-not-evaluated', language, node.expression, {
                   severity: 'warning',
-                  params: { key: constraint.key, detail: (err as Error).message },
+                  params: { key: constraint.key, detail: result.error },
                 })
               );
               continue;
             }
+            const met = result.met;
             if (!met) {
               issues.push(createIssue('invariant', language, node.expression, { params: { key: constraint.key, human: constraint.human } }));
             }

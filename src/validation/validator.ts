@@ -10,7 +10,7 @@ import type {
   StructureDefinition,
   ValueSet,
 } from '@medplum/fhirtypes';
-import type { ElementCheckContext } from './element-checks.js';
+import type { ElementCheckContext, ElementWalk } from './element-checks.js';
 import { checkElements } from './element-checks.js';
 import { checkInput } from './input-checks.js';
 import type { SupplementaryInvariants } from './invariants.js';
@@ -40,6 +40,8 @@ export interface ValidatorOptions {
   codeSystems?: CodeSystem[];
   /** Already loaded R4 definitions, to share one load between validators (tests); loaded when absent. */
   r4?: R4Definitions;
+  /** How the project's element checks walk a resource (element-checks.ts); tests compare both walks. */
+  elementWalk?: ElementWalk;
 }
 
 export interface ValidateOptions {
@@ -286,7 +288,7 @@ export function createValidator(opts: ValidatorOptions): Validator {
     for (const profile of targets.length > 0 ? targets : [undefined]) {
       issues.push(...runMedplum(resource, profile, language));
       try {
-        issues.push(...checkElements(resource, profile ? profile.typeKey : type, ctx));
+        issues.push(...checkElements(resource, profile ? profile.typeKey : type, ctx, opts.elementWalk));
         if (profile) {
           issues.push(...profile.invariants.check(resource, language));
         }

@@ -160,11 +160,17 @@ describe.each(backends())('Bulk Data $export on %s', (backend) => {
     expect(manifest.output.every((o) => o.type === 'Organization')).toBe(true);
   });
 
-  test('declared in the CapabilityStatement at system and Patient level; POST with a Parameters body kicks off too', async () => {
+  test('declared in the CapabilityStatement at system, Patient and Group level; POST with a Parameters body kicks off too', async () => {
     const cs = (await request(gw.app).get('/fhir/metadata')).body;
     expect(cs.rest[0].operation.map((o: { name: string }) => o.name)).toContain('export');
     const patient = cs.rest[0].resource.find((r: { type: string }) => r.type === 'Patient');
     expect(patient.operation.map((o: { name: string }) => o.name)).toContain('export');
+    const group = cs.rest[0].resource.find((r: { type: string }) => r.type === 'Group');
+    const groupExport = group.operation.find((o: { name: string }) => o.name === 'export');
+    expect(groupExport.definition).toMatch(/OperationDefinition\/group-export$/);
+    const definition = await request(gw.app).get('/fhir/OperationDefinition?url=' + encodeURIComponent(groupExport.definition)).set('Authorization', operator);
+    expect(definition.status).toBe(200);
+    expect(definition.body.entry[0].resource).toMatchObject({ code: 'export', resource: ['Group'], instance: true, system: false, type: false });
     const res = await request(gw.app)
       .post('/fhir/Patient/$export')
       .set('Authorization', operator)
@@ -175,6 +181,50 @@ describe.each(backends())('Bulk Data $export on %s', (backend) => {
     const manifest = await poll(gw, operator, location(res));
     expect(manifest.output.map((o) => o.type)).toEqual(['Patient']);
     expect(manifest.request).toMatch(/Patient\/\$export\?_type=Patient$/);
+  });
+
+  test('Group/[id]/$export: only the members\' Patients and compartment data; a non-member\'s data is absent', async () => {
+    const anna = world.id('Patient/anna');
+    const group = await request(gw.app)
+      .post('/fhir/Group')
+      .set('Authorization', operator)
+      .set('Content-Type', 'application/fhir+json')
+      .send({ resourceType: 'Group', type: 'person', actual: true, member: [{ entity: { reference: `Patient/${anna}` } }, { entity: { reference: `Patient/${world.id('Patient/bert')}` }, inactive: true }] });
+    expect(group.status, JSON.stringify(group.body)).toBe(201);
+    const { manifest, byType } = await exportAll(gw, operator, `Group/${group.body.id}/$export`);
+    expect(manifest.request).toMatch(new RegExp(`/fhir/Group/${group.body.id}/\\$export$`));
+    expect(manifest.error).toEqual([]);
+    expect(byType.get('Patient')!.map((r) => r.id)).toEqual([anna]);
+    expect(byType.get('Encounter')!.map((r) => r.id)).toEqual([world.id('Encounter/e1')]);
+    const all = [...byType.values()].flat();
+    expect(all.some((r) => r.id === world.id('Patient/bert') || r.id === world.id('Encounter/e2'))).toBe(false);
+    expect(byType.has('Organization')).toBe(false); // not in a Patient compartment
+
+    const typed = await exportAll(gw, operator, `Group/${group.body.id}/$export?_type=Encounter`);
+    expect([...typed.byType.keys()]).toEqual(['Encounter']);
+    const bad = await kickOff(gw, operator, `Group/${group.body.id}/$export?_type=Organization`);
+    expect(bad.status).toBe(400);
+    expect(bad.body.issue[0].details.text).toMatch(/_type 'Organization' cannot be exported at Group level/);
+  });
+
+  test('Group/[id]/$export of an unknown Group is 404; a caller other than the operator cannot see the Group (404 alike)', async () => {
+    const unknown = await kickOff(gw, operator, 'Group/no-such-group/$export');
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.resourceType).toBe('OperationOutcome');
+    expect(unknown.body.issue[0].details.text).toBe('Group/no-such-group not found');
+
+    const group = await request(gw.app)
+      .post('/fhir/Group')
+      .set('Authorization', operator)
+      .set('Content-Type', 'application/fhir+json')
+      .send({ resourceType: 'Group', type: 'person', actual: true, member: [{ entity: { reference: `Patient/${world.id('Patient/anna')}` } }] });
+    expect(group.status, JSON.stringify(group.body)).toBe(201);
+    const client = `Bearer ${await gw.token({ sub: 'his-client', kanta_role: 'system', organization: Org.HUS, scope: 'system/*.rs', client_id: 'his-client' })}`;
+    const res = await kickOff(gw, client, `Group/${group.body.id}/$export`);
+    expect(res.status).toBe(404);
+    expect(res.body.resourceType).toBe('OperationOutcome');
+    expect(res.body.issue[0].details.text).toBe(`Group/${group.body.id} not found`);
+    expect(res.get('Content-Location')).toBeUndefined();
   });
 
   test('a person is refused with 403 and an OperationOutcome', async () => {
@@ -245,3 +295,30 @@ describe.each(backends())('Bulk Data $export on %s', (backend) => {
   });
 });
 
+
+describe.each(backends())('Bulk Data $export paging on %s', (backend) => {
+  let gw: TestGateway;
+  let operator: string;
+  const patients = ['p7', 'p3', 'p6', 'p1', 'p5', 'p2', 'p4'];
+  beforeAll(async () => {
+    gw = await startTestGateway(backend, { EXPORT_PAGE_SIZE: '2' });
+    operator = `Bearer ${await gw.token(SystemClaims)}`;
+    await seedWorld(gw, patients.map((p) => patientOf(p, ago(30))));
+  });
+  afterAll(async () => gw?.close());
+
+  test('an export of more resources than one page returns each exactly once, and audits each once', async () => {
+    const { manifest, byType } = await exportAll(gw, operator, '$export?_type=Patient');
+    const ids = byType.get('Patient')!.map((r) => r.id);
+    expect(manifest.output).toEqual([expect.objectContaining({ type: 'Patient', count: patients.length })]);
+    expect(ids.length).toBe(patients.length);
+    expect(new Set(ids).size).toBe(patients.length);
+    const res = await request(gw.app).get('/fhir/AuditEvent?_count=1000').set('Authorization', operator);
+    const pages = ((res.body as Bundle).entry ?? [])
+      .map((e) => e.resource as AuditEvent)
+      .filter((e) => e.subtype?.some((c) => c.display === '$export') && e.entity?.some((en) => en.what?.reference?.startsWith('Patient/')));
+    // The audit names each exported Patient exactly once too (an event per page and patient names it as patient and as what was disclosed).
+    const named = pages.flatMap((e) => [...new Set((e.entity ?? []).map((en) => en.what?.reference).filter((r) => r?.startsWith('Patient/')))]);
+    expect(named.sort()).toEqual(ids.map((id) => `Patient/${id}`).sort());
+  });
+});

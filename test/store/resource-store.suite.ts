@@ -321,6 +321,30 @@ export function resourceStoreSuite(name: string, open: () => Promise<Backend>): 
         expect(beyond.total).toBe(7);
       });
 
+      it('keyset pages (afterId) return each match exactly once although resources are created and deleted between pages', async () => {
+        const subject = [{ kind: 'param' as const, code: 'subject', values: [`Patient/${p}`] }];
+        const page = (afterId: string) =>
+          store.search({ resourceType: 'Observation', where: subject, sort: [], count: 2, offset: 0, afterId, total: 'none', include: [], revinclude: [] });
+        const seen: string[] = [];
+        let after = '';
+        for (let round = 0; ; round++) {
+          const r = await page(after);
+          seen.push(...r.resources.map((x) => x.id as string));
+          if (r.resources.length < 2) break;
+          after = r.resources[r.resources.length - 1].id as string;
+          if (round === 0) {
+            // Before the cursor: offset paging would now repeat a resource; after it: it must still be found once.
+            await observation(`${p}-0a`, `Patient/${p}`);
+            await observation(`${p}-9`, `Patient/${p}`);
+          }
+          if (round === 1) await store.delete('Observation', `${p}-1`); // already read: offset paging would now skip one
+        }
+        expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6, 9].map((i) => `${p}-${i}`));
+        await store.delete('Observation', `${p}-0a`);
+        await store.delete('Observation', `${p}-9`);
+        await store.update({ ...(await store.vread('Observation', `${p}-1`, '1'))!, meta: undefined });
+      });
+
       it('_summary=count returns only the total, _total=none omits it', async () => {
         const c = await search(`Observation?subject=Patient/${p}&_summary=count`);
         expect(c.resources).toEqual([]);

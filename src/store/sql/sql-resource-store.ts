@@ -89,6 +89,15 @@ function bind(db: SqlDatabase, shared: Shared): ResourceStore {
         content,
         rid,
       ]);
+    } else if (tx.dialect === 'postgres') {
+      // The row and its first version in one round trip (the version copies the row just inserted).
+      const [row] = await tx.query<{ rid: number }>(
+        'WITH r AS (INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, content) VALUES (?, ?, ?, ?, ?, ?)' +
+          ' RETURNING rid, version_id, last_updated, deleted, content)' +
+          ' INSERT INTO resource_version (rid, version_id, last_updated, deleted, content) SELECT rid, version_id, last_updated, deleted, content FROM r RETURNING rid',
+        [resource.resourceType, resource.id, versionId, lastUpdated, deleted ? 1 : 0, content],
+      );
+      rid = Number(row.rid);
     } else {
       const [row] = await tx.query<{ rid: number }>(
         'INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, content) VALUES (?, ?, ?, ?, ?, ?) RETURNING rid',
@@ -96,13 +105,15 @@ function bind(db: SqlDatabase, shared: Shared): ResourceStore {
       );
       rid = Number(row.rid);
     }
-    await tx.execute('INSERT INTO resource_version (rid, version_id, last_updated, deleted, content) VALUES (?, ?, ?, ?, ?)', [
-      rid,
-      versionId,
-      lastUpdated,
-      deleted ? 1 : 0,
-      content,
-    ]);
+    if (existing || tx.dialect !== 'postgres') {
+      await tx.execute('INSERT INTO resource_version (rid, version_id, last_updated, deleted, content) VALUES (?, ?, ?, ?, ?)', [
+        rid,
+        versionId,
+        lastUpdated,
+        deleted ? 1 : 0,
+        content,
+      ]);
+    }
     // A deletion keeps the last live version's index rows: history and vread are judged on them,
     // while every search path excludes deleted rows.
     if (!deleted) {

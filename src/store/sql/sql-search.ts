@@ -35,7 +35,8 @@ export function createSqlSearch(db: SqlDatabase, compiler: ConditionCompiler): S
     const filter = compiler.filter(conjuncts, query.resourceType, 'r', { n: 0 });
     // When an index condition drives, SQLite must not prefer the (unselective) type index: `+` disables it.
     const typeTest = filter.driven && db.dialect === 'sqlite' ? '+r.resource_type = ?' : 'r.resource_type = ?';
-    return joinSql([sql(typeTest, [query.resourceType]), sql('r.deleted = 0'), filter.sql], 'AND', 'TRUE');
+    const keyset = query.afterId !== undefined ? [sql('r.id > ?', [query.afterId])] : [];
+    return joinSql([sql(typeTest, [query.resourceType]), sql('r.deleted = 0'), ...keyset, filter.sql], 'AND', 'TRUE');
   }
 
   /** Keeps only the candidates of each type that the access policy permits, in one query per type. */
@@ -135,8 +136,10 @@ export function createSqlSearch(db: SqlDatabase, compiler: ConditionCompiler): S
     async search(query, access) {
       const where = whereOf(query, access);
       let rows: Row[] = [];
+      if (query.afterId !== undefined && (query.sort.length || query.offset)) throw new Error('keyset paging takes neither sort nor offset');
       if (query.count > 0) {
-        const order = [...query.sort.map((rule) => compiler.sort(rule, query.resourceType, 'r')), sql('r.rid ASC')];
+        // Keyset pages follow the (resource_type, id) unique index, so the next page starts where the last one ended.
+        const order = query.afterId !== undefined ? [sql('r.id ASC')] : [...query.sort.map((rule) => compiler.sort(rule, query.resourceType, 'r')), sql('r.rid ASC')];
         rows = await db.query<Row>(
           `SELECT r.rid, r.resource_type, r.id, r.content FROM resource r WHERE ${where.sql}` +
             ` ORDER BY ${order.map((o) => o.sql).join(', ')} LIMIT ? OFFSET ?`,

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { backends } from '../support/backends.js';
 import { hetu } from '../support/consent-fixtures.js';
 import { startTestGateway, SystemClaims, type TestGateway } from '../support/test-gateway.js';
+import { heartRate } from '../support/observations.js';
 
 const json = 'application/fhir+json';
 
@@ -34,14 +35,7 @@ describe.each(backends())('conditional delete audit (%s)', (backend) => {
       .post('/fhir/Observation')
       .set('Authorization', auth)
       .set('Content-Type', json)
-      .send({
-        resourceType: 'Observation',
-        status: 'final',
-        code: { coding: [{ system: 'http://loinc.org', code: '8867-4' }] },
-        subject: { reference: `Patient/${patientId}` },
-        effectiveDateTime: '2026-01-05T10:00:00Z',
-        valueQuantity: { value, unit: '/min', system: 'http://unitsofmeasure.org', code: '/min' },
-      });
+      .send(heartRate(patientId, value));
     expect(res.status).toBe(201);
     return res.body.id as string;
   }

@@ -8,6 +8,7 @@ import { backends } from '../support/backends.js';
 import { hetu } from '../support/consent-fixtures.js';
 import { startTestGateway, SystemClaims, type TestGateway } from '../support/test-gateway.js';
 import { listenOnLoopback, type Listening } from '../conformance/listen.js';
+import { heartRate } from '../support/observations.js';
 
 const HetuSystem = 'urn:oid:1.2.246.21';
 let seq = 900;
@@ -19,14 +20,7 @@ const patient = (h: string, family = 'Ehdollinen'): Patient => ({
   gender: 'female',
   birthDate: '1970-05-05',
 });
-const observation = (patientId: string, value: number): Observation => ({
-  resourceType: 'Observation',
-  status: 'final',
-  code: { coding: [{ system: 'http://loinc.org', code: '8867-4' }] },
-  subject: { reference: `Patient/${patientId}` },
-  effectiveDateTime: '2026-01-05T10:00:00Z',
-  valueQuantity: { value, unit: '/min', system: 'http://unitsofmeasure.org', code: '/min' },
-});
+const observation = heartRate;
 
 describe.each(backends())('conditional interactions (%s)', (backend) => {
   let gw: TestGateway;

@@ -1,22 +1,16 @@
 // System-level search and history, Patient compartment search, history _since/_at and $everything paging, over HTTP on every backend.
 import { MedplumClient } from '@medplum/core';
-import type { Bundle, Observation, Patient } from '@medplum/fhirtypes';
+import type { Bundle, Patient } from '@medplum/fhirtypes';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { backends } from '../support/backends.js';
 import { hetu } from '../support/consent-fixtures.js';
 import { startTestGateway, SystemClaims, type TestGateway } from '../support/test-gateway.js';
 import { listenOnLoopback, type Listening } from '../conformance/listen.js';
+import { heartRate } from '../support/observations.js';
 
 const json = 'application/fhir+json';
-const observation = (patientId: string, value: number): Observation => ({
-  resourceType: 'Observation',
-  status: 'final',
-  code: { coding: [{ system: 'http://loinc.org', code: '8867-4' }] },
-  subject: { reference: `Patient/${patientId}` },
-  effectiveDateTime: '2026-01-05T10:00:00Z',
-  valueQuantity: { value, unit: '/min', system: 'http://unitsofmeasure.org', code: '/min' },
-});
+const observation = heartRate;
 const link = (b: Bundle, rel: string) => b.link?.find((l) => l.relation === rel)?.url;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,0 +1,40 @@
+// `npx tsx bench/cpu-per-request.ts`: server CPU milliseconds per request for chosen scenarios, a figure that shared cores disturb far less than req/s.
+// SQLite store only (a copy of the bench's cached population). Env: P (patients, 1000), ONLY (scenario names, read), SECS (5), EXTRA (JSON of extra server env).
+import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { drive } from './load.js';
+import { cacheDir, ensureSqlitePopulation } from './population.js';
+import { pickSubjects, scenarios } from './scenarios.js';
+import { startServer } from './server-process.js';
+import { pickTargets } from './targets.js';
+
+const spec = { seed: 42, patients: Number(process.env.P ?? 1000), asOf: '2025-06-01' };
+const only = (process.env.ONLY ?? 'read').split(',');
+const secs = Number(process.env.SECS ?? 5);
+const cpuTicks = (pid: number) => { const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' '); return Number(f[11]) + Number(f[12]); };
+const sqlite = await ensureSqlitePopulation(spec, (m) => console.log(m));
+const targets = pickTargets(spec);
+const subjects = pickSubjects(targets);
+const list = scenarios(subjects).filter((s) => only.includes(s.name));
+const copy = join(cacheDir(spec), 'run-cpu');
+rmSync(copy, { recursive: true, force: true });
+mkdirSync(copy);
+copyFileSync(sqlite.file, join(copy, 'gateway.db'));
+const env = { DEV_ISSUER: '1', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '0', DEMO_DATA: '0', DATABASE_URL: '', DATA_DIR: copy, ...(process.env.EXTRA ? JSON.parse(process.env.EXTRA) : {}) };
+const server = await startServer('src/main.ts', env, '/fhir/metadata');
+try {
+  for (const sc of list) {
+    const res = await fetch(`${server.baseUrl}/auth/dev/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(sc.claims) });
+    const token = ((await res.json()) as { access_token: string }).access_token;
+    const headers = { authorization: `Bearer ${token}`, accept: 'application/fhir+json', ...(sc.body ? { 'content-type': 'application/fhir+json' } : {}) };
+    const p = await fetch(`${server.baseUrl}${sc.path}`, { method: sc.method, headers, body: sc.body });
+    if (p.status !== sc.expect) throw new Error(`${sc.name} ${p.status} ${await p.text()}`);
+    await drive({ url: `${server.baseUrl}${sc.path}`, method: sc.method, headers, body: sc.body, duration: 2, connections: 10, expect: sc.expect });
+    const t0 = cpuTicks(server.pid);
+    const r = await drive({ url: `${server.baseUrl}${sc.path}`, method: sc.method, headers, body: sc.body, duration: secs, connections: 10, expect: sc.expect });
+    const t1 = cpuTicks(server.pid);
+    console.log(`${sc.name}: ${r.requests} req, ${r.requestsPerSecond.toFixed(0)} req/s, errors ${r.errors}, server CPU ${(((t1 - t0) * 10) / r.requests).toFixed(2)} ms/req`);
+  }
+} finally {
+  await server.stop();
+}

@@ -11,7 +11,8 @@ import { pickTargets } from './targets.js';
 const spec = { seed: 42, patients: Number(process.env.P ?? 1000), asOf: '2025-06-01' };
 const only = (process.env.ONLY ?? 'read').split(',');
 const secs = Number(process.env.SECS ?? 5);
-const cpuTicks = (pid: number) => { const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' '); return Number(f[11]) + Number(f[12]); };
+// The whole process (every thread), and its main thread alone (where requests are served).
+const cpuTicks = (pid: number, file = `/proc/${pid}/stat`) => { const f = readFileSync(file, 'utf8').split(') ')[1].split(' '); return Number(f[11]) + Number(f[12]); };
 const sqlite = await ensureSqlitePopulation(spec, (m) => console.log(m));
 const targets = pickTargets(spec);
 const subjects = pickSubjects(targets);
@@ -31,9 +32,11 @@ try {
     if (p.status !== sc.expect) throw new Error(`${sc.name} ${p.status} ${await p.text()}`);
     await drive({ url: `${server.baseUrl}${sc.path}`, method: sc.method, headers, body: sc.body, duration: 2, connections: 10, expect: sc.expect });
     const t0 = cpuTicks(server.pid);
+    const m0 = cpuTicks(server.pid, `/proc/${server.pid}/task/${server.pid}/stat`);
     const r = await drive({ url: `${server.baseUrl}${sc.path}`, method: sc.method, headers, body: sc.body, duration: secs, connections: 10, expect: sc.expect });
     const t1 = cpuTicks(server.pid);
-    console.log(`${sc.name}: ${r.requests} req, ${r.requestsPerSecond.toFixed(0)} req/s, errors ${r.errors}, server CPU ${(((t1 - t0) * 10) / r.requests).toFixed(2)} ms/req`);
+    const m1 = cpuTicks(server.pid, `/proc/${server.pid}/task/${server.pid}/stat`);
+    console.log(`${sc.name}: ${r.requests} req, ${r.requestsPerSecond.toFixed(0)} req/s, errors ${r.errors}, server CPU ${(((t1 - t0) * 10) / r.requests).toFixed(2)} ms/req (main thread ${(((m1 - m0) * 10) / r.requests).toFixed(2)})`);
   }
 } finally {
   await server.stop();

@@ -38,7 +38,7 @@ function openDatabase(config: StorageConfig): SqlDatabase {
     return openPostgresDatabase(config.databaseUrl, pg && { max: pg.poolSize, statementTimeoutMs: pg.statementTimeoutMs, connectionTimeoutMs: pg.connectionTimeoutMs });
   }
   mkdirSync(config.dataDir, { recursive: true });
-  return openSqliteDatabase(sqlitePath(config), { busyTimeoutMs: config.sqliteBusyTimeoutMs });
+  return openSqliteDatabase(sqlitePath(config), { busyTimeoutMs: config.sqliteBusyTimeoutMs, backgroundCheckpoints: true });
 }
 
 /**

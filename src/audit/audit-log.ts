@@ -1,5 +1,5 @@
 // The append-only, hash-chained AuditEvent log: schema and triggers, fail-closed append, verification (A2, A3). https://hl7.org/fhir/R4/auditevent.html
-import { randomUUID } from 'node:crypto';
+import { v7 as timeOrderedUuid } from 'uuid';
 import type { AuditEvent } from '@medplum/fhirtypes';
 import type { SqlDatabase } from '../store/sql/database.js';
 import { IndexTables } from '../store/sql/schema.js';
@@ -184,10 +184,12 @@ export function createAuditLog(opts: AuditLogOptions = {}): AuditLog {
     let seq = last ? Number(last.seq) : 0;
     const rows: Array<AuditColumns & { seq: number; content: string }> = [];
     const links: unknown[][] = [];
+    // Time-ordered ids (UUIDv7): the id and chain indexes then grow at their right edge, so a batch dirties a few pages
+    // instead of one random page per event and index; each dirty page is a WAL write at commit.
     for (const event of events) {
       if (event.resourceType !== 'AuditEvent') throw new Error(`Only AuditEvents can be appended, got ${String(event.resourceType)}`);
       const recorded = event.recorded ?? new Date().toISOString();
-      const stored: AuditEvent = { ...event, id: event.id ?? randomUUID(), recorded, meta: { ...event.meta, versionId: '1', lastUpdated: recorded } };
+      const stored: AuditEvent = { ...event, id: event.id ?? timeOrderedUuid(), recorded, meta: { ...event.meta, versionId: '1', lastUpdated: recorded } };
       const content = JSON.stringify(stored);
       // Verify hashes the stored JSON parsed back; canonical JSON of the event is the same text (canonical-json.test.ts).
       const linkHash = hash(prevHash, stored);

@@ -4,6 +4,7 @@ import type { SqlDatabase } from '../sql/database.js';
 import { createMutex, type Mutex } from '../sql/mutex.js';
 import { createTxDatabase, type TxConnection } from '../sql/transaction-database.js';
 import { DatabaseUnavailable } from '../sql/unavailable.js';
+import { BackstopAutocheckpointPages, startWalCheckpointer } from './wal-checkpointer.js';
 
 type Connection = Database.Database;
 
@@ -64,7 +65,7 @@ function unlessBusy<T>(fn: () => T): T {
   }
 }
 
-function openConnection(path: string, readonly: boolean): Connection {
+function openConnection(path: string, readonly: boolean, autocheckpoint: number): Connection {
   const conn = new Database(path, readonly ? { readonly: false, fileMustExist: true } : {});
   // SQLite's own busy handler sleeps synchronously, stalling every request of the process; waits happen in whenNotBusy.
   conn.pragma('busy_timeout = 0');
@@ -73,7 +74,7 @@ function openConnection(path: string, readonly: boolean): Connection {
   conn.pragma('foreign_keys = ON');
   conn.pragma('cache_size = -65536');
   conn.pragma('temp_store = MEMORY');
-  conn.pragma('wal_autocheckpoint = 10000');
+  conn.pragma(`wal_autocheckpoint = ${autocheckpoint}`);
   if (readonly) conn.pragma('query_only = ON');
   return conn;
 }
@@ -122,11 +123,14 @@ function txConnection(writer: Runner, conn: Connection): TxConnection {
  * mutex on the write connection; plain queries use a read connection so they only see committed data.
  * An in-memory database (':memory:') has a single connection, so reads may see open transactions.
  */
-export function openSqliteDatabase(path: string, options: { busyTimeoutMs?: number } = {}): SqlDatabase {
+export function openSqliteDatabase(path: string, options: { busyTimeoutMs?: number; backgroundCheckpoints?: boolean } = {}): SqlDatabase {
   const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
   const inMemory = path === ':memory:' || path === '';
-  const writeConn = openConnection(path, false);
-  const readConn = inMemory ? writeConn : openConnection(path, true);
+  const background = !inMemory && options.backgroundCheckpoints === true;
+  const autocheckpoint = background ? BackstopAutocheckpointPages : 10_000;
+  const writeConn = openConnection(path, false, autocheckpoint);
+  const readConn = inMemory ? writeConn : openConnection(path, true, autocheckpoint);
+  const checkpointer = background ? startWalCheckpointer(path) : undefined;
   const writer = createRunner(writeConn);
   const reader = inMemory ? writer : createRunner(readConn);
   const mutex: Mutex = createMutex();
@@ -160,6 +164,7 @@ export function openSqliteDatabase(path: string, options: { busyTimeoutMs?: numb
       });
     },
     async close() {
+      await checkpointer?.stop();
       await mutex.run(async () => {
         if (readConn !== writeConn) readConn.close();
         writeConn.close();

@@ -27,3 +27,33 @@ describe('canonicalJson', () => {
     );
   });
 });
+
+describe('canonicalJson against a sorted JSON.stringify', () => {
+  /**
+   * The RFC 8785 form of JSON data in its plainest reading: every key quoted by JSON.stringify, keys sorted, members
+   * joined. (A JSON.stringify replacer cannot be the oracle: JS objects list integer-like keys first.)
+   */
+  const sortedStringify = (v: unknown): string =>
+    Array.isArray(v)
+      ? `[${v.map(sortedStringify).join(',')}]`
+      : v !== null && typeof v === 'object'
+        ? `{${Object.keys(v)
+            .sort()
+            .map((k) => `${JSON.stringify(k)}:${sortedStringify((v as Record<string, unknown>)[k])}`)
+            .join(',')}}`
+        : JSON.stringify(v);
+
+  it('gives the same text for any JSON value, keys with quotes, escapes and non-ASCII included', () => {
+    const key = fc.oneof(fc.string(), fc.constantFrom('resourceType', 'a.b', 'x-y', '$z', 'q"', 'back\\slash', '\u00e9', '\u2028'));
+    const value = fc.letrec((tie) => ({
+      leaf: fc.oneof(fc.string(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null)),
+      node: fc.oneof({ depthSize: 'small' }, tie('leaf'), fc.array(tie('node'), { maxLength: 4 }), fc.dictionary(key, tie('node'), { maxKeys: 5 })),
+    })).node;
+    fc.assert(
+      fc.property(value, (v) => {
+        expect(canonicalJson(v)).toBe(sortedStringify(v));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});

@@ -232,7 +232,7 @@ export function withAuditEventStore(factory: (db: SqlDatabase) => ResourceStore)
       delete: (t, id) => inner.delete(t, id),
       ...(inner.purge ? { purge: (t: string, id: string) => inner.purge!(t, id) } : {}),
       isDeleted: (t, id) => (isAudit(t) ? Promise.resolve(false) : inner.isDeleted(t, id)),
-      ...(inner.changeStamp ? { changeStamp: () => inner.changeStamp!() } : {}),
+      ...(inner.changeStamp ? { changeStamp: (patientId?: string) => inner.changeStamp!(patientId) } : {}),
       transaction: (fn) => db.transaction((tx) => fn(compose(tx))),
     };
   };

@@ -1,50 +1,90 @@
-// Unit tests of the consent look-up cache: hits while the change stamp holds, a new stamp is a miss, no stamp means no cache.
+// Unit tests of the consent look-up cache: hits while the stamps hold, a patient's new stamp is a miss for that patient only, no stamp means no cache.
 import type { Resource } from '@medplum/fhirtypes';
 import { describe, expect, test } from 'vitest';
-import type { ResourceStore, SearchQuery } from '../store/resource-store.js';
+import type { ChangeStamp, ResourceStore, SearchQuery } from '../store/resource-store.js';
 import { createConsentFactsCache } from './consent-facts-cache.js';
 
-const q = (resourceType: string): SearchQuery => ({ resourceType, where: [], sort: [], count: 10, offset: 0, total: 'none', include: [], revinclude: [] });
+const q = (resourceType: string, patient?: string): SearchQuery => ({
+  resourceType,
+  where: patient ? [{ kind: 'param', code: 'patient', values: [`Patient/${patient}`] }] : [],
+  sort: [],
+  count: 10,
+  offset: 0,
+  total: 'none',
+  include: [],
+  revinclude: [],
+});
 
-function countingStore(stamp: () => string | undefined) {
+/** A store counting its look-ups; `stamps` holds the shared counter and one per patient. */
+function countingStore(stamps: { shared: number; patients: Record<string, number> } | undefined) {
   const calls = { read: 0, search: 0 };
   const store = {
-    changeStamp: async () => stamp(),
+    changeStamp: async (p?: string): Promise<ChangeStamp | undefined> =>
+      stamps && { shared: String(stamps.shared), ...(p === undefined ? {} : { patient: String(stamps.patients[p] ?? 0) }) },
     read: async (type: string, id: string) => (calls.read++, { resourceType: type, id } as Resource),
     search: async () => (calls.search++, { resources: [], included: [] }),
   } as unknown as ResourceStore;
   return { store, calls };
 }
 
+/** The look-ups loadRequestFacts makes for a request about `p`. */
+async function factLookups(cache: ReturnType<typeof createConsentFactsCache>, store: ResourceStore, p: string): Promise<void> {
+  const v = await cache.view(store, p);
+  await v.read('Patient', p);
+  await v.search(q('Consent', p));
+  await v.read('Organization', 'org1');
+}
+
 describe('consent facts cache', () => {
-  test('look-ups of consent fact types are remembered while the stamp stays, and loaded again once it moves', async () => {
-    let stamp = '1';
-    const { store, calls } = countingStore(() => stamp);
+  test("a patient's look-ups are remembered while their stamp stays, and loaded again once it moves", async () => {
+    const stamps = { shared: 1, patients: { p1: 1 } as Record<string, number> };
+    const { store, calls } = countingStore(stamps);
     const cache = createConsentFactsCache();
-    for (let i = 0; i < 3; i++) {
-      const v = await cache.view(store);
-      await v.read('Patient', 'p1');
-      await v.search(q('Consent'));
-    }
-    expect(calls).toEqual({ read: 1, search: 1 });
-    stamp = '2';
-    const v = await cache.view(store);
-    await v.read('Patient', 'p1');
-    await v.search(q('Consent'));
-    expect(calls).toEqual({ read: 2, search: 2 });
+    for (let i = 0; i < 3; i++) await factLookups(cache, store, 'p1');
+    expect(calls).toEqual({ read: 2, search: 1 });
+    stamps.patients.p1 = 2;
+    await factLookups(cache, store, 'p1');
+    // The Organization is shared and its stamp did not move.
+    expect(calls).toEqual({ read: 3, search: 2 });
   });
 
-  test('other types, policy-constrained look-ups and stores without a stamp (a transaction) are never cached', async () => {
-    const { store, calls } = countingStore(() => undefined);
+  test("another patient's change does not reload this patient's facts; a shared change reloads everyone's", async () => {
+    const stamps = { shared: 1, patients: { p1: 1, p2: 1 } as Record<string, number> };
+    const { store, calls } = countingStore(stamps);
     const cache = createConsentFactsCache();
-    for (let i = 0; i < 2; i++) await (await cache.view(store)).read('Patient', 'p1');
-    expect(calls.read).toBe(2);
-    const stamped = countingStore(() => '1');
+    await factLookups(cache, store, 'p1');
+    await factLookups(cache, store, 'p2');
+    expect(calls).toEqual({ read: 3, search: 2 });
+    stamps.patients.p2 = 2;
+    await factLookups(cache, store, 'p1');
+    expect(calls).toEqual({ read: 3, search: 2 });
+    stamps.shared = 2;
+    await factLookups(cache, store, 'p1');
+    expect(calls).toEqual({ read: 5, search: 3 });
+  });
+
+  test("look-ups of another patient's records, other types, policy-constrained look-ups and stores without a stamp are never cached", async () => {
+    const none = countingStore(undefined);
+    const cache = createConsentFactsCache();
+    for (let i = 0; i < 2; i++) await (await cache.view(none.store, 'p1')).read('Patient', 'p1');
+    expect(none.calls.read).toBe(2);
+    const stamped = countingStore({ shared: 1, patients: {} });
     for (let i = 0; i < 2; i++) {
-      const v = await cache.view(stamped.store);
+      const v = await cache.view(stamped.store, 'p1');
+      await v.read('Patient', 'p2');
+      await v.search(q('Consent', 'p2'));
+      await v.search(q('Consent'));
       await v.read('Encounter', 'e1');
-      await v.search(q('Consent'), { forType: () => ({ kind: 'true' }) });
+      await v.search(q('Consent', 'p1'), { forType: () => ({ kind: 'true' }) });
     }
-    expect(stamped.calls).toEqual({ read: 2, search: 2 });
+    expect(stamped.calls).toEqual({ read: 4, search: 6 });
+    // Without a patient in the request, only Organizations are remembered.
+    const noPatient = countingStore({ shared: 1, patients: {} });
+    for (let i = 0; i < 2; i++) {
+      const v = await cache.view(noPatient.store);
+      await v.read('Organization', 'o1');
+      await v.read('Patient', 'p1');
+    }
+    expect(noPatient.calls.read).toBe(3);
   });
 });

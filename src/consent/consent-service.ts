@@ -92,7 +92,7 @@ export function createConsentService(options: ConsentServiceOptions = {}): Conse
     if (p.kind === 'professional' && !p.relationship?.trim() && !p.purposeOfUse?.trim() && !p.legalBasis?.trim()) {
       throw new OperationOutcomeError(forbiddenOutcome('D9', AccessRefusal.JustifiedConnection, ctx.language));
     }
-    const { compiled, facts } = await loadRequestFacts(ctx, options.factsCache ? await options.factsCache.view(raw) : raw);
+    const { compiled, facts } = await loadRequestFacts(ctx, options.factsCache ? await options.factsCache.view(raw, p.patient) : raw);
     if (p.kind === 'proxy') {
       // C4: a proxy holds only the mandates both the token asserts and the store records (seed 003: Suomi.fi-valtuutus).
       const held = facts.proxyMandates ?? [];

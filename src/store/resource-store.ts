@@ -133,9 +133,10 @@ export interface ResourceStore {
   isDeleted(resourceType: string, id: string): Promise<boolean>;
   /**
    * Changes whenever a resource a consent decision rests on is written (src/store/sql/change-stamp.ts); undefined
-   * when it cannot be relied on (inside a transaction) or the store has none. Lets caches check freshness per request.
+   * when it cannot be relied on (inside a transaction) or the store has none. Lets caches check freshness per request:
+   * `shared` moves with any Organization write, `patient` with writes of that patient's own fact records.
    */
-  changeStamp?(): Promise<string | undefined>;
+  changeStamp?(patientId?: string): Promise<ChangeStamp | undefined>;
   /**
    * True when the caller's access policy can withhold nothing of this type (only the consent-guarded store answers;
    * a store without it withholds nothing). Conditional interactions match only for such callers: a match among
@@ -144,4 +145,12 @@ export interface ResourceStore {
   coversAll?(resourceType: string): boolean;
   /** Runs `fn` atomically: everything it writes commits together or not at all. */
   transaction<T>(fn: (tx: ResourceStore) => Promise<T>): Promise<T>;
+}
+
+/** The change counters one request's consent facts rest on (src/store/sql/change-stamp.ts). */
+export interface ChangeStamp {
+  /** Organizations, and fact records of no single patient. */
+  shared: string;
+  /** The patient's own records (Patient, Consents, RelatedPersons); absent when no patient was asked for. */
+  patient?: string;
 }

@@ -66,7 +66,7 @@ describe.each(backends())('store migrations (%s)', (backend) => {
     await migrateResourceStore(db);
     await audit.migrate(db);
     await db.execute("INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, content) VALUES ('Patient', 'old', 1, '2024-01-01T00:00:00Z', 0, '{}')");
-    expect(await migrateStore(db, { audit })).toEqual({ applied: ['0001-initial-schema', '0002-lean-audit-store'] });
+    expect(await migrateStore(db, { audit })).toEqual({ applied: ['0001-initial-schema', '0002-lean-audit-store', '0003-per-patient-change-stamps'] });
     expect(await db.query("SELECT id FROM resource WHERE id = 'old'")).toHaveLength(1);
   });
 

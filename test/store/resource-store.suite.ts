@@ -487,5 +487,59 @@ export function resourceStoreSuite(name: string, open: () => Promise<Backend>): 
         );
       });
     });
+
+    describe('consent-facts change stamps (per patient)', () => {
+      /** The consent facts of a patient are their Patient, Consents and RelatedPersons; Organizations are shared. */
+      const consent = (id: string, patientRef: string): Resource =>
+        ({ resourceType: 'Consent', id, status: 'active', scope: { coding: [{ code: 'patient-privacy' }] }, category: [{ coding: [{ code: 'x' }] }], patient: { reference: patientRef } }) as Resource;
+      const stamp = async (p?: string) => {
+        const s = await store.changeStamp!(p);
+        if (!s) throw new Error('no stamp outside a transaction');
+        return s;
+      };
+
+      it("a patient's own fact records move only that patient's stamp; an Organization moves the shared one", async () => {
+        const [p1, p2] = [ns(), ns()];
+        const before1 = await stamp(p1);
+        const before2 = await stamp(p2);
+        await store.create(consent(ns(), `Patient/${p1}`));
+        expect((await stamp(p1)).patient).not.toBe(before1.patient);
+        expect(await stamp(p2)).toEqual(before2);
+        await patient(p2);
+        expect((await stamp(p2)).patient).not.toBe(before2.patient);
+        const shared = (await stamp()).shared;
+        await store.create({ resourceType: 'Organization', id: ns(), name: 'Org' } as Resource);
+        expect((await stamp()).shared).not.toBe(shared);
+        expect((await stamp(p1)).shared).not.toBe(shared);
+      });
+
+      it('moving a Consent to another patient moves both; deleting it moves its patient', async () => {
+        const [p1, p2, c] = [ns(), ns(), ns()];
+        const created = await store.create(consent(c, `Patient/${p1}`));
+        const s1 = await stamp(p1);
+        const s2 = await stamp(p2);
+        await store.update({ ...created, patient: { reference: `Patient/${p2}` } } as Resource);
+        expect((await stamp(p1)).patient).not.toBe(s1.patient);
+        expect((await stamp(p2)).patient).not.toBe(s2.patient);
+        const s3 = await stamp(p2);
+        await store.delete('Consent', c);
+        expect((await stamp(p2)).patient).not.toBe(s3.patient);
+      });
+
+      it('a reference in any other form (absolute, versioned) moves the shared stamp, which every patient stamp includes', async () => {
+        const p = ns();
+        for (const ref of [`https://example.org/fhir/Patient/${p}`, `Patient/${p}/_history/1`]) {
+          const before = await stamp(p);
+          await store.create(consent(ns(), ref));
+          expect((await stamp(p)).shared).not.toBe(before.shared);
+        }
+      });
+
+      it('inside a transaction there is no stamp (what it sees may roll back)', async () => {
+        await store.transaction(async (tx) => {
+          expect(await tx.changeStamp!(ns())).toBeUndefined();
+        });
+      });
+    });
   });
 }

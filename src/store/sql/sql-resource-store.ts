@@ -237,7 +237,7 @@ function bind(db: SqlDatabase, shared: Shared): ResourceStore {
       return row?.deleted === 1;
     },
 
-    changeStamp: () => readChangeStamp(db),
+    changeStamp: (patientId) => readChangeStamp(db, patientId),
 
     transaction(fn) {
       return db.transaction((tx) => fn(bind(tx, shared)));

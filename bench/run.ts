@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { ProjectRoot } from '../src/gateway.js';
+import { createAuditTrail } from '../src/audit/audit-trail.js';
+import { IndexTables } from '../src/store/sql/schema.js';
 import { generatePopulation } from '../src/kanta/generator.js';
 import { openPostgresDatabase } from '../src/store/postgres/postgres-database.js';
 import { openSqliteDatabase } from '../src/store/sqlite/sqlite-database.js';
@@ -197,6 +199,32 @@ async function countConsents(file: string): Promise<{ resources: number; consent
   }
 }
 
+/**
+ * A kept schema starts each run as loaded, as the SQLite copy does: the resources earlier runs created (rids past the
+ * marker's) and their audit trail are removed, so one run's numbers do not include the growth of the ones before.
+ * The audit tables are append-only to everyone (triggers refuse DELETE and TRUNCATE), so in this benchmark-owned
+ * schema they are dropped and created again empty.
+ */
+async function resetPostgresRuns(schemaUrl: string): Promise<void> {
+  const db = openPostgresDatabase(schemaUrl, { max: 1 });
+  try {
+    const cols = await db.query<{ column_name: string }>("SELECT column_name FROM information_schema.columns WHERE table_name = 'bench_population_done' AND table_schema = current_schema()");
+    const marker = cols.some((c) => c.column_name === 'max_rid') ? (await db.query<{ max_rid: string | number | null }>('SELECT max_rid FROM bench_population_done'))[0]?.max_rid : null;
+    await db.transaction(async (tx) => {
+      if (marker !== null && marker !== undefined) {
+        for (const table of IndexTables) await tx.execute(`DELETE FROM ${table} WHERE rid > ?`, [Number(marker)]);
+        await tx.execute('DELETE FROM resource_version WHERE rid > ?', [Number(marker)]);
+        await tx.execute('DELETE FROM resource WHERE rid > ?', [Number(marker)]);
+      }
+      await tx.execute('DROP TABLE IF EXISTS audit_event, audit_chain');
+      await createAuditTrail().migrate(tx);
+    });
+    log(marker === null || marker === undefined ? 'PostgreSQL schema reused; its audit trail emptied (an older marker: created resources kept)' : 'PostgreSQL schema reused as loaded: earlier runs\' resources and audit trail removed');
+  } finally {
+    await db.close();
+  }
+}
+
 /** PostgreSQL: the population goes to its own schema, kept between runs (a marker table says it is complete). */
 async function ensurePostgres(url: string): Promise<{ url: string; built?: LoadStats }> {
   const schema = `bench_s${spec.seed}_p${spec.patients}`;
@@ -216,11 +244,16 @@ async function ensurePostgres(url: string): Promise<{ url: string; built?: LoadS
   }
   const sep = url.includes('?') ? '&' : '?';
   const schemaUrl = `${url}${sep}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
-  if (done) return { url: schemaUrl };
+  if (done) {
+    await resetPostgresRuns(schemaUrl);
+    return { url: schemaUrl };
+  }
   log(`loading the population into PostgreSQL schema ${schema}`);
   const db = openPostgresDatabase(schemaUrl);
   const built = await bulkLoad(db, generatePopulation({ seed: spec.seed, patients: spec.patients, asOf: spec.asOf }));
-  await db.execute('CREATE TABLE bench_population_done (at TEXT)');
+  const [{ m }] = await db.query<{ m: string | number }>('SELECT COALESCE(MAX(rid), 0) AS m FROM resource');
+  await db.execute('CREATE TABLE bench_population_done (at TEXT, max_rid BIGINT)');
+  await db.execute('INSERT INTO bench_population_done (at, max_rid) VALUES (?, ?)', [new Date().toISOString(), Number(m)]);
   await db.close();
   return { url: schemaUrl, built };
 }

@@ -36,7 +36,7 @@ try {
     const r = await drive({ url: `${server.baseUrl}${sc.path}`, method: sc.method, headers, body: sc.body, duration: secs, connections: 10, expect: sc.expect });
     const t1 = cpuTicks(server.pid);
     const m1 = cpuTicks(server.pid, `/proc/${server.pid}/task/${server.pid}/stat`);
-    console.log(`${sc.name}: ${r.requests} req, ${r.requestsPerSecond.toFixed(0)} req/s, errors ${r.errors}, server CPU ${(((t1 - t0) * 10) / r.requests).toFixed(2)} ms/req (main thread ${(((m1 - m0) * 10) / r.requests).toFixed(2)})`);
+    console.log(`${sc.name}: ${r.requests} req, ${r.requestsPerSecond.toFixed(0)} req/s, errors ${r.errors}, p99 ${r.p99Ms} ms, max ${r.maxMs} ms, server CPU ${(((t1 - t0) * 10) / r.requests).toFixed(2)} ms/req (main thread ${(((m1 - m0) * 10) / r.requests).toFixed(2)})`);
   }
 } finally {
   await server.stop();

@@ -2,6 +2,7 @@
 import type { OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
 import fhirpath from 'fhirpath';
 import r4Model from 'fhirpath/fhir-context/r4';
+import { createResultCache, namesRead, presenceOnly, projection } from './invariant-cache.js';
 import type { Language } from './language.js';
 import { createIssue } from './messages.js';
 
@@ -28,6 +29,16 @@ interface SupplementaryInvariant {
   human: string;
   appliesTo: (resource: Resource) => boolean;
   evaluate: CompiledExpression;
+  /** Cache key of a resource for this invariant, when its result depends only on the elements it names (invariant-cache.ts). */
+  keyOf?: (resource: Resource) => string;
+}
+
+/** Every consent runs ppc-2..ppc-5 and the fhirpath package is slow; their results depend on `scope` and whether there is a `patient`. */
+function withKey(index: number, expression: string, cache: boolean): Pick<SupplementaryInvariant, 'keyOf'> {
+  const reads = cache ? namesRead(expression) : undefined;
+  if (!reads) return {};
+  const presence = presenceOnly(expression, reads);
+  return { keyOf: (r) => `${index}|${JSON.stringify(projection(r, reads, presence))}` };
 }
 
 /**
@@ -53,17 +64,20 @@ export interface SupplementaryInvariants {
 
 /** `coreDefinition` looks up an R4 core StructureDefinition by type name, to take the published expressions verbatim. */
 export function createSupplementaryInvariants(
-  coreDefinition: (type: string) => StructureDefinition | undefined
+  coreDefinition: (type: string) => StructureDefinition | undefined,
+  options: { cache?: boolean } = {}
 ): SupplementaryInvariants {
+  const cache = options.cache ?? true;
+  const results = createResultCache<{ met: boolean } | { error: string }>();
   const invariants: SupplementaryInvariant[] = [];
   for (const { key, scope, human } of CORRECTED_CONSENT_INVARIANTS) {
+    const expression = `patient.exists() or scope.coding.where(system = '${ConsentScopeSystem}' and code = '${scope}').exists().not()`;
     invariants.push({
       key,
       human,
       appliesTo: (r) => r.resourceType === 'Consent',
-      evaluate: compileFhirPath(
-        `patient.exists() or scope.coding.where(system = '${ConsentScopeSystem}' and code = '${scope}').exists().not()`
-      ),
+      evaluate: compileFhirPath(expression),
+      ...withKey(invariants.length, expression, cache),
     });
   }
   for (const { key, sd, appliesTo } of SKIPPED_BY_MEDPLUM) {
@@ -71,7 +85,13 @@ export function createSupplementaryInvariants(
       ?.snapshot?.element?.[0]
       ?.constraint?.find((c) => c.key === key);
     if (constraint?.expression) {
-      invariants.push({ key, human: constraint.human ?? key, appliesTo, evaluate: compileFhirPath(constraint.expression) });
+      invariants.push({
+        key,
+        human: constraint.human ?? key,
+        appliesTo,
+        evaluate: compileFhirPath(constraint.expression),
+        ...withKey(invariants.length, constraint.expression, cache),
+      });
     }
   }
 
@@ -82,19 +102,26 @@ export function createSupplementaryInvariants(
         if (!invariant.appliesTo(resource)) {
           continue;
         }
-        let met: boolean;
-        try {
-          met = isInvariantMet(invariant.evaluate(resource, { resource, rootResource: resource }));
-        } catch (err) {
+        const cacheKey = invariant.keyOf?.(resource);
+        let result = cacheKey === undefined ? undefined : results.get(cacheKey);
+        if (!result) {
+          try {
+            result = { met: isInvariantMet(invariant.evaluate(resource, { resource, rootResource: resource })) };
+          } catch (err) {
+            result = { error: (err as Error).message };
+          }
+          if (cacheKey !== undefined) results.set(cacheKey, result);
+        }
+        if ('error' in result) {
           issues.push(
             createIssue('invariant-not-evaluated', language, resource.resourceType, {
               severity: 'warning',
-              params: { key: invariant.key, detail: (err as Error).message },
+              params: { key: invariant.key, detail: result.error },
             })
           );
           continue;
         }
-        if (!met) {
+        if (!result.met) {
           issues.push(
             createIssue('invariant', language, resource.resourceType, { params: { key: invariant.key, human: invariant.human } })
           );

@@ -3,7 +3,10 @@ import type { ElementDefinition, OperationOutcomeIssue, Resource } from '@medplu
 import type { CompiledExpression } from './invariants.js';
 import { compileFhirPath, isInvariantMet } from './invariants.js';
 import type { Language } from './language.js';
+import { createResultCache, namesRead, projection } from './invariant-cache.js';
 import { createIssue } from './messages.js';
+
+export { namesRead } from './invariant-cache.js';
 
 const CORE_SOURCE = 'http://hl7.org/fhir/StructureDefinition/';
 
@@ -20,31 +23,6 @@ interface ElementInvariants {
   /** Path segments below the root ('name', 'family'); empty for the root. */
   segments: string[];
   constraints: { key: string; human: string; evaluate: CompiledExpression; reads?: Set<string> }[];
-}
-
-/** Results kept per constraint and input projection; the map is simply emptied when full. */
-const ResultCacheSize = 20_000;
-
-/**
- * The element names a constraint can read, when that can be told from its text: no variables, no $this, no functions
- * that reach elements without naming them (children(), descendants(), repeat(), resolve()), no quoted identifiers.
- * Such a constraint gives the same result on the node and on the node cut down to these elements (and resourceType).
- */
-export function namesRead(expression: string): Set<string> | undefined {
-  const code = expression.replace(/'(?:[^'\\]|\\.)*'/g, "''");
-  if (/[%`$]|\b(children|descendants|repeat|resolve|trace|conformsTo|memberOf)\s*\(/.test(code)) return undefined;
-  return new Set(code.match(/[A-Za-z_][A-Za-z0-9_]*/g) ?? []);
-}
-
-/** The node with only the top-level elements `reads` names (a choice element under any of its typed names). */
-function projection(node: unknown, reads: Set<string>): unknown {
-  if (!node || typeof node !== 'object' || Array.isArray(node)) return node;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(node)) {
-    const name = k.startsWith('_') ? k.slice(1) : k;
-    if (k === 'resourceType' || reads.has(name) || [...reads].some((r) => name.length > r.length && name.startsWith(r) && name[r.length] >= 'A' && name[r.length] <= 'Z')) out[k] = v;
-  }
-  return out;
 }
 
 export interface ProfileInvariants {
@@ -71,7 +49,7 @@ function childValues(node: Record<string, unknown>, name: string): { key: string
  */
 export function createProfileInvariants(snapshot: ElementDefinition[], options: { cache?: boolean } = {}): ProfileInvariants {
   const useCache = options.cache ?? true;
-  const results = new Map<string, { met: boolean } | { error: string }>();
+  const results = createResultCache<{ met: boolean } | { error: string }>();
   const elements: ElementInvariants[] = [];
   for (const element of snapshot) {
     const constraints = (element.constraint ?? []).filter((c) => c.severity === 'error' && c.expression && isProjectConstraint(c));
@@ -115,10 +93,7 @@ export function createProfileInvariants(snapshot: ElementDefinition[], options: 
               } catch (err) {
                 result = { error: (err as Error).message };
               }
-              if (cacheKey !== undefined) {
-                if (results.size >= ResultCacheSize) results.clear();
-                results.set(cacheKey, result);
-              }
+              if (cacheKey !== undefined) results.set(cacheKey, result);
             }
             if ('error' in result) {
               issues.push(

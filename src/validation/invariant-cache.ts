@@ -1,0 +1,53 @@
+// Invariant results remembered by the part of the input an expression can read (its element names), for constraints that repeat across records. https://hl7.org/fhirpath/N1/
+/**
+ * The element names a constraint can read, when that can be told from its text: no variables, no $this, no functions
+ * that reach elements without naming them (children(), descendants(), repeat(), resolve()), no quoted identifiers.
+ * Such a constraint gives the same result on the node and on the node cut down to these elements (and resourceType).
+ */
+export function namesRead(expression: string): Set<string> | undefined {
+  const code = expression.replace(/'(?:[^'\\]|\\.)*'/g, "''");
+  if (/[%`$]|\b(children|descendants|repeat|resolve|trace|conformsTo|memberOf)\s*\(/.test(code)) return undefined;
+  return new Set(code.match(/[A-Za-z_][A-Za-z0-9_]*/g) ?? []);
+}
+
+/**
+ * Top-level names the expression only tests for presence (`patient.exists()` and nowhere else): for these, any
+ * object value gives the same result, so the key holds `{}` instead of the value (a reference differs per record).
+ */
+export function presenceOnly(expression: string, reads: Set<string>): Set<string> {
+  const code = expression.replace(/'(?:[^'\\]|\\.)*'/g, "''");
+  const out = new Set<string>();
+  for (const name of reads) {
+    const all = code.match(new RegExp(`(?<![A-Za-z0-9_.])${name}(?![A-Za-z0-9_])`, 'g'))?.length ?? 0;
+    const tested = code.match(new RegExp(`(?<![A-Za-z0-9_.])${name}\\.exists\\(\\)`, 'g'))?.length ?? 0;
+    // Not also reached as a child element (`.name`) anywhere.
+    const asChild = new RegExp(`\\.${name}(?![A-Za-z0-9_])`).test(code);
+    if (all > 0 && all === tested && !asChild) out.add(name);
+  }
+  return out;
+}
+
+/** The node with only the top-level elements `reads` names (a choice element under any of its typed names). */
+export function projection(node: unknown, reads: Set<string>, presence?: Set<string>): unknown {
+  if (!node || typeof node !== 'object' || Array.isArray(node)) return node;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) {
+    const name = k.startsWith('_') ? k.slice(1) : k;
+    if (k === 'resourceType' || reads.has(name) || [...reads].some((r) => name.length > r.length && name.startsWith(r) && name[r.length] >= 'A' && name[r.length] <= 'Z')) {
+      out[k] = presence?.has(k) && v !== null && typeof v === 'object' && !Array.isArray(v) ? {} : v;
+    }
+  }
+  return out;
+}
+
+/** Results kept per constraint and input projection; the map is simply emptied when full. */
+export function createResultCache<T>(size = 20_000): { get(key: string): T | undefined; set(key: string, value: T): void } {
+  const results = new Map<string, T>();
+  return {
+    get: (key) => results.get(key),
+    set(key, value) {
+      if (results.size >= size) results.clear();
+      results.set(key, value);
+    },
+  };
+}

@@ -3,7 +3,7 @@ import type { ElementDefinition, OperationOutcomeIssue, Resource } from '@medplu
 import type { CompiledExpression } from './invariants.js';
 import { compileFhirPath, isInvariantMet } from './invariants.js';
 import type { Language } from './language.js';
-import { createResultCache, namesRead, projection } from './invariant-cache.js';
+import { createResultCache, namesRead, presenceOnly, projection } from './invariant-cache.js';
 import { createIssue } from './messages.js';
 
 export { namesRead } from './invariant-cache.js';
@@ -22,7 +22,7 @@ export function isProjectConstraint(constraint: NonNullable<ElementDefinition['c
 interface ElementInvariants {
   /** Path segments below the root ('name', 'family'); empty for the root. */
   segments: string[];
-  constraints: { key: string; human: string; evaluate: CompiledExpression; reads?: Set<string> }[];
+  constraints: { key: string; human: string; evaluate: CompiledExpression; reads?: Set<string>; presence?: Set<string> }[];
 }
 
 export interface ProfileInvariants {
@@ -59,12 +59,16 @@ export function createProfileInvariants(snapshot: ElementDefinition[], options: 
     const path = element.path as string;
     elements.push({
       segments: path.split('.').slice(1),
-      constraints: constraints.map((c) => ({
-        key: c.key as string,
-        human: c.human ?? '',
-        evaluate: compileFhirPath(c.expression as string, path),
-        reads: useCache ? namesRead(c.expression as string) : undefined,
-      })),
+      constraints: constraints.map((c) => {
+        const reads = useCache ? namesRead(c.expression as string) : undefined;
+        return {
+          key: c.key as string,
+          human: c.human ?? '',
+          evaluate: compileFhirPath(c.expression as string, path),
+          reads,
+          presence: reads && presenceOnly(c.expression as string, reads),
+        };
+      }),
     });
   }
 
@@ -85,7 +89,7 @@ export function createProfileInvariants(snapshot: ElementDefinition[], options: 
         }
         for (const node of nodes) {
           for (const [ci, constraint] of constraints.entries()) {
-            const cacheKey = constraint.reads ? `${segments.join('.')}|${ci}|${JSON.stringify(projection(node.value, constraint.reads))}` : undefined;
+            const cacheKey = constraint.reads ? `${segments.join('.')}|${ci}|${JSON.stringify(projection(node.value, constraint.reads, constraint.presence))}` : undefined;
             let result = cacheKey === undefined ? undefined : results.get(cacheKey);
             if (!result) {
               try {

@@ -25,6 +25,12 @@ function variants(r: Resource): Resource[] {
   if (Array.isArray(any.identifier)) out.push({ ...any, identifier: [] }, { ...any, identifier: (any.identifier as object[]).map((i) => ({ ...i, value: '010180-9000' })) });
   if (any.class) out.push({ ...any, class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'EMER' } });
   if (any.provision) out.push({ ...any, provision: { type: 'deny' } });
+  // A reference some constraints test only for presence (ppc-2..5: patient.exists() or ...).
+  if (any.patient) {
+    const { patient: _p, ...noPatient } = any;
+    out.push(noPatient, { ...noPatient, patient: null }, { ...noPatient, patient: {} }, { ...noPatient, patient: [] }, { ...noPatient, patient: 'Patient/x' });
+    out.push({ ...noPatient, scope: { coding: [{ system: 'something', code: 'research' }] } }, { ...any, scope: { coding: [{ system: 'something', code: 'adr' }] } });
+  }
   if (any.category) out.push({ ...any, category: [] });
   if (any.type) out.push({ ...any, type: { text: 'no codes' } });
   if (any.relatesTo) out.push({ ...any, relatesTo: [{ code: 'appends' }] });

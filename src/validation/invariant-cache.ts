@@ -27,17 +27,46 @@ export function presenceOnly(expression: string, reads: Set<string>): Set<string
   return out;
 }
 
-/** The node with only the top-level elements `reads` names (a choice element under any of its typed names). */
-export function projection(node: unknown, reads: Set<string>, presence?: Set<string>): unknown {
-  if (!node || typeof node !== 'object' || Array.isArray(node)) return node;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(node)) {
-    const name = k.startsWith('_') ? k.slice(1) : k;
-    if (k === 'resourceType' || reads.has(name) || [...reads].some((r) => name.length > r.length && name.startsWith(r) && name[r.length] >= 'A' && name[r.length] <= 'Z')) {
-      out[k] = presence?.has(k) && v !== null && typeof v === 'object' && !Array.isArray(v) ? {} : v;
+/**
+ * The cache key of a node for one constraint: the JSON of the node with only the top-level elements `reads` names (a
+ * choice element under any of its typed names), a `presence` name's object value written as `{}`. Constraints reading
+ * the same elements (ppc-2..5, kanta-reg-*) share one JSON per node through `memo`, which the caller keeps per node.
+ */
+export type Projector = (node: unknown, memo?: Map<string, string>) => string;
+
+export function createProjector(reads: Set<string>, presence: Set<string> = new Set()): Projector {
+  const keeps = new Map<string, boolean>();
+  /** `name` is read, or is a choice element's typed name (`valueQuantity`) whose stem (`value`) is read. */
+  const kept = (name: string): boolean => {
+    let k = keeps.get(name);
+    if (k === undefined) {
+      k = reads.has(name);
+      for (let i = 1; !k && i < name.length; i++) {
+        const c = name.charCodeAt(i);
+        if (c >= 65 && c <= 90 && reads.has(name.slice(0, i))) k = true;
+      }
+      if (keeps.size < 10_000) keeps.set(name, k);
     }
-  }
-  return out;
+    return k;
+  };
+  return (node, memo) => {
+    if (!node || typeof node !== 'object' || Array.isArray(node)) return `${JSON.stringify(node)}`;
+    const out: Record<string, unknown> = {};
+    let signature = '';
+    for (const k of Object.keys(node)) {
+      if (k !== 'resourceType' && !kept(k.startsWith('_') ? k.slice(1) : k)) continue;
+      const v = (node as Record<string, unknown>)[k];
+      const present = presence.has(k) && v !== null && typeof v === 'object' && !Array.isArray(v);
+      out[k] = present ? {} : v;
+      signature += present ? `${k}?\u0000` : `${k}\u0000`;
+    }
+    let json = memo?.get(signature);
+    if (json === undefined) {
+      json = JSON.stringify(out);
+      memo?.set(signature, json);
+    }
+    return json;
+  };
 }
 
 /** Results kept per constraint and input projection; the map is simply emptied when full. */

@@ -2,7 +2,7 @@
 import type { OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
 import fhirpath from 'fhirpath';
 import r4Model from 'fhirpath/fhir-context/r4';
-import { createResultCache, namesRead, presenceOnly, projection } from './invariant-cache.js';
+import { createProjector, createResultCache, namesRead, presenceOnly } from './invariant-cache.js';
 import type { Language } from './language.js';
 import { createIssue } from './messages.js';
 
@@ -37,8 +37,8 @@ interface SupplementaryInvariant {
 function withKey(index: number, expression: string, cache: boolean): Pick<SupplementaryInvariant, 'keyOf'> {
   const reads = cache ? namesRead(expression) : undefined;
   if (!reads) return {};
-  const presence = presenceOnly(expression, reads);
-  return { keyOf: (r) => `${index}|${JSON.stringify(projection(r, reads, presence))}` };
+  const project = createProjector(reads, presenceOnly(expression, reads));
+  return { keyOf: (r) => `${index}|${project(r)}` };
 }
 
 /**

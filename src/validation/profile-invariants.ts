@@ -3,7 +3,7 @@ import type { ElementDefinition, OperationOutcomeIssue, Resource } from '@medplu
 import type { CompiledExpression } from './invariants.js';
 import { compileFhirPath, isInvariantMet } from './invariants.js';
 import type { Language } from './language.js';
-import { createResultCache, namesRead, presenceOnly, projection } from './invariant-cache.js';
+import { createProjector, createResultCache, namesRead, presenceOnly, type Projector } from './invariant-cache.js';
 import { createIssue } from './messages.js';
 
 export { namesRead } from './invariant-cache.js';
@@ -22,7 +22,9 @@ export function isProjectConstraint(constraint: NonNullable<ElementDefinition['c
 interface ElementInvariants {
   /** Path segments below the root ('name', 'family'); empty for the root. */
   segments: string[];
-  constraints: { key: string; human: string; evaluate: CompiledExpression; reads?: Set<string>; presence?: Set<string> }[];
+  /** The segments joined, for cache keys. */
+  path: string;
+  constraints: { key: string; human: string; evaluate: CompiledExpression; keyOf?: Projector }[];
 }
 
 export interface ProfileInvariants {
@@ -59,14 +61,14 @@ export function createProfileInvariants(snapshot: ElementDefinition[], options: 
     const path = element.path as string;
     elements.push({
       segments: path.split('.').slice(1),
+      path: path.split('.').slice(1).join('.'),
       constraints: constraints.map((c) => {
         const reads = useCache ? namesRead(c.expression as string) : undefined;
         return {
           key: c.key as string,
           human: c.human ?? '',
           evaluate: compileFhirPath(c.expression as string, path),
-          reads,
-          presence: reads && presenceOnly(c.expression as string, reads),
+          keyOf: reads && createProjector(reads, presenceOnly(c.expression as string, reads)),
         };
       }),
     });
@@ -75,7 +77,7 @@ export function createProfileInvariants(snapshot: ElementDefinition[], options: 
   return {
     check(resource, language) {
       const issues: OperationOutcomeIssue[] = [];
-      for (const { segments, constraints } of elements) {
+      for (const { segments, path, constraints } of elements) {
         let nodes: { value: unknown; expression: string }[] = [{ value: resource, expression: resource.resourceType }];
         for (const segment of segments) {
           const next: typeof nodes = [];
@@ -88,8 +90,9 @@ export function createProfileInvariants(snapshot: ElementDefinition[], options: 
           nodes = next;
         }
         for (const node of nodes) {
+          const memo = new Map<string, string>();
           for (const [ci, constraint] of constraints.entries()) {
-            const cacheKey = constraint.reads ? `${segments.join('.')}|${ci}|${JSON.stringify(projection(node.value, constraint.reads, constraint.presence))}` : undefined;
+            const cacheKey = constraint.keyOf ? `${path}|${ci}|${constraint.keyOf(node.value, memo)}` : undefined;
             let result = cacheKey === undefined ? undefined : results.get(cacheKey);
             if (!result) {
               try {

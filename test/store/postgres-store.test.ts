@@ -73,6 +73,49 @@ if (url) {
         await schema.drop();
       }
     });
+
+    it('inside open transactions (an import batch, a request), the loser of a first write retries without a savepoint and its transaction goes on', async () => {
+      const schema = await freshSchema(url);
+      const pools: SqlDatabase[] = [openPostgresDatabase(schema.url), openPostgresDatabase(schema.url), openPostgresDatabase(schema.url, { max: 1 })];
+      try {
+        await migrateResourceStore(pools[0]);
+        const registry = createSearchRegistry();
+        const [a, b] = pools.map((db) => createSqlResourceStore(db, registry));
+        const admin = pools[2];
+        /** Until `n` statements of this database wait for a lock (B's insert behind A's uncommitted row). */
+        const waiters = async (n: number): Promise<void> => {
+          for (let i = 0; i < 2000; i++) {
+            const [row] = await admin.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'");
+            if (row.n >= n) return;
+            await new Promise((resolve) => setImmediate(resolve));
+          }
+          throw new Error('the second write never waited for the first');
+        };
+        let bWaiting!: Promise<void>;
+        const aDone = a.transaction(async (ta) => {
+          await ta.update<Patient>({ resourceType: 'Patient', id: 'tx-race', gender: 'male' });
+          bWaiting = waiters(1);
+          await bWaiting;
+        });
+        // B starts once A holds the new row uncommitted.
+        for (let i = 0; i < 2000 && bWaiting === undefined; i++) await new Promise((resolve) => setImmediate(resolve));
+        const bDone = b.transaction(async (tb) => {
+          const second = await tb.update<Patient>({ resourceType: 'Patient', id: 'tx-race', gender: 'female' });
+          await expect(tb.create<Patient>({ resourceType: 'Patient', id: 'tx-race' })).rejects.toThrow(/already exists/);
+          await tb.create<Patient>({ resourceType: 'Patient', id: 'after-race' });
+          return second;
+        });
+        await aDone;
+        const second = await bDone;
+        expect(second.meta?.versionId).toBe('2');
+        const history = await a.history({ resourceType: 'Patient', id: 'tx-race', count: 10, offset: 0 });
+        expect(history.total).toBe(2);
+        expect(await a.read('Patient', 'after-race')).toBeDefined();
+      } finally {
+        for (const db of pools) await db.close();
+        await schema.drop();
+      }
+    });
   });
 } else {
   describe.skip('PostgreSQL (set DATABASE_URL to run)', () => {

@@ -30,6 +30,9 @@ interface CurrentRow {
 /** Concurrent first writes of the same id can collide on the unique key; the loser retries once it can see the winner. */
 const WRITE_ATTEMPTS = 3;
 
+/** What a write attempt returns when its new row lost to a concurrent insert of the same id (nothing was written). */
+const LostRace: unique symbol = Symbol('lost race');
+
 const ID_RE = /^[A-Za-z0-9\-.]{1,64}$/;
 
 function parseIfMatch(ifMatch: string): string {
@@ -64,18 +67,30 @@ function bind(db: SqlDatabase, shared: Shared): ResourceStore {
     return row;
   }
 
-  async function withRetry<T>(fn: (tx: SqlDatabase) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await db.transaction(fn);
-      } catch (err) {
-        if (attempt >= WRITE_ATTEMPTS || !dialect.isUniqueViolation(err)) throw err;
+  /**
+   * Runs a write in a transaction of its own, or in the caller's when there is one (an import batch, a request's audit
+   * batch, a bundle), without a savepoint: a write that meets a concurrent first write of the same id has written
+   * nothing (its row insert, the first statement, does nothing on conflict, so the transaction stays usable on
+   * PostgreSQL) and runs again, now seeing the winner. A caller that carries on after a failed write holds a savepoint
+   * of its own (import-run, audit-batch, bundle entries), which a savepoint here used to duplicate at two round trips
+   * per write.
+   */
+  async function withRetry<T>(fn: (tx: SqlDatabase) => Promise<T | typeof LostRace>): Promise<T> {
+    const attempts = async (tx: SqlDatabase): Promise<T> => {
+      for (let attempt = 1; ; attempt++) {
+        const result = await fn(tx);
+        if (result !== LostRace) return result;
+        if (attempt >= WRITE_ATTEMPTS) throw new OperationOutcomeError(conflict('A concurrent write of the same resource won; try again'));
       }
-    }
+    };
+    return db.inTransaction ? attempts(db) : db.transaction(attempts);
   }
 
-  /** Writes version `versionId` of a resource (or its deletion marker) and, for live versions, its index. */
-  async function writeVersion(tx: SqlDatabase, existing: CurrentRow | undefined, resource: Resource, deleted: boolean): Promise<void> {
+  /**
+   * Writes version `versionId` of a resource (or its deletion marker) and, for live versions, its index. A new row is
+   * inserted unless the id exists by then (a concurrent first write): then nothing is written and LostRace returned.
+   */
+  async function writeVersion(tx: SqlDatabase, existing: CurrentRow | undefined, resource: Resource, deleted: boolean): Promise<void | typeof LostRace> {
     const versionId = Number(resource.meta?.versionId);
     const lastUpdated = resource.meta?.lastUpdated as string;
     const content = JSON.stringify(resource);
@@ -93,16 +108,18 @@ function bind(db: SqlDatabase, shared: Shared): ResourceStore {
       // The row and its first version in one round trip (the version copies the row just inserted).
       const [row] = await tx.query<{ rid: number }>(
         'WITH r AS (INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, content) VALUES (?, ?, ?, ?, ?, ?)' +
-          ' RETURNING rid, version_id, last_updated, deleted, content)' +
+          ' ON CONFLICT DO NOTHING RETURNING rid, version_id, last_updated, deleted, content)' +
           ' INSERT INTO resource_version (rid, version_id, last_updated, deleted, content) SELECT rid, version_id, last_updated, deleted, content FROM r RETURNING rid',
         [resource.resourceType, resource.id, versionId, lastUpdated, deleted ? 1 : 0, content],
       );
+      if (!row) return LostRace;
       rid = Number(row.rid);
     } else {
       const [row] = await tx.query<{ rid: number }>(
-        'INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, content) VALUES (?, ?, ?, ?, ?, ?) RETURNING rid',
+        'INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, content) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING rid',
         [resource.resourceType, resource.id, versionId, lastUpdated, deleted ? 1 : 0, content],
       );
+      if (!row) return LostRace;
       rid = Number(row.rid);
     }
     if (existing || tx.dialect !== 'postgres') {
@@ -168,11 +185,11 @@ function bind(db: SqlDatabase, shared: Shared): ResourceStore {
       const id = resource.id ?? randomUUID();
       if (!ID_RE.test(id)) throw new OperationOutcomeError(badRequest(`Invalid id '${id}'`, 'Resource.id'));
       return withRetry(async (tx) => {
-        if (await current(tx, resource.resourceType, id)) {
+        // No lookup first: the row insert itself finds an existing id (live or deleted), one statement fewer per create.
+        const stored = stamp(resource, id, 1, nextInstant(undefined));
+        if ((await writeVersion(tx, undefined, stored, false)) === LostRace) {
           throw new OperationOutcomeError(conflict(`${resource.resourceType}/${id} already exists`));
         }
-        const stored = stamp(resource, id, 1, nextInstant(undefined));
-        await writeVersion(tx, undefined, stored, false);
         return stored;
       });
     },
@@ -200,8 +217,7 @@ function bind(db: SqlDatabase, shared: Shared): ResourceStore {
           }
         }
         const stored = stamp(resource, id, existing ? existing.version_id + 1 : 1, nextInstant(existing?.last_updated));
-        await writeVersion(tx, existing, stored, false);
-        return stored;
+        return (await writeVersion(tx, existing, stored, false)) === LostRace ? LostRace : stored;
       });
     },
 

@@ -14,10 +14,22 @@ const ROWS_PER_INSERT = 100;
 /** Bound on the values of one combined PostgreSQL statement, well under its 65,535 parameters. */
 const MAX_COMBINED_PARAMS = 20_000;
 
-interface Insert {
+export interface Insert {
   sql: string;
   params: unknown[];
 }
+
+/**
+ * PostgreSQL types of the index columns that are not text. Rows selected from a VALUES list (indexInsertsFrom) are
+ * typed by their values, and untyped parameters would be text there; in `INSERT ... VALUES` the column types them.
+ */
+const NonTextColumns: Record<string, string> = {
+  'search_date.lo': 'bigint',
+  'search_date.hi': 'bigint',
+  'search_number.lo': 'double precision',
+  'search_number.hi': 'double precision',
+  'search_quantity.value': 'double precision',
+};
 
 function inserts(table: string, rows: unknown[][]): Insert[] {
   const columns = TableColumns[table];
@@ -50,14 +62,39 @@ export async function deleteIndex(db: SqlDatabase, rid: number): Promise<void> {
   await runAll(db, IndexTables.map((table) => ({ sql: `DELETE FROM ${table} WHERE rid = ?`, params: [rid] })));
 }
 
-export async function writeIndex(db: SqlDatabase, rid: number, index: ResourceIndex): Promise<void> {
+/** The index rows by table (compartment membership as rows of `compartment`), each row led by `rid` when given. */
+function rowsByTable(index: ResourceIndex, rid?: number): Map<string, unknown[][]> {
   const byTable = new Map<string, unknown[][]>();
   for (const row of index.rows) {
     let list = byTable.get(row.table);
     if (!list) byTable.set(row.table, (list = []));
-    list.push([rid, ...row.values]);
+    list.push(rid === undefined ? row.values : [rid, ...row.values]);
   }
-  const statements = [...byTable].flatMap(([table, rows]) => inserts(table, rows));
-  if (index.patients.length) statements.push(...inserts('compartment', index.patients.map((p) => [rid, p])));
-  await runAll(db, statements);
+  if (index.patients.length) byTable.set('compartment', index.patients.map((p) => (rid === undefined ? [p] : [rid, p])));
+  return byTable;
+}
+
+export async function writeIndex(db: SqlDatabase, rid: number, index: ResourceIndex): Promise<void> {
+  await runAll(db, [...rowsByTable(index, rid)].flatMap(([table, rows]) => inserts(table, rows)));
+}
+
+/**
+ * PostgreSQL: statements inserting the index rows of the resource that the WITH clause `source` inserts (it returns
+ * `rid`), to run as further WITH clauses of that same statement: a new resource's row, version and index in one
+ * round trip. When `source` inserts nothing (the id exists), neither do they. Undefined when the values would exceed
+ * one statement's bound (the caller writes the index on its own then).
+ */
+export function indexInsertsFrom(source: string, index: ResourceIndex): Insert[] | undefined {
+  const out: Insert[] = [];
+  let params = 0;
+  for (const [table, rows] of rowsByTable(index)) {
+    const columns = TableColumns[table];
+    const tuple = `(${columns.slice(1).map((c) => (NonTextColumns[`${table}.${c}`] ? `?::${NonTextColumns[`${table}.${c}`]}` : '?')).join(', ')})`;
+    for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
+      const chunk = rows.slice(i, i + ROWS_PER_INSERT);
+      out.push({ sql: `INSERT INTO ${table} (${columns.join(', ')}) SELECT ${source}.rid, x.* FROM ${source}, (VALUES ${chunk.map(() => tuple).join(', ')}) AS x`, params: chunk.flat() });
+      params += chunk.length * (columns.length - 1);
+    }
+  }
+  return params <= MAX_COMBINED_PARAMS ? out : undefined;
 }

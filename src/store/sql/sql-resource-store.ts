@@ -8,7 +8,7 @@ import type { SearchRegistry } from '../../search/registry.js';
 import type { AccessPolicy, ResourceStore, WriteOptions } from '../resource-store.js';
 import type { SqlDatabase } from './database.js';
 import { dialectOf } from './dialect.js';
-import { deleteIndex, writeIndex } from './index-writer.js';
+import { deleteIndex, indexInsertsFrom, writeIndex } from './index-writer.js';
 import { createSqlHistory } from './sql-history.js';
 import { createSqlSearch } from './sql-search.js';
 import { readChangeStamp } from './change-stamp.js';
@@ -105,14 +105,17 @@ function bind(db: SqlDatabase, shared: Shared): ResourceStore {
         rid,
       ]);
     } else if (tx.dialect === 'postgres') {
-      // The row and its first version in one round trip (the version copies the row just inserted).
+      // The row, its first version (a copy of the row just inserted) and its index rows in one round trip.
+      const index = deleted ? undefined : indexInsertsFrom('r', indexer.index(resource));
+      const withs = (index ?? []).map((s, i) => `, w${i} AS (${s.sql})`).join('');
       const [row] = await tx.query<{ rid: number }>(
         'WITH r AS (INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, content) VALUES (?, ?, ?, ?, ?, ?)' +
-          ' ON CONFLICT DO NOTHING RETURNING rid, version_id, last_updated, deleted, content)' +
+          ` ON CONFLICT DO NOTHING RETURNING rid, version_id, last_updated, deleted, content)${withs}` +
           ' INSERT INTO resource_version (rid, version_id, last_updated, deleted, content) SELECT rid, version_id, last_updated, deleted, content FROM r RETURNING rid',
-        [resource.resourceType, resource.id, versionId, lastUpdated, deleted ? 1 : 0, content],
+        [resource.resourceType, resource.id, versionId, lastUpdated, deleted ? 1 : 0, content, ...(index ?? []).flatMap((s) => s.params)],
       );
       if (!row) return LostRace;
+      if (index) return;
       rid = Number(row.rid);
     } else {
       const [row] = await tx.query<{ rid: number }>(

@@ -87,6 +87,23 @@ export function createConditionCompiler(registry: SearchRegistry, dialect: SqlDi
     }
   }
 
+  /**
+   * A AND A is A: a parameter test that compiles to the same SQL as an earlier one is dropped, e.g. a search's own
+   * `patient=p` and the same patient guard of the caller's access policy (`Patient/p`), which each candidate row
+   * was probed for twice. Only plain parameter tests, whose SQL depends on nothing but the condition.
+   */
+  function dropRepeatedTests(flat: Conjunct[], resourceType: string, alias: string, depth: AliasCounter): void {
+    if (flat.filter((c) => c.cond.kind === 'param').length < 2) return;
+    const seen = new Set<string>();
+    for (let i = 0; i < flat.length; i++) {
+      if (flat[i].cond.kind !== 'param') continue;
+      const probe = compileWith(flat[i].cond, resourceType, alias, undefined, { n: depth.n }, 'exists');
+      const key = `${probe.sql}\u0000${JSON.stringify(probe.params)}`;
+      if (seen.has(key)) flat.splice(i--, 1);
+      else seen.add(key);
+    }
+  }
+
   /** ANDs conjuncts: the best-scoring one in `in` mode (when this level may drive), the rest as probes. */
   function conjunction(items: Conjunct[], resourceType: string, alias: string, depth: AliasCounter, mode: RidMode): CompiledFilter {
     const flat: Conjunct[] = [];
@@ -95,6 +112,7 @@ export function createConditionCompiler(registry: SearchRegistry, dialect: SqlDi
       else flat.push(c);
     }
     items.forEach(flatten);
+    dropRepeatedTests(flat, resourceType, alias, depth);
     let driver = -1;
     if (mode === 'in') {
       let best = 0;

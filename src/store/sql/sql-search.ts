@@ -32,14 +32,9 @@ function chunks<T>(items: T[], size: number): T[][] {
 export function createSqlSearch(db: SqlDatabase, compiler: ConditionCompiler): SqlSearch {
   function whereOf(query: SearchQuery, access: AccessPolicy | undefined): Sql {
     const conjuncts: Conjunct[] = query.where.map((cond) => ({ cond, access }));
-    if (access) {
-      // The policy's bases share guards (the patient, "no prohibition", the register kinds): factored out of its OR,
-      // each is probed once per row, and a guard the search itself already tests (`patient=X`) is not tested twice.
-      const asked = new Set(query.where.filter((c) => c.kind === 'param').map((c) => JSON.stringify(c)));
-      const policy = factorCondition(access.forType(query.resourceType));
-      const guards = policy.kind === 'and' ? policy.all : [policy];
-      for (const cond of guards) if (!(cond.kind === 'param' && asked.has(JSON.stringify(cond)))) conjuncts.push({ cond });
-    }
+    // The policy's bases share guards (the patient, "no prohibition", the register kinds): factored out of its OR, each
+    // is probed once per row; the conjunction then drops a guard the search itself already tests (`patient=X`).
+    if (access) conjuncts.push({ cond: factorCondition(access.forType(query.resourceType)) });
     const filter = compiler.filter(conjuncts, query.resourceType, 'r', { n: 0 });
     // When an index condition drives, SQLite must not prefer the (unselective) type index: `+` disables it.
     const typeTest = filter.driven && db.dialect === 'sqlite' ? '+r.resource_type = ?' : 'r.resource_type = ?';

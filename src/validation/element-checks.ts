@@ -39,7 +39,9 @@ export function checkRequiredBinding(
   if (typeCode === 'Coding') {
     codings = [value as Coding];
   } else if (typeCode === 'CodeableConcept') {
-    codings = ((value as { coding?: Coding[] }).coding ?? []).filter((c) => c?.code);
+    // A coding that is not an array is the structure check's to report; here it just holds no codes.
+    const list = (value as { coding?: unknown }).coding;
+    codings = Array.isArray(list) ? (list as Coding[]).filter((c) => c?.code) : [];
     if (codings.length === 0) {
       return createIssue('code-missing', ctx.language, expression, { severity: 'warning', params: { valueSet: vs } });
     }
@@ -134,13 +136,21 @@ function checkDates(propertyValues: unknown[], issues: OperationOutcomeIssue[], 
   }
 }
 
+/**
+ * The type name a client may see: a profile's backbone types are registered under a per-validator prefix
+ * (validator.ts registerWithMedplum), which names nothing the client knows.
+ */
+export function publicTypeName(type: string): string {
+  return type.replace(/^Kgw[0-9a-f]{12}p\d+/, '');
+}
+
 /** A complex type (HumanName, ContactPoint, BackboneElement...) needs a JSON object; medplum lets `telecom: [0]` through. */
 function checkComplexValues(propertyValues: unknown[], issues: OperationOutcomeIssue[], ctx: ElementCheckContext): void {
   for (const propertyValue of propertyValues) {
     for (const v of arrayify(propertyValue as TypedValue & { path: string }) ?? []) {
       if (!v || !/^[A-Z]/.test(v.type) || v.value === undefined) continue;
       if (v.value === null || typeof v.value !== 'object' || Array.isArray(v.value)) {
-        issues.push(createIssue('wrong-type', ctx.language, v.path, { params: { expected: v.type, found: v.value === null ? 'null' : Array.isArray(v.value) ? 'array' : typeof v.value } }));
+        issues.push(createIssue('wrong-type', ctx.language, v.path, { params: { expected: publicTypeName(v.type), found: v.value === null ? 'null' : Array.isArray(v.value) ? 'array' : typeof v.value } }));
       }
     }
   }

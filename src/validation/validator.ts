@@ -24,6 +24,7 @@ import { createProfileInvariants, isProjectConstraint } from './profile-invarian
 import type { R4Definitions } from './r4-definitions.js';
 import { CORE_STRUCTURE_DEFINITION_BASE, loadR4Definitions } from './r4-definitions.js';
 import { generateSnapshot } from './snapshot.js';
+import { walkStructure } from './structure-walk.js';
 import type { Terminology } from './terminology.js';
 import { createTerminology } from './terminology.js';
 
@@ -42,6 +43,11 @@ export interface ValidatorOptions {
   r4?: R4Definitions;
   /** How the project's element checks walk a resource (element-checks.ts); tests compare both walks. */
   elementWalk?: ElementWalk;
+  /**
+   * 'walk' (default): one walk of our own does structure and element checks (structure-walk.ts); 'medplum':
+   * @medplum/core's validator and then the element checks, kept as the reference the walk is tested against.
+   */
+  structure?: 'walk' | 'medplum';
 }
 
 export interface ValidateOptions {
@@ -114,6 +120,10 @@ const UnprocessableDetail: Record<Language, string> = {
   fi: 'resurssin rakennetta ei voida käsitellä',
   sv: 'resursens struktur kan inte behandlas',
 };
+
+function translateAll(raw: OperationOutcomeIssue[], language: Language): OperationOutcomeIssue[] {
+  return raw.map((issue) => translateMedplumIssue(issue, language)).filter((i): i is OperationOutcomeIssue => !!i);
+}
 
 function stripVersion(url: string): string {
   return url.split('|')[0];
@@ -235,7 +245,7 @@ export function createValidator(opts: ValidatorOptions): Validator {
         return [createIssue('processing', language, resource.resourceType, { params: { detail: UnprocessableDetail[language] } })];
       }
     }
-    return raw.map((issue) => translateMedplumIssue(issue, language)).filter((i): i is OperationOutcomeIssue => !!i);
+    return translateAll(raw, language);
   }
 
   function validate(input: unknown, options: ValidateOptions = {}): OperationOutcome {
@@ -286,9 +296,15 @@ export function createValidator(opts: ValidatorOptions): Validator {
     const ctx = checkContext(language);
     // A profile snapshot contains the base type's rules, so the base is validated on its own only without profiles.
     for (const profile of targets.length > 0 ? targets : [undefined]) {
-      issues.push(...runMedplum(resource, profile, language));
+      const typeKey = profile ? profile.typeKey : type;
       try {
-        issues.push(...checkElements(resource, profile ? profile.typeKey : type, ctx, opts.elementWalk));
+        if (opts.structure === 'medplum') {
+          issues.push(...runMedplum(resource, profile, language));
+          issues.push(...checkElements(resource, typeKey, ctx, opts.elementWalk));
+        } else {
+          const walked = walkStructure(resource, typeKey, ctx);
+          issues.push(...translateAll(walked.structure, language), ...walked.elements);
+        }
         if (profile) {
           issues.push(...profile.invariants.check(resource, language));
         }

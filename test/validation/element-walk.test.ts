@@ -13,8 +13,9 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const conformance = loadConformanceResources(['profiles', 'mappings', 'conformance'].map((d) => join(root, d)));
 const r4 = loadR4Definitions();
 const options = { profiles: conformance.structureDefinitions, valueSets: conformance.valueSets, codeSystems: conformance.codeSystems, r4 };
-const present = createValidator(options);
-const every = createValidator({ ...options, elementWalk: 'every' });
+// Both on medplum's structure validator: the walks compared here are the element checks' own (structure-walk.test.ts compares the validator's walk).
+const present = createValidator({ ...options, structure: 'medplum' });
+const every = createValidator({ ...options, structure: 'medplum', elementWalk: 'every' });
 
 const examplesDir = join(root, 'profiles', 'examples');
 const examples: Resource[] = readdirSync(examplesDir)

@@ -87,4 +87,25 @@ describe('consent facts cache', () => {
     }
     expect(noPatient.calls.read).toBe(3);
   });
+
+  test('under a provisional stamp (inside a write transaction) remembered look-ups are used, and new ones are not remembered', async () => {
+    const stamps = { shared: 1, patients: { p1: 1 } as Record<string, number> };
+    const { store, calls } = countingStore(stamps);
+    const provisional = { ...store, changeStamp: async (p?: string) => ({ ...(await store.changeStamp!(p))!, provisional: true as const }) } as ResourceStore;
+    const cache = createConsentFactsCache();
+    await factLookups(cache, provisional, 'p1');
+    await factLookups(cache, provisional, 'p1');
+    // Nothing loaded under the provisional stamp was kept: each request loaded again.
+    expect(calls).toEqual({ read: 4, search: 2 });
+    await factLookups(cache, store, 'p1');
+    expect(calls).toEqual({ read: 6, search: 3 });
+    // Committed look-ups under the same stamp now serve the write.
+    await factLookups(cache, provisional, 'p1');
+    expect(calls).toEqual({ read: 6, search: 3 });
+    // The transaction's own write moves its stamp past every committed one: loaded afresh from the transaction.
+    stamps.patients.p1 = 2;
+    await factLookups(cache, provisional, 'p1');
+    expect(calls).toEqual({ read: 7, search: 4 });
+  });
 });
+

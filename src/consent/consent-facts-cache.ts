@@ -23,8 +23,9 @@ function aboutPatient(query: SearchQuery, patientId: string): boolean {
 
 /**
  * Only raw data is cached, never a decision: consents are compiled against the request's own time on every request.
- * The stamps are read first, then the data, so cached data is never older than its stamp; inside a transaction the
- * store gives no stamp and nothing is cached. A look-up of a patient's record that is not about the request's own
+ * The stamps are read first, then the data, so cached data is never older than its stamp. A write transaction reads
+ * committed stamps and records until it writes a fact record itself; from then on its stamps are provisional: a hit
+ * is still committed data (its own writes moved its counters past any committed value), a miss is loaded but not remembered. A look-up of a patient's record that is not about the request's own
  * patient is not cached: no stamp read for this request would tell when it changed.
  */
 export function createConsentFactsCache(options: { max?: number } = {}): ConsentFactsCache {
@@ -36,6 +37,7 @@ export function createConsentFactsCache(options: { max?: number } = {}): Consent
       const remember = <T extends Promise<Resource | undefined> | Promise<SearchResult>>(key: string, load: () => T): T => {
         const hit = cache.get(key) as T | undefined;
         if (hit) return hit;
+        if (stamp.provisional) return load();
         const p = load();
         cache.set(key, p);
         // A failed look-up is not remembered.

@@ -133,7 +133,7 @@ export interface ResourceStore {
   isDeleted(resourceType: string, id: string): Promise<boolean>;
   /**
    * Changes whenever a resource a consent decision rests on is written (src/store/sql/change-stamp.ts); undefined
-   * when it cannot be relied on (inside a transaction) or the store has none. Lets caches check freshness per request:
+   * when the store has none, and marked provisional inside a transaction. Lets caches check freshness per request:
    * `shared` moves with any Organization write, `patient` with writes of that patient's own fact records.
    */
   changeStamp?(patientId?: string): Promise<ChangeStamp | undefined>;
@@ -153,4 +153,9 @@ export interface ChangeStamp {
   shared: string;
   /** The patient's own records (Patient, Consents, RelatedPersons); absent when no patient was asked for. */
   patient?: string;
+  /**
+   * Read inside a transaction: it counts the transaction's own writes, which may still roll back, so the same value
+   * could later stand for other data. Data remembered under a committed stamp may be used; nothing may be remembered under this one.
+   */
+  provisional?: true;
 }

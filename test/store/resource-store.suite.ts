@@ -535,10 +535,27 @@ export function resourceStoreSuite(name: string, open: () => Promise<Backend>): 
         }
       });
 
-      it('inside a transaction there is no stamp (what it sees may roll back)', async () => {
-        await store.transaction(async (tx) => {
-          expect(await tx.changeStamp!(ns())).toBeUndefined();
-        });
+      it('inside a transaction the stamp is the committed one until it writes a fact record, then provisional; a rollback takes its writes back', async () => {
+        const p = ns();
+        const before = await stamp(p);
+        expect(before.provisional).toBeUndefined();
+        await expect(
+          store.transaction(async (tx) => {
+            expect(await tx.changeStamp!(p)).toEqual(before);
+            // A record no consent decision rests on leaves the stamp committed.
+            await tx.create({ resourceType: 'Observation', id: ns(), status: 'final', code: { text: 'x' }, subject: { reference: `Patient/${p}` } } as Resource);
+            expect(await tx.changeStamp!(p)).toEqual(before);
+            // In a savepoint too: the whole transaction's stamps are provisional from its first fact write on.
+            await tx.transaction(async (inner) => inner.create(consent(ns(), `Patient/${ns()}`)));
+            expect(await tx.changeStamp!(p)).toEqual({ ...before, provisional: true });
+            await tx.create(consent(ns(), `Patient/${p}`));
+            const inside = await tx.changeStamp!(p);
+            expect(inside?.provisional).toBe(true);
+            expect(inside?.patient).not.toBe(before.patient);
+            throw new Error('roll back');
+          })
+        ).rejects.toThrow('roll back');
+        expect(await stamp(p)).toEqual(before);
       });
     });
   });

@@ -16,6 +16,8 @@ export interface SqlDatabase {
   transaction<T>(fn: (tx: SqlDatabase) => Promise<T>): Promise<T>;
   /** True inside a transaction callback. */
   readonly inTransaction: boolean;
+  /** Inside a transaction: what it has written so far, shared with its savepoints (change-stamp.ts). */
+  readonly txState?: { factsWritten: boolean };
   close(): Promise<void>;
   /** Connection-pool use, where there is a pool (PostgreSQL), for metrics. */
   poolStats?(): { total: number; idle: number; waiting: number; max: number };

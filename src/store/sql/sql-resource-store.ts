@@ -11,7 +11,7 @@ import { dialectOf } from './dialect.js';
 import { deleteIndex, indexInsertsFrom, writeIndex } from './index-writer.js';
 import { createSqlHistory } from './sql-history.js';
 import { createSqlSearch } from './sql-search.js';
-import { readChangeStamp } from './change-stamp.js';
+import { noteWrite, readChangeStamp } from './change-stamp.js';
 
 export { migrateResourceStore } from './schema.js';
 
@@ -91,6 +91,7 @@ function bind(db: SqlDatabase, shared: Shared): ResourceStore {
    * inserted unless the id exists by then (a concurrent first write): then nothing is written and LostRace returned.
    */
   async function writeVersion(tx: SqlDatabase, existing: CurrentRow | undefined, resource: Resource, deleted: boolean): Promise<void | typeof LostRace> {
+    noteWrite(tx, resource.resourceType);
     const versionId = Number(resource.meta?.versionId);
     const lastUpdated = resource.meta?.lastUpdated as string;
     const content = JSON.stringify(resource);
@@ -239,6 +240,7 @@ function bind(db: SqlDatabase, shared: Shared): ResourceStore {
       checkType(type);
       checkAppendOnly(type, 'deleted');
       await withRetry(async (tx) => {
+        noteWrite(tx, type);
         const existing = await current(tx, type, id);
         if (!existing) return;
         if (existing.deleted !== 1) {

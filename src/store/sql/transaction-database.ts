@@ -10,10 +10,11 @@ export interface TxConnection {
   exec(sql: string): Promise<void>;
 }
 
-export function createTxDatabase(conn: TxConnection, depth = 0): SqlDatabase & { active: boolean } {
+export function createTxDatabase(conn: TxConnection, depth = 0, txState = { factsWritten: false }): SqlDatabase & { active: boolean } {
   const tx = {
     dialect: conn.dialect,
     inTransaction: true,
+    txState,
     active: true,
     async query<R>(sql: string, params?: unknown[]): Promise<R[]> {
       if (!tx.active) throw new Error('Transaction already finished');
@@ -27,7 +28,7 @@ export function createTxDatabase(conn: TxConnection, depth = 0): SqlDatabase & {
       // Both SQLite and PostgreSQL accept the full SAVEPOINT / RELEASE SAVEPOINT / ROLLBACK TO SAVEPOINT forms.
       const name = `sp_${depth + 1}`;
       await conn.exec(`SAVEPOINT ${name}`);
-      const inner = createTxDatabase(conn, depth + 1);
+      const inner = createTxDatabase(conn, depth + 1, txState);
       try {
         const result = await fn(inner);
         await conn.exec(`RELEASE SAVEPOINT ${name}`);

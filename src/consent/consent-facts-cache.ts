@@ -1,12 +1,10 @@
 // Remembers the look-ups consent decisions are loaded from, keyed by the patient's change stamp, so a consent change still applies on the very next request. https://hl7.org/fhir/R4/consent.html
 import { LRUCache } from 'lru-cache';
 import type { Resource } from '@medplum/fhirtypes';
-import type { ChangeStamp, ResourceStore, SearchQuery, SearchResult } from '../store/resource-store.js';
+import { ConsentFactTypes, PatientFactTypes as PerPatient, type ChangeStamp, type ResourceStore, type SearchQuery, type SearchResult } from '../store/resource-store.js';
 
-/** The types loadRequestFacts reads (src/consent/consent-facts.ts); the store's change stamps advance on any write of them. */
-const FactTypes = new Set(['Consent', 'Patient', 'Organization', 'RelatedPerson']);
-/** Fact types counted per patient (src/store/sql/change-stamp.ts); Organizations move the shared counter. */
-const PatientFactTypes = new Set(['Consent', 'Patient', 'RelatedPerson']);
+const FactTypes: ReadonlySet<string> = new Set(ConsentFactTypes);
+const PatientFactTypes: ReadonlySet<string> = new Set(PerPatient);
 
 export interface ConsentFactsCache {
   /**

@@ -148,6 +148,11 @@ export interface ResourceStore {
 }
 
 /** The change counters one request's consent facts rest on (src/store/sql/change-stamp.ts). */
+/** The types consent decisions are loaded from (src/consent/consent-facts.ts): a write of any of them moves a change stamp. */
+export const ConsentFactTypes = ['Consent', 'Patient', 'Organization', 'RelatedPerson'] as const;
+/** Of those, the ones counted per patient (their own Patient, and Consents and RelatedPersons about them); Organizations move the shared counter. */
+export const PatientFactTypes = ['Consent', 'Patient', 'RelatedPerson'] as const;
+
 export interface ChangeStamp {
   /** Organizations, and fact records of no single patient. */
   shared: string;

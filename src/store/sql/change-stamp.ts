@@ -1,9 +1,7 @@
 // Change counters the database itself advances on every write of the types consent decisions are loaded from, per patient, so caches check freshness with one lookup.
-import type { ChangeStamp } from '../resource-store.js';
+import { ConsentFactTypes, type ChangeStamp } from '../resource-store.js';
 import type { SqlDatabase } from './database.js';
 
-/** What loadRequestFacts (src/consent/consent-facts.ts) reads: a write of any of these may change a consent decision. */
-export const ConsentFactTypes = ['Consent', 'Patient', 'Organization', 'RelatedPerson'] as const;
 /** Advanced by every Organization write and by any fact record whose patient cannot be told exactly. */
 const Shared = 'consent-facts';
 /** Advanced by writes of the Patient, and of Consents and RelatedPersons whose `patient` is `Patient/<id>`. */

@@ -47,10 +47,14 @@ interface Entry {
   required: boolean;
   /** A plain key with one non-Resource type, read straight from the object when it has no `_key` part. */
   simpleType?: string;
+  /** Every type of the element is complex: a `_key` twin is not FHIR JSON here (only primitives have one). */
+  complex: boolean;
 }
 
 interface Plan {
   entries: Entry[];
+  /** Keys of elements whose every type is complex (see Entry.complex). */
+  complexKeys: Set<string>;
   /** Per object key: the choice element it belongs to (`value[x]`), or '' when none. */
   choiceOf: Map<string, string>;
 }
@@ -67,9 +71,10 @@ function planOf(schema: InternalTypeSchema): Plan {
       const last = element.path.slice(element.path.lastIndexOf('.') + 1);
       const single = element.type?.length === 1 ? element.type[0].code : undefined;
       const simple = !choice && !key.includes('.') && last === key && single !== undefined && single !== 'Resource';
-      return { key, element, head, extensionHead: `_${head}`, choice, required: element.min > 0, simpleType: simple ? single : undefined };
+      const complex = !key.includes('.') && (element.type?.length ?? 0) > 0 && element.type.every((t) => !isPrimitiveType(t.code));
+      return { key, element, head, extensionHead: `_${head}`, choice, required: element.min > 0, simpleType: simple ? single : undefined, complex };
     });
-    plan = { entries, choiceOf: new Map() };
+    plan = { entries, complexKeys: new Set(entries.filter((e) => e.complex).map((e) => e.key)), choiceOf: new Map() };
     plans.set(schema, plan);
   }
   return plan;
@@ -248,7 +253,9 @@ export function walkStructure(resource: Resource, typeKey: string, ctx: ElementC
   /** The property's values typed by the schema, as medplum's getNestedProperty gives them, without its general path for plain keys. */
   function valuesOf(obj: TypedValueWithPath, entry: Entry): PropertyValue[] {
     const value = obj.value as Record<string, unknown> | undefined;
-    if (entry.simpleType && value && typeof value === 'object' && value[entry.extensionHead] === undefined) {
+    // A complex element's `_key` twin is reported as an unknown element, never merged into the element: medplum's
+    // property getter would copy its keys into the client's own object, which is then stored.
+    if (entry.simpleType && value && typeof value === 'object' && (entry.complex || value[entry.extensionHead] === undefined)) {
       const raw = value[entry.head];
       const path = `${obj.path}.${entry.key}`;
       if (isEmpty(raw)) return [{ type: 'undefined', value: undefined, path }];
@@ -297,7 +304,7 @@ export function walkStructure(resource: Resource, typeKey: string, ctx: ElementC
         seen[choice] = key;
         continue;
       }
-      if (!(key in properties) && !(key.startsWith('_') && key.slice(1) in properties)) {
+      if (!(key in properties) && !(key.startsWith('_') && key.slice(1) in properties && !plan.complexKeys.has(key.slice(1)))) {
         out.push(structure(`${obj.path}.${key}`, `Invalid additional property "${key}"`));
       }
     }

@@ -77,6 +77,8 @@ function outcomeKeys(r: unknown, v: typeof walk) {
   return v.validate(structuredClone(r)).issue?.map((i) => `${i.severity}|${i.code}|${i.expression?.join(',')}|${i.details?.text}`);
 }
 
+const Runs = 1500;
+
 describe('structure walk', () => {
   test('generated resources and profile examples get the same outcome as from medplum and the element checks', () => {
     let invalid = 0;
@@ -92,6 +94,7 @@ describe('structure walk', () => {
 
   test('mutated resources (one to three breakages) get the same issues as from medplum and the element checks', () => {
     let invalid = 0;
+    let complexTwins = 0;
     fc.assert(
       fc.property(fc.nat(inputs.length - 1), fc.array(fc.tuple(fc.nat(), fc.nat(Mutations.length - 1)), { minLength: 1, maxLength: 3 }), (which, steps) => {
         const r = structuredClone(inputs[which]) as unknown as Record<string, Json>;
@@ -102,12 +105,19 @@ describe('structure walk', () => {
           Mutations[m](parent, key);
         }
         const got = outcomeKeys(r, walk);
+        // Where they knowingly differ: a `_key` twin of a complex element is an unknown element to the walk, while
+        // medplum merges it into the element (tested below).
+        if (got?.some((k) => /\|Unknown element "_/.test(k))) {
+          complexTwins++;
+          return;
+        }
         expect(got).toEqual(outcomeKeys(r, reference));
         if (!isValid(walk.validate(structuredClone(r)))) invalid++;
       }),
-      { numRuns: 1500, seed: 20261202 }
+      { numRuns: Runs, seed: 20261202 }
     );
-    expect(invalid).toBeGreaterThan(1000);
+    expect(invalid).toBeGreaterThan((Runs * 2) / 3);
+    expect(complexTwins).toBeLessThan(Runs / 10);
   });
 
   test('a backbone element given as a string is a wrong-type error naming its FHIR type, not the validator\'s registry key', () => {
@@ -125,6 +135,19 @@ describe('structure walk', () => {
     const issues = walk.validate(consent).issue ?? [];
     expect(issues.some((i) => i.code === 'processing')).toBe(false);
     expect(issues.find((i) => i.expression?.[0] === 'Consent.scope.coding')?.details?.text).toBe('Expected an array of values');
+  });
+
+  test('a `_key` twin of a complex element is an unknown element, and the resource is left as sent (medplum merges it into the element)', () => {
+    const encounter = structuredClone(population.find((r) => r.resourceType === 'Encounter' && (r as { class?: unknown }).class)) as unknown as Record<string, unknown>;
+    encounter._class = { extension: [{ url: 'http://example.org/e', valueCode: 'a' }] };
+    const sent = structuredClone(encounter);
+    const issues = walk.validate(encounter).issue ?? [];
+    expect(issues.find((i) => i.expression?.[0] === 'Encounter._class')?.details?.text).toBe('Unknown element "_class"');
+    expect(encounter).toEqual(sent);
+    // The reference accepts it, and writes the twin's keys into the element it was given.
+    const copy = structuredClone(sent);
+    expect(isValid(reference.validate(copy))).toBe(true);
+    expect((copy.class as Record<string, unknown>).extension).toBeDefined();
   });
 });
 

@@ -345,19 +345,21 @@ export function walkStructure(resource: Resource, typeKey: string, ctx: ElementC
 
 /** null is never a value in FHIR JSON, except in a primitive array whose `_key` twin has an entry at that index. */
 function checkNulls(obj: Record<string, unknown>, path: string, out: OperationOutcomeIssue[]): void {
-  for (const [key, value] of Object.entries(obj)) {
-    const propertyPath = `${path}.${key}`;
-    const partner = key.startsWith('_') ? key.slice(1) : `_${key}`;
+  for (const key of Object.keys(obj)) {
+    const value = obj[key];
     if (value === null) {
-      out.push(structure(propertyPath, 'Invalid null value'));
+      out.push(structure(`${path}.${key}`, 'Invalid null value'));
     } else if (Array.isArray(value)) {
       for (let i = 0; i < value.length; i++) {
-        if (value[i] === undefined) out.push(structure(`${propertyPath}[${i}]`, 'Invalid undefined value'));
-        else if (value[i] === null && !(obj[partner] as unknown[] | undefined)?.[i]) out.push(structure(`${propertyPath}[${i}]`, 'Invalid null value'));
-        else if (value[i]) checkNulls(value[i] as Record<string, unknown>, `${propertyPath}[${i}]`, out);
+        const item: unknown = value[i];
+        if (item === undefined) out.push(structure(`${path}.${key}[${i}]`, 'Invalid undefined value'));
+        else if (item === null) {
+          const partner = key.startsWith('_') ? key.slice(1) : `_${key}`;
+          if (!(obj[partner] as unknown[] | undefined)?.[i]) out.push(structure(`${path}.${key}[${i}]`, 'Invalid null value'));
+        } else if (typeof item === 'object') checkNulls(item as Record<string, unknown>, `${path}.${key}[${i}]`, out);
       }
     } else if (typeof value === 'object') {
-      checkNulls(value as Record<string, unknown>, propertyPath, out);
+      checkNulls(value as Record<string, unknown>, `${path}.${key}`, out);
     }
   }
 }

@@ -185,7 +185,7 @@ function keysOf(schema: InternalTypeSchema): ElementKey[] {
 const startsUpper = (k: string, at: number): boolean => at < k.length && k[at] >= 'A' && k[at] <= 'Z';
 
 /** Whether `value` has the element at all (its value or, for primitives, its `_element` extension part). */
-function present(value: Record<string, unknown>, own: string[], e: ElementKey): boolean {
+export function present(value: Record<string, unknown>, own: string[], e: Pick<ElementKey, 'head' | 'extensionHead' | 'choice'>): boolean {
   if (!e.choice) return value[e.head] !== undefined || value[e.extensionHead] !== undefined;
   const h = e.head;
   const x = e.extensionHead;

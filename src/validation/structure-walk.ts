@@ -18,7 +18,7 @@ import {
 } from '@medplum/core';
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import type { ElementCheckContext } from './element-checks.js';
-import { elementVisitor } from './element-checks.js';
+import { elementVisitor, present } from './element-checks.js';
 
 /*
  * Why this walk exists: @medplum/core's validator asks every element of the schema for its value, on every object
@@ -78,15 +78,6 @@ function planOf(schema: InternalTypeSchema): Plan {
     plans.set(schema, plan);
   }
   return plan;
-}
-
-const startsUpper = (k: string, at: number): boolean => at < k.length && k[at] >= 'A' && k[at] <= 'Z';
-
-function present(value: Record<string, unknown>, own: string[], e: Entry): boolean {
-  if (!e.choice) return value[e.head] !== undefined || value[e.extensionHead] !== undefined;
-  const h = e.head;
-  const x = e.extensionHead;
-  return own.some((k) => (k.startsWith(h) && startsUpper(k, h.length)) || (k.startsWith(x) && startsUpper(k, x.length)));
 }
 
 const atoms = new WeakMap<Constraint, FhirPathAtom>();

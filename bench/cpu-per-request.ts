@@ -1,6 +1,7 @@
 // `npx tsx bench/cpu-per-request.ts`: server CPU milliseconds per request for chosen scenarios, a figure that shared cores disturb far less than req/s.
-// SQLite store only (a copy of the bench's cached population). Env: P (patients, 1000), ONLY (scenario names, read), SECS (5), EXTRA (JSON of extra server env).
-import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+// SQLite store only (a copy of the bench's cached population). Env: P (patients, 1000), ONLY (scenario names, read), SECS (5), EXTRA (JSON of extra server env),
+// BASELINE=1 (then the bare Express baseline serving the gateway's captured answers is measured the same way).
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { drive } from './load.js';
 import { cacheDir, ensureSqlitePopulation } from './population.js';
@@ -23,21 +24,43 @@ mkdirSync(copy);
 copyFileSync(sqlite.file, join(copy, 'gateway.db'));
 const env = { DEV_ISSUER: '1', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '0', DEMO_DATA: '0', DATABASE_URL: '', DATA_DIR: copy, ...(process.env.EXTRA ? JSON.parse(process.env.EXTRA) : {}) };
 const server = await startServer('src/main.ts', env, '/fhir/metadata');
+const captured: Array<{ method: string; path: string; status: number; contentType: string; body: string }> = [];
+const report = (name: string, r: Awaited<ReturnType<typeof drive>>, t: number, m: number) =>
+  console.log(`${name}: ${r.requests} req, ${r.requestsPerSecond.toFixed(0)} req/s, errors ${r.errors}, p99 ${r.p99Ms} ms, max ${r.maxMs} ms, server CPU ${((t * 10) / r.requests).toFixed(2)} ms/req (main thread ${((m * 10) / r.requests).toFixed(2)})`);
 try {
   for (const sc of list) {
     const res = await fetch(`${server.baseUrl}/auth/dev/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(sc.claims) });
     const token = ((await res.json()) as { access_token: string }).access_token;
     const headers = { authorization: `Bearer ${token}`, accept: 'application/fhir+json', ...(sc.body ? { 'content-type': 'application/fhir+json' } : {}) };
     const p = await fetch(`${server.baseUrl}${sc.path}`, { method: sc.method, headers, body: sc.body });
-    if (p.status !== sc.expect) throw new Error(`${sc.name} ${p.status} ${await p.text()}`);
+    const body = await p.text();
+    if (p.status !== sc.expect) throw new Error(`${sc.name} ${p.status} ${body}`);
+    captured.push({ method: sc.method, path: sc.path, status: p.status, contentType: p.headers.get('content-type') ?? 'application/fhir+json', body });
     await drive({ url: `${server.baseUrl}${sc.path}`, method: sc.method, headers, body: sc.body, duration: 2, connections: 10, expect: sc.expect });
     const t0 = cpuTicks(server.pid);
     const m0 = cpuTicks(server.pid, `/proc/${server.pid}/task/${server.pid}/stat`);
     const r = await drive({ url: `${server.baseUrl}${sc.path}`, method: sc.method, headers, body: sc.body, duration: secs, connections: 10, expect: sc.expect });
     const t1 = cpuTicks(server.pid);
     const m1 = cpuTicks(server.pid, `/proc/${server.pid}/task/${server.pid}/stat`);
-    console.log(`${sc.name}: ${r.requests} req, ${r.requestsPerSecond.toFixed(0)} req/s, errors ${r.errors}, p99 ${r.p99Ms} ms, max ${r.maxMs} ms, server CPU ${(((t1 - t0) * 10) / r.requests).toFixed(2)} ms/req (main thread ${(((m1 - m0) * 10) / r.requests).toFixed(2)})`);
+    report(sc.name, r, t1 - t0, m1 - m0);
   }
 } finally {
   await server.stop();
+}
+if (process.env.BASELINE) {
+  const file = join(copy, 'baseline-bodies.json');
+  writeFileSync(file, JSON.stringify(captured));
+  const bare = await startServer('bench/baseline-server.ts', { BASELINE_BODIES: file }, '/ready', 60_000);
+  try {
+    for (const sc of list) {
+      const headers = { authorization: 'Bearer x', accept: 'application/fhir+json', ...(sc.body ? { 'content-type': 'application/fhir+json' } : {}) };
+      await drive({ url: `${bare.baseUrl}${sc.path}`, method: sc.method, headers, body: sc.body, duration: 2, connections: 10, expect: sc.expect });
+      const t0 = cpuTicks(bare.pid);
+      const m0 = cpuTicks(bare.pid, `/proc/${bare.pid}/task/${bare.pid}/stat`);
+      const r = await drive({ url: `${bare.baseUrl}${sc.path}`, method: sc.method, headers, body: sc.body, duration: secs, connections: 10, expect: sc.expect });
+      report(`bare Express ${sc.name}`, r, cpuTicks(bare.pid) - t0, cpuTicks(bare.pid, `/proc/${bare.pid}/task/${bare.pid}/stat`) - m0);
+    }
+  } finally {
+    await bare.stop();
+  }
 }

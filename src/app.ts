@@ -77,6 +77,12 @@ export function createApp(deps: AppDeps): Express {
     }
   });
 
+  // Right after the two /fhir routes above, which must win over it: the routes below are outside /fhir, and every FHIR
+  // request would otherwise be matched against each of them first.
+  const endpoint = fhirEndpoint(deps.pipeline, deps);
+  app.all('/fhir', endpoint);
+  app.all('/fhir/{*path}', endpoint);
+
   if (deps.devIssuer) {
     const issuer = deps.devIssuer;
     app.get('/auth/dev/jwks.json', (_req, res) => {
@@ -116,9 +122,6 @@ export function createApp(deps: AppDeps): Express {
   }
 
   if (deps.bulkExport) app.use('/bulk-export', deps.bulkExport);
-  const endpoint = fhirEndpoint(deps.pipeline, deps);
-  app.all('/fhir', endpoint);
-  app.all('/fhir/{*path}', endpoint);
   app.use((req, res) => sendOutcome(res, routeNotFound(req.path)));
   app.use(errorHandler(deps.log));
   return app;

@@ -288,6 +288,7 @@ export async function createGateway({ config, log, ...options }: GatewayOptions)
     webAppDir: existsSync(join(ProjectRoot, 'web/dist/index.html')) ? join(ProjectRoot, 'web/dist') : undefined,
     limits: config.limits,
     retryAfterSeconds: config.retryAfterSeconds,
+    cancelsQueries: db.dialect === 'postgres',
     publicBaseUrl: config.publicBaseUrl,
     pickLanguage,
     challenge: (outcome) => ({

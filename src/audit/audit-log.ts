@@ -1,4 +1,5 @@
 // The append-only, hash-chained AuditEvent log: schema and triggers, fail-closed append, verification (A2, A3). https://hl7.org/fhir/R4/auditevent.html
+import { randomFillSync } from 'node:crypto';
 import { v7 as timeOrderedUuid } from 'uuid';
 import type { AuditEvent } from '@medplum/fhirtypes';
 import type { SqlDatabase } from '../store/sql/database.js';
@@ -161,8 +162,37 @@ function parseContent(content: unknown): unknown {
   return typeof content === 'string' ? JSON.parse(content) : content;
 }
 
+/**
+ * UUIDv7 ids (RFC 9562 section 5.7), monotonic within a millisecond as the uuid package keeps them (a 31-bit counter
+ * seeded at random each millisecond), from a pool of random bytes: the package's own source asks the platform for
+ * 16 bytes per id, a call measured at ~1.5% of a read request's CPU.
+ */
+export function timeOrderedIds(): () => string {
+  const pool = Buffer.alloc(16 * 256);
+  let at = pool.length;
+  let msecs = -Infinity;
+  let seq = 0;
+  return () => {
+    if (at === pool.length) {
+      randomFillSync(pool);
+      at = 0;
+    }
+    const random = pool.subarray(at, (at += 16));
+    const now = Date.now();
+    if (now > msecs) {
+      msecs = now;
+      seq = ((random[6] & 0x7f) << 24) | (random[7] << 16) | (random[8] << 8) | random[9];
+    } else {
+      seq = (seq + 1) | 0;
+      if (seq === 0) msecs++;
+    }
+    return timeOrderedUuid({ random, msecs, seq });
+  };
+}
+
 export function createAuditLog(opts: AuditLogOptions = {}): AuditLog {
   const hash = createChainHasher(opts.hmacKey);
+  const nextId = timeOrderedIds();
 
   async function migrate(db: SqlDatabase): Promise<void> {
     await db.transaction(async (tx) => {
@@ -189,7 +219,7 @@ export function createAuditLog(opts: AuditLogOptions = {}): AuditLog {
     for (const event of events) {
       if (event.resourceType !== 'AuditEvent') throw new Error(`Only AuditEvents can be appended, got ${String(event.resourceType)}`);
       const recorded = event.recorded ?? new Date().toISOString();
-      const stored: AuditEvent = { ...event, id: event.id ?? timeOrderedUuid(), recorded, meta: { ...event.meta, versionId: '1', lastUpdated: recorded } };
+      const stored: AuditEvent = { ...event, id: event.id ?? nextId(), recorded, meta: { ...event.meta, versionId: '1', lastUpdated: recorded } };
       const content = JSON.stringify(stored);
       // Verify hashes the stored JSON parsed back; canonical JSON of the event is the same text (canonical-json.test.ts).
       const linkHash = hash(prevHash, stored);

@@ -44,9 +44,11 @@ describe('canonicalJson against a sorted JSON.stringify', () => {
         : JSON.stringify(v);
 
   it('gives the same text for any JSON value, keys with quotes, escapes and non-ASCII included', () => {
-    const key = fc.oneof(fc.string(), fc.constantFrom('resourceType', 'a.b', 'x-y', '$z', 'q"', 'back\\slash', '\u00e9', '\u2028'));
+    // Any UTF-16 units, lone surrogates and control characters included, and keys that differ only past a shared prefix.
+    const text = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.string({ unit: fc.constantFrom('a', 'B', '\u0000', '\u001f', '"', '\\', '\ud800', '\udc00', '\u00e9', '\uffff') }));
+    const key = fc.oneof(text, fc.constantFrom('resourceType', 'resource', 'a.b', 'x-y', '$z', 'q"', 'back\\slash', '\u00e9', '\u2028', '10', '9'));
     const value = fc.letrec((tie) => ({
-      leaf: fc.oneof(fc.string(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null)),
+      leaf: fc.oneof(text, fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null)),
       node: fc.oneof({ depthSize: 'small' }, tie('leaf'), fc.array(tie('node'), { maxLength: 4 }), fc.dictionary(key, tie('node'), { maxKeys: 5 })),
     })).node;
     fc.assert(

@@ -21,6 +21,12 @@ export interface EndpointOptions {
   limits: RequestLimits;
   /** Retry-After (seconds) on every 503. */
   retryAfterSeconds: number;
+  /**
+   * Whether the store can cancel a request's queries when its client hangs up (PostgreSQL). SQLite runs each statement
+   * to its end synchronously, so there the signal is not set up at all: carrying it (AsyncLocalStorage) turns on
+   * Node's promise hooks for every await of every request, for nothing.
+   */
+  cancelsQueries?: boolean;
 }
 
 export function baseUrlOf(req: Request, publicBaseUrl?: string): string {
@@ -95,19 +101,24 @@ export function fhirEndpoint(pipeline: RequestPipeline, opts: EndpointOptions) {
       }
       if (req.method === 'PATCH') requirePatchBody(req.get('content-type'));
       const fhirReq = toFhirRequest(req, baseUrl, opts.limits);
-      // A client that hangs up gets its queries cancelled (PostgreSQL) instead of running them to the end.
-      const gone = new AbortController();
-      res.on('close', () => {
-        if (!res.writableFinished) gone.abort();
-      });
-      const response = await runWithRequestSignal(gone.signal, () =>
+      const handle = () =>
         pipeline.handle(fhirReq, {
           authorization: req.get('authorization'),
           requestId,
           remoteAddress: req.ip,
           language: opts.pickLanguage(req.get('accept-language')),
-        }),
-      );
+        });
+      let response: Awaited<ReturnType<typeof handle>>;
+      if (opts.cancelsQueries) {
+        // A client that hangs up gets its queries cancelled (PostgreSQL) instead of running them to the end.
+        const gone = new AbortController();
+        res.on('close', () => {
+          if (!res.writableFinished) gone.abort();
+        });
+        response = await runWithRequestSignal(gone.signal, handle);
+      } else {
+        response = await handle();
+      }
       if (statusOf(response.outcome) === 503) res.set('Retry-After', String(opts.retryAfterSeconds));
       sendFhir(res, response, { baseUrl, prefer: req.get('prefer'), method: req.method, pretty: req.query._pretty === 'true' });
     } catch (err) {

@@ -1,6 +1,6 @@
 // Probes and metrics for operators: /healthz, /readyz, /metrics, outside /fhir, unauthenticated (metrics: optional bearer), never audited. https://prometheus.io/docs/instrumenting/exposition_formats/
 import { timingSafeEqual } from 'node:crypto';
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import type { Readiness } from '../observability/readiness.js';
 
 export interface OperationsRoutesDeps {
@@ -16,8 +16,13 @@ function bearerMatches(header: string | undefined, token: string): boolean {
   return given.length === want.length && timingSafeEqual(given, want);
 }
 
-/** Mounted before rate limiting and request logging: probes run every few seconds and carry nothing personal. */
-export function operationsRoutes(deps: OperationsRoutesDeps): Router {
+const Paths = new Set(['/healthz', '/readyz', '/metrics']);
+
+/**
+ * Mounted before rate limiting and request logging: probes run every few seconds and carry nothing personal. Every
+ * other request (all of FHIR) passes by with one set look-up rather than through a router of its own.
+ */
+export function operationsRoutes(deps: OperationsRoutesDeps): RequestHandler {
   const router = Router();
   router.get('/healthz', (_req, res) => {
     res.set('Cache-Control', 'no-store').json({ status: 'alive' });
@@ -33,5 +38,6 @@ export function operationsRoutes(deps: OperationsRoutesDeps): Router {
     }
     res.set('Cache-Control', 'no-store').type(deps.metrics.contentType).send(await deps.metrics.render());
   });
-  return router;
+  // As the router matches: case-insensitive, one trailing slash allowed.
+  return (req, res, next) => (Paths.has(req.path.toLowerCase().replace(/\/$/, '')) ? router(req, res, next) : next());
 }

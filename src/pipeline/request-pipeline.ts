@@ -73,6 +73,9 @@ type Gate = Pick<Awaited<ReturnType<ConsentGate['open']>>, 'record' | 'explain' 
 
 export function createRequestPipeline(deps: PipelineDeps) {
   const telemetry = deps.telemetry ?? NoTelemetry;
+  /** The read connection's raw store holds no request state: built once, not per read (closures of every store layer). */
+  let readStore: ResourceStore | undefined;
+  const readStoreOf = (): ResourceStore => (readStore ??= readOnly(deps.rawStore(deps.db)));
 
   /** One routing per request object: metrics labels, the write/read split, dispatch and refusal audit all ask. */
   const routed = new WeakMap<FhirRequest, { match?: RouteMatch; error?: unknown }>();
@@ -260,7 +263,7 @@ export function createRequestPipeline(deps: PipelineDeps) {
         // Reads never take the write lock: they run on the read connection and only their events join the batch.
         let res: FhirResponse;
         try {
-          res = await run(req, ctx, readOnly(deps.rawStore(deps.db)), audits);
+          res = await run(req, ctx, readStoreOf(), audits);
         } catch (err) {
           await telemetry.span('audit', () => deps.auditWriter.record(failedEvents(audits)));
           throw err;

@@ -26,3 +26,32 @@ describe('conjunctions', () => {
     expect(both.sql.params).toContain('p2');
   });
 });
+
+describe('search filters', () => {
+  const policyFor = (byType: Record<string, Condition>) => ({ forType: (t: string): Condition => byType[t] ?? { kind: 'true' } });
+  const patient: Condition = { kind: 'param', code: 'patient', values: ['Patient/p1'] };
+  const status: Condition = { kind: 'param', code: 'status', values: ['current'] };
+  const guard: Condition = { kind: 'or', any: [{ kind: 'and', all: [patient, status] }, { kind: 'and', all: [patient, { kind: 'param', code: 'type', values: ['x|1'] }] }] };
+
+  it('asked again, gives the same SQL as compiled afresh, and a changed policy or query gives its own', () => {
+    const fresh = createConditionCompiler(createSearchRegistry(), 'sqlite');
+    const first = compiler.searchFilter([patient], 'DocumentReference', 'r', policyFor({ DocumentReference: guard }));
+    const again = compiler.searchFilter([patient], 'DocumentReference', 'r', policyFor({ DocumentReference: guard }));
+    expect(again).toEqual(first);
+    expect(again).toEqual(fresh.searchFilter([patient], 'DocumentReference', 'r', policyFor({ DocumentReference: guard })));
+    // A caller may change what it got without changing what the next caller gets.
+    again.sql.params.push('tampered');
+    expect(compiler.searchFilter([patient], 'DocumentReference', 'r', policyFor({ DocumentReference: guard }))).toEqual(first);
+    const stricter = compiler.searchFilter([patient], 'DocumentReference', 'r', policyFor({ DocumentReference: { kind: 'false' } }));
+    expect(stricter.sql.sql).toContain('1=0');
+    expect(compiler.searchFilter([status], 'DocumentReference', 'r', policyFor({ DocumentReference: guard })).sql).not.toEqual(first.sql);
+  });
+
+  it("a chained search follows the policy of the type it reaches, even when the searched type's policy is unchanged", () => {
+    const chain: Condition = { kind: 'chain', code: 'encounter', targetType: 'Encounter', next: { kind: 'param', code: 'status', values: ['finished'] } };
+    const open = compiler.searchFilter([chain], 'DocumentReference', 'r', policyFor({ DocumentReference: guard }));
+    const closed = compiler.searchFilter([chain], 'DocumentReference', 'r', policyFor({ DocumentReference: guard, Encounter: { kind: 'false' } }));
+    expect(open.sql.sql).not.toContain('1=0');
+    expect(closed.sql.sql).toContain('1=0');
+  });
+});

@@ -46,6 +46,14 @@ describe.each(backends())('operations endpoints (%s)', (backend) => {
     for (let i = 0; i < 4; i++) statuses.push((await request(gw.app).get('/fhir/metadata')).status);
     expect(statuses).toContain(429);
   });
+
+  test('the probes match as routes do (any case, one trailing slash), GET only; other paths pass on to the rest of the app', async () => {
+    expect((await request(gw.app).get('/HealthZ')).body).toEqual({ status: 'alive' });
+    expect((await request(gw.app).get('/healthz/')).body).toEqual({ status: 'alive' });
+    // Passed on, they meet the FHIR API's rate limit (3 a minute here, spent above) or the not-found answer.
+    expect([404, 429]).toContain((await request(gw.app).post('/healthz')).status);
+    expect([404, 429]).toContain((await request(gw.app).get('/healthzz')).status);
+  });
 });
 
 describe.each(backends())('metrics after traffic (%s)', (backend) => {

@@ -1,7 +1,6 @@
 // Search over the SQL store: filters, access policy, sort, paging, totals and _include/_revinclude, all in SQL. https://hl7.org/fhir/R4/search.html
 import type { Resource } from '@medplum/fhirtypes';
-import type { Conjunct, ConditionCompiler } from '../../search/compile-condition.js';
-import { factorCondition } from '../../search/factor-condition.js';
+import type { ConditionCompiler } from '../../search/compile-condition.js';
 import type { Sql } from '../../search/params/param-type.js';
 import { escapeLike, joinSql, qualifiedCode, sql } from '../../search/params/sql-fragments.js';
 import type { AccessPolicy, IncludeTarget, SearchQuery, SearchResult } from '../resource-store.js';
@@ -31,11 +30,7 @@ function chunks<T>(items: T[], size: number): T[][] {
 
 export function createSqlSearch(db: SqlDatabase, compiler: ConditionCompiler): SqlSearch {
   function whereOf(query: SearchQuery, access: AccessPolicy | undefined): Sql {
-    const conjuncts: Conjunct[] = query.where.map((cond) => ({ cond, access }));
-    // The policy's bases share guards (the patient, "no prohibition", the register kinds): factored out of its OR, each
-    // is probed once per row; the conjunction then drops a guard the search itself already tests (`patient=X`).
-    if (access) conjuncts.push({ cond: factorCondition(access.forType(query.resourceType)) });
-    const filter = compiler.filter(conjuncts, query.resourceType, 'r', { n: 0 });
+    const filter = compiler.searchFilter(query.where, query.resourceType, 'r', access);
     // When an index condition drives, SQLite must not prefer the (unselective) type index: `+` disables it.
     const typeTest = filter.driven && db.dialect === 'sqlite' ? '+r.resource_type = ?' : 'r.resource_type = ?';
     const keyset = query.afterId !== undefined ? [sql('r.id > ?', [query.afterId])] : [];

@@ -4,6 +4,7 @@ import type { SqlDatabase } from '../sql/database.js';
 import { createMutex, type Mutex } from '../sql/mutex.js';
 import { createTxDatabase, type TxConnection } from '../sql/transaction-database.js';
 import { DatabaseUnavailable } from '../sql/unavailable.js';
+import { discardStat4Samples } from './sqlite-stats.js';
 import { BackstopAutocheckpointPages, startWalCheckpointer } from './wal-checkpointer.js';
 
 type Connection = Database.Database;
@@ -129,6 +130,8 @@ export function openSqliteDatabase(path: string, options: { busyTimeoutMs?: numb
   const background = !inMemory && options.backgroundCheckpoints === true;
   const autocheckpoint = background ? BackstopAutocheckpointPages : 10_000;
   const writeConn = openConnection(path, false, autocheckpoint);
+  // Before the read connection loads the schema, so neither plans with value samples (sqlite-stats.ts).
+  discardStat4Samples(writeConn);
   const readConn = inMemory ? writeConn : openConnection(path, true, autocheckpoint);
   const checkpointer = background ? startWalCheckpointer(path) : undefined;
   const writer = createRunner(writeConn);

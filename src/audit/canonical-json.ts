@@ -23,6 +23,8 @@ const quote = (s: string): string => (Plain.test(s) ? `"${s}"` : JSON.stringify(
  * insertion sort: FHIR objects have a handful of keys, for which the generic sort's set-up costs more than the sort.
  */
 function sortKeys(keys: string[]): string[] {
+  // Quadratic: only for the small objects it is meant for.
+  if (keys.length > 16) return keys.sort();
   for (let i = 1; i < keys.length; i++) {
     const k = keys[i];
     let j = i - 1;

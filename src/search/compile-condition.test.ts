@@ -1,5 +1,5 @@
 // The condition compiler's conjunctions: a parameter test repeated in the same AND is probed once. https://hl7.org/fhir/R4/search.html
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Condition } from '../store/resource-store.js';
 import { createConditionCompiler } from './compile-condition.js';
 import { createSearchRegistry } from './registry.js';
@@ -54,4 +54,20 @@ describe('search filters', () => {
     expect(open.sql.sql).not.toContain('1=0');
     expect(closed.sql.sql).toContain('1=0');
   });
+
+  it('a search with an approximate date (ap, which widens by its distance from now) is compiled afresh each time', () => {
+    const near: Condition = { kind: 'param', code: 'date', values: ['ap2020-01-01'] };
+    const policy = policyFor({ DocumentReference: guard });
+    try {
+      vi.spyOn(Date, 'now').mockReturnValue(Date.parse('2021-01-01T00:00:00Z'));
+      const early = compiler.searchFilter([near], 'DocumentReference', 'r', policy);
+      vi.spyOn(Date, 'now').mockReturnValue(Date.parse('2031-01-01T00:00:00Z'));
+      const late = compiler.searchFilter([near], 'DocumentReference', 'r', policy);
+      // Ten years on the window is wider: the second search did not get the first one's SQL.
+      expect(late.sql.params).not.toEqual(early.sql.params);
+    } finally {
+      vi.restoreAllMocks();
+    }
+  });
 });
+

@@ -244,10 +244,13 @@ export function createConditionCompiler(registry: SearchRegistry, dialect: SqlDi
    * search's CPU. A search through chains or _has also depends on the policy of the types it reaches: compiled each time.
    */
   const compiledSearches = new LRUCache<string, CompiledFilter>({ max: 2000 });
+  /** An `ap` date test widens by its distance from now (params/date.ts): its SQL is only good for the moment it is compiled. */
+  const readsClock = (c: Condition): boolean =>
+    c.kind === 'param' ? c.values.some((v) => v.startsWith('ap')) : c.kind === 'and' ? c.all.some(readsClock) : c.kind === 'or' ? c.any.some(readsClock) : c.kind === 'not' && readsClock(c.cond);
 
   function searchFilter(where: Condition[], resourceType: string, alias: string, access: AccessPolicy | undefined): CompiledFilter {
     const policy = access?.forType(resourceType);
-    const key = where.some(reachesOthers) ? undefined : `${resourceType}\u0000${alias}\u0000${JSON.stringify(where)}\u0000${policy ? JSON.stringify(policy) : ''}`;
+    const key = where.some(reachesOthers) || where.some(readsClock) || (policy !== undefined && readsClock(policy)) ? undefined : `${resourceType}\u0000${alias}\u0000${JSON.stringify(where)}\u0000${policy ? JSON.stringify(policy) : ''}`;
     const hit = key === undefined ? undefined : compiledSearches.get(key);
     if (hit) return { sql: { sql: hit.sql.sql, params: [...hit.sql.params] }, driven: hit.driven };
     const conjuncts: Conjunct[] = where.map((cond) => ({ cond, access }));

@@ -1,6 +1,5 @@
 // Opens the configured store exactly as the gateway uses it: one database, the project's search parameters and profiles, migrated.
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { withAuditEventStore } from './audit/audit-event-store.js';
 import { createAuditTrail, type AuditTrailWithLog } from './audit/audit-trail.js';
 import { sqlitePath, type GatewayConfig } from './config.js';
@@ -11,10 +10,9 @@ import type { SqlDatabase } from './store/sql/database.js';
 import { createSqlResourceStoreFactory } from './store/sql/sql-resource-store.js';
 import { migrateStore } from './store/migrate.js';
 import { openSqliteDatabase } from './store/sqlite/sqlite-database.js';
-import { loadConformanceResources, type ConformanceResources } from './validation/load-profiles.js';
-import { createValidator, type Validator } from './validation/validator.js';
-import { equivalentPhrProfile } from './pds/phr-kinds.js';
-import type { CodeableConcept, Resource } from '@medplum/fhirtypes';
+import type { ConformanceResources } from './validation/load-profiles.js';
+import { createProjectValidator, loadProjectConformance } from './validation/project-validator.js';
+import type { Validator } from './validation/validator.js';
 
 import { ProjectRoot } from './project-root.js';
 
@@ -46,15 +44,9 @@ function openDatabase(config: StorageConfig): SqlDatabase {
  * or consent conditions on project parameters (release-date, restriction-parent, ...) would miss its records.
  */
 export async function openStorage(config: StorageConfig): Promise<Storage> {
-  const conformance = loadConformanceResources(['profiles', 'mappings', 'conformance'].map((d) => join(ProjectRoot, d)));
+  const conformance = loadProjectConformance();
   const registry = createSearchRegistry(conformance.searchParameters);
-  const validator = createValidator({
-    profiles: conformance.structureDefinitions,
-    valueSets: conformance.valueSets,
-    codeSystems: conformance.codeSystems,
-    // Existing Kanta PHR apps declare Kanta's or HL7's canonicals; ours are the equivalents they are validated against.
-    equivalentProfile: (url, resource) => equivalentPhrProfile(url, resource as Resource & { code?: CodeableConcept }),
-  });
+  const validator = createProjectValidator(conformance);
   const db = openDatabase(config);
   const rawStore = withAuditEventStore(createSqlResourceStoreFactory(registry, db.dialect, { appendOnlyTypes: ['AuditEvent'] }));
   const audit = createAuditTrail({ hmacKey: config.auditHmacKey });

@@ -10,7 +10,9 @@ import { sqlitePath } from '../config.js';
 import { importAuditInputs } from '../kanta/import-audit.js';
 import { finishCheckpoint, loadCheckpoint, migrateCheckpoints, runIdOf, saveCheckpoint } from '../kanta/import-checkpoint.js';
 import { DefaultBatchSize, runImport as runBatches, type ImportProgress, type ImportRunReport, type ImportTotals } from '../kanta/import-run.js';
+import { storedForm } from '../kanta/import-fhir.js';
 import { fileSource } from '../kanta/import-sources.js';
+import { startPrevalidation, type Prevalidation } from '../validation/prevalidation.js';
 import { openStorage, type Storage } from '../storage.js';
 import { createValidatingStore } from '../store/validating-store.js';
 
@@ -25,7 +27,8 @@ export interface ImportEnv {
 export const ImportExitCode = { Ok: 0, Refused: 1, Error: 2 } as const;
 
 const USAGE =
-  'usage: npm run import -- [--batch-size N] [--resume] [--operator NAME] FILE|FOLDER ...\n' +
+  'usage: npm run import -- [--batch-size N] [--resume] [--operator NAME] [--one-thread] FILE|FOLDER ...\n' +
+  '  --one-thread: validate on the import\'s own thread (by default FHIR resources are validated a batch ahead on a second one, which costs a second copy of the validator, ~250 MB)\n' +
   '  FILE: CDA R2 (.xml), Kanta records (.json, .ndjson) or FHIR resources (.ndjson, e.g. from npm run generate or $export); FOLDER: every such file in it';
 
 const Importable = /\.(xml|json|ndjson)$/i;
@@ -111,9 +114,9 @@ function progressReporter(print: (line: string) => void, tty: boolean): { update
 }
 
 export async function runImport(argv: string[], env: ImportEnv, print: (line: string) => void = console.log, tty = false): Promise<number> {
-  let args: ReturnType<typeof parseArgs<{ options: { 'batch-size': { type: 'string' }; resume: { type: 'boolean' }; operator: { type: 'string' } }; allowPositionals: true }>>;
+  let args: ReturnType<typeof parseArgs<{ options: { 'batch-size': { type: 'string' }; resume: { type: 'boolean' }; operator: { type: 'string' }; 'one-thread': { type: 'boolean' } }; allowPositionals: true }>>;
   try {
-    args = parseArgs({ args: argv, options: { 'batch-size': { type: 'string' }, resume: { type: 'boolean' }, operator: { type: 'string' } }, allowPositionals: true });
+    args = parseArgs({ args: argv, options: { 'batch-size': { type: 'string' }, resume: { type: 'boolean' }, operator: { type: 'string' }, 'one-thread': { type: 'boolean' } }, allowPositionals: true });
   } catch (err) {
     print(`import: ${(err as Error).message}\n${USAGE}`);
     return ImportExitCode.Error;
@@ -148,6 +151,7 @@ export async function runImport(argv: string[], env: ImportEnv, print: (line: st
     return ImportExitCode.Error;
   }
   const progress = progressReporter(print, tty);
+  let ahead: Prevalidation | undefined;
   try {
     const runId = runIdOf(files, batchSize);
     const checkpoint = args.values.resume ? await loadCheckpoint(storage.db, runId) : undefined;
@@ -164,7 +168,9 @@ export async function runImport(argv: string[], env: ImportEnv, print: (line: st
       now: new Date(),
       language: 'en',
     };
-    const validate = (r: Parameters<typeof storage.validator.validate>[0]) => storage.validator.validate(r);
+    // FHIR resources of the next batch are validated on a second core while this one is written (prevalidation.ts).
+    if (!args.values['one-thread']) ahead = startPrevalidation((message) => print(`import: validating on this thread only (${message})`));
+    const validate = (r: Parameters<typeof storage.validator.validate>[0]) => ahead?.take(r) ?? storage.validator.validate(r);
     print(
       `Importing ${files.length} file(s) into ${config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : sqlitePath(config)} in batches of ${batchSize}` +
         (checkpoint ? `, resuming after ${checkpoint.totals.done} records` : ''),
@@ -184,6 +190,7 @@ export async function runImport(argv: string[], env: ImportEnv, print: (line: st
         await saveCheckpoint(db, runId, position, totals);
       },
       onProgress: (p) => progress.update(p),
+      prepare: ahead && ((items) => ahead!.prepare(items.flatMap((item) => (item.kind === 'fhir' ? [JSON.stringify(storedForm(item.value))] : [])))),
     });
     progress.stop();
     await finishCheckpoint(storage.db, runId, report.totals);
@@ -197,6 +204,7 @@ export async function runImport(argv: string[], env: ImportEnv, print: (line: st
     print(`import: stopped: ${(err as Error).message} (committed batches are kept; run again with --resume to continue)`);
     return ImportExitCode.Error;
   } finally {
+    await ahead?.close();
     await storage.db.close();
   }
 }

@@ -51,6 +51,14 @@ export function checkFhirResource(at: string, value: unknown): Resource {
   return r;
 }
 
+/** The resource as the import writes it: the store sets meta.versionId and meta.lastUpdated itself. */
+export function storedForm(resource: Resource): Resource {
+  const { versionId: _v, lastUpdated: _l, ...meta } = resource.meta ?? {};
+  const clean = { ...resource, ...(resource.meta ? { meta } : {}) } as Resource;
+  if (resource.meta && Object.keys(meta).length === 0) delete clean.meta;
+  return clean;
+}
+
 /**
  * Applies one resource: created when new, a new version when its content (ignoring meta.versionId/lastUpdated)
  * differs from the stored one, nothing otherwise. Its references must be in the store already; the run applies
@@ -66,9 +74,6 @@ export async function importFhirResource(at: string, resource: Resource, r: Refe
     if (!(await r.read(type as Resource['resourceType'], id))) fail(at, path, `${ref} is neither in the store nor in this import`);
     known.add(ref);
   }
-  const { versionId: _v, lastUpdated: _l, ...meta } = resource.meta ?? {};
-  const clean = { ...resource, ...(resource.meta ? { meta } : {}) } as Resource;
-  if (resource.meta && Object.keys(meta).length === 0) delete clean.meta;
-  await r.upsert(clean, await r.read(resource.resourceType, resource.id as string));
+  await r.upsert(storedForm(resource), await r.read(resource.resourceType, resource.id as string));
   known.add(self);
 }

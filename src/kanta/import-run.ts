@@ -72,6 +72,11 @@ export interface ImportRunOptions {
   keepRefs?: boolean;
   /** Refusal outcomes kept per source (all are counted). */
   maxRefusals?: number;
+  /**
+   * Called with a batch's items as soon as the batch is complete, before the previous batch has finished writing;
+   * the batch is written once it resolves. Lets the caller validate ahead on another core (src/validation/prevalidation.ts).
+   */
+  prepare?(items: ImportItem[]): Promise<void>;
 }
 
 export interface ImportRunReport {
@@ -271,14 +276,25 @@ export async function runImport(opts: ImportRunOptions): Promise<ImportRunReport
   const phases = [...new Set(scans.flatMap((s) => (s.small ? (s.items ? [s.minPhase] : []) : [...s.phases])))].sort((a, b) => a - b);
   let batch: Unit[] = [];
   let inBatch = 0;
+  // With `prepare`, batch N+1 is prepared while batch N is written; batches are still written one at a time, in order.
+  let writing: Promise<void> = Promise.resolve();
+  const flush = async (ready: Unit[]): Promise<void> => {
+    if (!opts.prepare) return commit(ready);
+    const prepared = opts.prepare(ready.flatMap((u) => u.items)).catch(() => undefined);
+    await writing;
+    writing = prepared.then(() => commit(ready));
+    // Awaited by the next flush or at the end; until then a failure must not count as unhandled.
+    writing.catch(() => undefined);
+  };
   const add = async (unit: Unit) => {
     if (opts.resume && !after(unit.position, opts.resume.position)) return;
     batch.push(unit);
     inBatch += unit.items.length;
     if (inBatch >= batchSize) {
-      await commit(batch);
+      const ready = batch;
       batch = [];
       inBatch = 0;
+      await flush(ready);
     }
   };
   progress();
@@ -300,6 +316,7 @@ export async function runImport(opts: ImportRunOptions): Promise<ImportRunReport
       }
     }
   }
-  await commit(batch);
+  await flush(batch);
+  await writing;
   return { ok: reports.every((r) => r.ok), sources: reports, totals, total: total + scanRefused };
 }

@@ -66,7 +66,56 @@ async function counts(db: SqlDatabase) {
   };
 }
 
+/** Runs the command as an operator does (node with tsx, so the validation thread starts from the sources too). */
+function importCommand(args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/import.ts'), ...args], {
+    cwd: root,
+    env: { ...process.env, ...env, IMPORT_OPERATOR: 'tester' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  return new Promise((done) => child.on('exit', (code) => done({ code, output })));
+}
+
 describe.each(backends())('npm run import on %s', (backend) => {
+  it('validating a batch ahead on a second thread stores and refuses exactly what one thread does', async () => {
+    // A population with one bad record in a later batch: it must be refused, naming its element, either way.
+    const lines = readFileSync(population, 'utf8').trimEnd().split('\n');
+    const i = lines.findIndex((l, n) => n > 60 && l.includes('"resourceType":"Patient"'));
+    const bad = JSON.parse(lines[i]);
+    bad.birthDate = '1980-02-30';
+    lines[i] = JSON.stringify(bad);
+    const file = join(dir, `one-bad-${backend}.ndjson`);
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const runs: Array<{ code: number | null; output: string; counts: Awaited<ReturnType<typeof counts>>; ids: string[] }> = [];
+    for (const flags of [[], ['--one-thread']]) {
+      const t = await target(backend, `ahead${flags.length}`);
+      try {
+        const { code, output } = await importCommand(['--batch-size', '20', ...flags, file], t.env);
+        const db = t.open();
+        const ids = (await db.query<{ ref: string }>("SELECT resource_type || '/' || id AS ref FROM resource WHERE resource_type <> 'AuditEvent' ORDER BY 1")).map((r) => r.ref);
+        runs.push({ code, output, counts: await counts(db), ids });
+        await db.close();
+      } finally {
+        await t.drop();
+      }
+    }
+    const [ahead, one] = runs;
+    expect(ahead.output).not.toMatch(/validating on this thread only/);
+    expect(ahead.code, ahead.output).toBe(1);
+    expect(one.code, one.output).toBe(1);
+    // The refusal lines (the record, and the records that needed it) are the same; the rate lines differ.
+    const refusal = (o: string) => o.split('\n').filter((l) => l.startsWith('REFUSED') || l.startsWith('  '));
+    expect(refusal(ahead.output).join('\n')).toMatch(/1980-02 has no day 30/);
+    expect(refusal(ahead.output)).toEqual(refusal(one.output));
+    expect(ahead.ids).toEqual(one.ids);
+    expect(ahead.ids).not.toContain(`Patient/${bad.id}`);
+    expect(ahead.ids.length).toBeLessThan(resources);
+    expect(ahead.counts).toEqual(one.counts);
+  }, 600_000);
+
   it('a run killed (-9) during a batch and resumed with --resume stores every resource exactly once', async () => {
     const t = await target(backend, 'resume');
     try {

@@ -53,6 +53,9 @@ export function startWalCheckpointer(path: string, options: { intervalMs?: numbe
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   return {
     async stop() {
+      // Held while it finishes: an unreferenced thread let a command's event loop run dry here, so the process
+      // ended with code 0 before its own exit code was set (the import's "some record refused" among them).
+      worker.ref();
       worker.postMessage('stop');
       await exited;
     },

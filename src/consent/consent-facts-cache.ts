@@ -1,10 +1,10 @@
 // Remembers the look-ups consent decisions are loaded from, keyed by the patient's change stamp, so a consent change still applies on the very next request. https://hl7.org/fhir/R4/consent.html
 import { LRUCache } from 'lru-cache';
 import type { Resource } from '@medplum/fhirtypes';
-import { ConsentFactTypes, PatientFactTypes as PerPatient, type ChangeStamp, type ResourceStore, type SearchQuery, type SearchResult } from '../store/resource-store.js';
+import { ConsentFactTypes, PatientFactTypes, type ChangeStamp, type ResourceStore, type SearchQuery, type SearchResult } from '../store/resource-store.js';
 
-const FactTypes: ReadonlySet<string> = new Set(ConsentFactTypes);
-const PatientFactTypes: ReadonlySet<string> = new Set(PerPatient);
+const FactTypeSet: ReadonlySet<string> = new Set(ConsentFactTypes);
+const PatientFactTypeSet: ReadonlySet<string> = new Set(PatientFactTypes);
 
 export interface ConsentFactsCache {
   /**
@@ -23,8 +23,9 @@ function aboutPatient(query: SearchQuery, patientId: string): boolean {
  * Only raw data is cached, never a decision: consents are compiled against the request's own time on every request.
  * The stamps are read first, then the data, so cached data is never older than its stamp. A write transaction reads
  * committed stamps and records until it writes a fact record itself; from then on its stamps are provisional: a hit
- * is still committed data (its own writes moved its counters past any committed value), a miss is loaded but not remembered. A look-up of a patient's record that is not about the request's own
- * patient is not cached: no stamp read for this request would tell when it changed.
+ * is still committed data (its own writes moved its counters past any committed value), a miss is loaded but not
+ * remembered. A look-up of a patient's record that is not about the request's own patient is not cached: no stamp
+ * read for this request would tell when it changed.
  */
 export function createConsentFactsCache(options: { max?: number } = {}): ConsentFactsCache {
   const cache = new LRUCache<string, Promise<Resource | undefined> | Promise<SearchResult>>({ max: options.max ?? 20_000 });
@@ -47,16 +48,16 @@ export function createConsentFactsCache(options: { max?: number } = {}): Consent
       return {
         ...raw,
         read: (type, id, access) => {
-          if (access || !FactTypes.has(type)) return raw.read(type, id, access);
+          if (access || !FactTypeSet.has(type)) return raw.read(type, id, access);
           if (type === 'Organization') return remember(`${shared}read ${type}/${id}`, () => raw.read(type, id));
           if (type === 'Patient' && mine && id === patientId) return remember(`${mine}read ${type}/${id}`, () => raw.read(type, id));
           return raw.read(type, id);
         },
         search: (query, access) => {
           const type = query.resourceType;
-          if (access || !FactTypes.has(type)) return raw.search(query, access);
+          if (access || !FactTypeSet.has(type)) return raw.search(query, access);
           if (type === 'Organization') return remember(`${shared}search ${JSON.stringify(query)}`, () => raw.search(query));
-          if (PatientFactTypes.has(type) && mine && aboutPatient(query, patientId!)) return remember(`${mine}search ${JSON.stringify(query)}`, () => raw.search(query));
+          if (PatientFactTypeSet.has(type) && mine && aboutPatient(query, patientId!)) return remember(`${mine}search ${JSON.stringify(query)}`, () => raw.search(query));
           return raw.search(query);
         },
       };

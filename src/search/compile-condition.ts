@@ -233,9 +233,11 @@ export function createConditionCompiler(registry: SearchRegistry, dialect: SqlDi
     return compiled;
   }
 
-  /** Whether a condition reaches other resources (chains, _has), whose policy conditions then enter its SQL. */
-  const reachesOthers = (c: Condition): boolean =>
-    c.kind === 'chain' || c.kind === 'has' || (c.kind === 'and' ? c.all.some(reachesOthers) : c.kind === 'or' ? c.any.some(reachesOthers) : c.kind === 'not' && reachesOthers(c.cond));
+  /** Whether `test` holds for the condition or any condition it is made of (through and, or, not). */
+  const anyPart = (c: Condition, test: (c: Condition) => boolean): boolean =>
+    test(c) || (c.kind === 'and' ? c.all.some((x) => anyPart(x, test)) : c.kind === 'or' ? c.any.some((x) => anyPart(x, test)) : c.kind === 'not' && anyPart(c.cond, test));
+  /** Chains and _has reach other resources, whose policy conditions then enter the SQL. */
+  const reachesOthers = (c: Condition): boolean => anyPart(c, (x) => x.kind === 'chain' || x.kind === 'has');
 
   /**
    * Like compiled policies: the filter is a pure function of the search's conditions, the type, the alias and the
@@ -244,9 +246,11 @@ export function createConditionCompiler(registry: SearchRegistry, dialect: SqlDi
    * search's CPU. A search through chains or _has also depends on the policy of the types it reaches: compiled each time.
    */
   const compiledSearches = new LRUCache<string, CompiledFilter>({ max: 2000 });
-  /** An `ap` date test widens by its distance from now (params/date.ts): its SQL is only good for the moment it is compiled. */
-  const readsClock = (c: Condition): boolean =>
-    c.kind === 'param' ? c.values.some((v) => v.startsWith('ap')) : c.kind === 'and' ? c.all.some(readsClock) : c.kind === 'or' ? c.any.some(readsClock) : c.kind === 'not' && readsClock(c.cond);
+  /**
+   * An `ap` date test widens by its distance from now (params/date.ts): its SQL is only good for the moment it is
+   * compiled. Any value starting with `ap` counts (a token `apple` too): at worst such a search is compiled each time.
+   */
+  const readsClock = (c: Condition): boolean => anyPart(c, (x) => x.kind === 'param' && x.values.some((v) => v.startsWith('ap')));
 
   function searchFilter(where: Condition[], resourceType: string, alias: string, access: AccessPolicy | undefined): CompiledFilter {
     const policy = access?.forType(resourceType);

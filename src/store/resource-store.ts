@@ -133,7 +133,7 @@ export interface ResourceStore {
   isDeleted(resourceType: string, id: string): Promise<boolean>;
   /**
    * Changes whenever a resource a consent decision rests on is written (src/store/sql/change-stamp.ts); undefined
-   * when the store has none, and marked provisional inside a transaction. Lets caches check freshness per request:
+   * when the store has none, and provisional inside a transaction once it has written a fact record. Lets caches check freshness per request:
    * `shared` moves with any Organization write, `patient` with writes of that patient's own fact records.
    */
   changeStamp?(patientId?: string): Promise<ChangeStamp | undefined>;
@@ -147,20 +147,21 @@ export interface ResourceStore {
   transaction<T>(fn: (tx: ResourceStore) => Promise<T>): Promise<T>;
 }
 
-/** The change counters one request's consent facts rest on (src/store/sql/change-stamp.ts). */
 /** The types consent decisions are loaded from (src/consent/consent-facts.ts): a write of any of them moves a change stamp. */
 export const ConsentFactTypes = ['Consent', 'Patient', 'Organization', 'RelatedPerson'] as const;
 /** Of those, the ones counted per patient (their own Patient, and Consents and RelatedPersons about them); Organizations move the shared counter. */
 export const PatientFactTypes = ['Consent', 'Patient', 'RelatedPerson'] as const;
 
+/** The change counters one request's consent facts rest on (src/store/sql/change-stamp.ts). */
 export interface ChangeStamp {
   /** Organizations, and fact records of no single patient. */
   shared: string;
   /** The patient's own records (Patient, Consents, RelatedPersons); absent when no patient was asked for. */
   patient?: string;
   /**
-   * Read inside a transaction: it counts the transaction's own writes, which may still roll back, so the same value
-   * could later stand for other data. Data remembered under a committed stamp may be used; nothing may be remembered under this one.
+   * Read inside a transaction that has written a fact record: it counts that write, which may still roll back, so the
+   * same value could later stand for other data. Data remembered under a committed stamp may be used; nothing may be
+   * remembered under this one.
    */
   provisional?: true;
 }

@@ -7,6 +7,7 @@ import { Oid } from '../kanta/codes.js';
 import { isValidHetu } from './hetu.js';
 import type { Language } from './language.js';
 import { createIssue } from './messages.js';
+import { publicTypeName } from './registry-names.js';
 import type { Terminology } from './terminology.js';
 
 export interface ElementCheckContext {
@@ -136,14 +137,6 @@ function checkDates(propertyValues: unknown[], issues: OperationOutcomeIssue[], 
   }
 }
 
-/**
- * The type name a client may see: a profile's backbone types are registered under a per-validator prefix
- * (validator.ts registerWithMedplum), which names nothing the client knows.
- */
-export function publicTypeName(type: string): string {
-  return type.replace(/^Kgw[0-9a-f]{12}p\d+/, '');
-}
-
 /** A complex type (HumanName, ContactPoint, BackboneElement...) needs a JSON object; medplum lets `telecom: [0]` through. */
 function checkComplexValues(propertyValues: unknown[], issues: OperationOutcomeIssue[], ctx: ElementCheckContext): void {
   for (const propertyValue of propertyValues) {
@@ -157,7 +150,7 @@ function checkComplexValues(propertyValues: unknown[], issues: OperationOutcomeI
 }
 
 /** A schema element key and how to tell, from the object's own keys, whether its first path segment is present. */
-interface ElementKey {
+export interface ElementKey {
   key: string;
   /** The first segment (`identifier` of `identifier.system`), or the prefix of a choice element (`value` of `value[x]`). */
   head: string;
@@ -168,7 +161,8 @@ interface ElementKey {
 
 const elementKeys = new WeakMap<InternalTypeSchema, ElementKey[]>();
 
-function keysOf(schema: InternalTypeSchema): ElementKey[] {
+/** The schema's element keys, each with how to find it among an object's own keys (remembered per schema). */
+export function keysOf(schema: InternalTypeSchema): ElementKey[] {
   let keys = elementKeys.get(schema);
   if (!keys) {
     keys = Object.keys(schema.elements).map((key) => {
@@ -185,7 +179,7 @@ function keysOf(schema: InternalTypeSchema): ElementKey[] {
 const startsUpper = (k: string, at: number): boolean => at < k.length && k[at] >= 'A' && k[at] <= 'Z';
 
 /** Whether `value` has the element at all (its value or, for primitives, its `_element` extension part). */
-export function present(value: Record<string, unknown>, own: string[], e: Pick<ElementKey, 'head' | 'extensionHead' | 'choice'>): boolean {
+export function present(value: Record<string, unknown>, own: string[], e: ElementKey): boolean {
   if (!e.choice) return value[e.head] !== undefined || value[e.extensionHead] !== undefined;
   const h = e.head;
   const x = e.extensionHead;

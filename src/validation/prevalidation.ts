@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import type { OperationOutcome } from '@medplum/fhirtypes';
 
 /**
- * An import spends a third of its CPU validating, and the write path cannot start the next resource before the
+ * An import spends about a quarter of its CPU validating, and the write path cannot start the next resource before the
  * store has checked this one. The resources of the next batch are known while this batch is written, so a worker
  * validates them meanwhile, with the same validator. The store still asks for every resource it writes:
  * `take` answers only for the exact JSON the worker validated (anything the writer changed since is validated
@@ -36,11 +36,15 @@ export function startPrevalidation(onError: (message: string) => void = () => un
   let failed = false;
   const waiting = new Map<number, (outcomes: OperationOutcome[] | undefined) => void>();
   let nextId = 1;
-  const fail = (message: string) => {
-    if (!failed) onError(message);
+  /** From now on nothing is validated ahead; batches waiting for outcomes go on without them. */
+  const stop = () => {
     failed = true;
     for (const resolve of waiting.values()) resolve(undefined);
     waiting.clear();
+  };
+  const fail = (message: string) => {
+    if (!failed) onError(message);
+    stop();
   };
   try {
     const entry = new URL(`./validation-worker${ext}`, import.meta.url).href;
@@ -90,9 +94,7 @@ export function startPrevalidation(onError: (message: string) => void = () => un
       return undefined;
     },
     async close() {
-      failed = true;
-      for (const resolve of waiting.values()) resolve(undefined);
-      waiting.clear();
+      stop();
       await worker?.terminate();
     },
   };

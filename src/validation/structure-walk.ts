@@ -17,8 +17,8 @@ import {
   validationRegexes,
 } from '@medplum/core';
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
-import type { ElementCheckContext } from './element-checks.js';
-import { elementVisitor, present } from './element-checks.js';
+import type { ElementCheckContext, ElementKey } from './element-checks.js';
+import { elementVisitor, keysOf, present } from './element-checks.js';
 
 /*
  * Why this walk exists: @medplum/core's validator asks every element of the schema for its value, on every object
@@ -37,13 +37,8 @@ const MaxString = 1024 * 1024;
 const JsTypes: Record<string, string> = fhirTypeToJsType;
 const Ucum = toTypedValue(UCUM);
 
-interface Entry {
-  key: string;
+interface Entry extends ElementKey {
   element: InternalSchemaElement;
-  /** First key segment, or the prefix of a choice (`value` of `value[x]`). */
-  head: string;
-  extensionHead: string;
-  choice: boolean;
   required: boolean;
   /** A plain key with one non-Resource type, read straight from the object when it has no `_key` part. */
   simpleType?: string;
@@ -64,15 +59,13 @@ const plans = new WeakMap<InternalTypeSchema, Plan>();
 function planOf(schema: InternalTypeSchema): Plan {
   let plan = plans.get(schema);
   if (!plan) {
-    const entries = Object.entries(schema.elements).map(([key, element]): Entry => {
-      const first = key.split('.')[0];
-      const choice = first.endsWith('[x]');
-      const head = choice ? first.slice(0, -3) : first;
+    const entries = keysOf(schema).map((k): Entry => {
+      const element = schema.elements[k.key];
       const last = element.path.slice(element.path.lastIndexOf('.') + 1);
       const single = element.type?.length === 1 ? element.type[0].code : undefined;
-      const simple = !choice && !key.includes('.') && last === key && single !== undefined && single !== 'Resource';
-      const complex = !key.includes('.') && (element.type?.length ?? 0) > 0 && element.type.every((t) => !isPrimitiveType(t.code));
-      return { key, element, head, extensionHead: `_${head}`, choice, required: element.min > 0, simpleType: simple ? single : undefined, complex };
+      const simple = !k.choice && !k.key.includes('.') && last === k.key && single !== undefined && single !== 'Resource';
+      const complex = !k.key.includes('.') && (element.type?.length ?? 0) > 0 && element.type.every((t) => !isPrimitiveType(t.code));
+      return { ...k, element, required: element.min > 0, simpleType: simple ? single : undefined, complex };
     });
     plan = { entries, complexKeys: new Set(entries.filter((e) => e.complex).map((e) => e.key)), choiceOf: new Map() };
     plans.set(schema, plan);

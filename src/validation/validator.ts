@@ -1,5 +1,4 @@
 // Resource validation against R4 and the project profiles, issues in fi/sv/en (SPEC F2, F3). https://hl7.org/fhir/R4/validation.html
-import { randomUUID } from 'node:crypto';
 import { OperationOutcomeError, isResourceType, loadDataType, validateResource, validateTypedValue } from '@medplum/core';
 import type {
   CodeSystem,
@@ -23,6 +22,7 @@ import type { ProfileInvariants } from './profile-invariants.js';
 import { createProfileInvariants, isProjectConstraint } from './profile-invariants.js';
 import type { R4Definitions } from './r4-definitions.js';
 import { CORE_STRUCTURE_DEFINITION_BASE, loadR4Definitions } from './r4-definitions.js';
+import { newRegistryInstance, profilePrefix } from './registry-names.js';
 import { generateSnapshot } from './snapshot.js';
 import { walkStructure } from './structure-walk.js';
 import type { Terminology } from './terminology.js';
@@ -177,7 +177,7 @@ function compileProfiles(profiles: StructureDefinition[], r4: R4Definitions, ins
     } else {
       structureDefinition = sd;
     }
-    const typeKey = registerWithMedplum(forMedplum(structureDefinition), `${instance}p${compiled.size}`);
+    const typeKey = registerWithMedplum(forMedplum(structureDefinition), profilePrefix(instance, compiled.size));
     const profile: CompiledProfile = {
       url,
       type: structureDefinition.type as string,
@@ -216,7 +216,7 @@ function extensionValueTypeIndex(compiled: Map<string, CompiledProfile>): Map<st
 export function createValidator(opts: ValidatorOptions): Validator {
   const r4 = opts.r4 ?? loadR4Definitions();
   // Unique per validator so two validators (tests, reloads) never overwrite each other's registered profiles.
-  const instance = `Kgw${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+  const instance = newRegistryInstance();
   const compiled = compileProfiles(opts.profiles, r4, instance);
   const terminology: Terminology = createTerminology(
     [...r4.valueSets, ...(opts.valueSets ?? [])],

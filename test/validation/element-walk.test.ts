@@ -1,27 +1,16 @@
 // The element checks walk only the elements a resource has; they report exactly what a walk over every schema element reports.
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Resource } from '@medplum/fhirtypes';
 import { describe, expect, test } from 'vitest';
 import { generatePopulation } from '../../src/kanta/generator.js';
-import { loadConformanceResources } from '../../src/validation/load-profiles.js';
-import { loadR4Definitions } from '../../src/validation/r4-definitions.js';
 import { createValidator, isValid } from '../../src/validation/validator.js';
+import { profileExamples, projectValidatorOptions } from '../support/validation-fixtures.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const conformance = loadConformanceResources(['profiles', 'mappings', 'conformance'].map((d) => join(root, d)));
-const r4 = loadR4Definitions();
-const options = { profiles: conformance.structureDefinitions, valueSets: conformance.valueSets, codeSystems: conformance.codeSystems, r4 };
+const options = projectValidatorOptions();
 // Both on medplum's structure validator: the walks compared here are the element checks' own (structure-walk.test.ts compares the validator's walk).
 const present = createValidator({ ...options, structure: 'medplum' });
 const every = createValidator({ ...options, structure: 'medplum', elementWalk: 'every' });
 
-const examplesDir = join(root, 'profiles', 'examples');
-const examples: Resource[] = readdirSync(examplesDir)
-  .filter((f) => f.endsWith('.json'))
-  .sort()
-  .map((f) => JSON.parse(readFileSync(join(examplesDir, f), 'utf8')) as Resource);
+const examples = profileExamples();
 
 /** Broken copies of a generated resource: each hits one of the element checks (date, binding, reference, type, HETU). */
 function broken(r: Resource): Resource[] {

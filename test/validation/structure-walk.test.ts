@@ -1,28 +1,16 @@
 // The validator's own structure walk against @medplum/core's validator plus the element checks: the same outcome for generated, mutated and example resources.
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Resource } from '@medplum/fhirtypes';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { generatePopulation } from '../../src/kanta/generator.js';
-import { loadConformanceResources } from '../../src/validation/load-profiles.js';
-import { loadR4Definitions } from '../../src/validation/r4-definitions.js';
 import { createValidator, isValid } from '../../src/validation/validator.js';
+import { profileExamples, projectValidatorOptions } from '../support/validation-fixtures.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const conformance = loadConformanceResources(['profiles', 'mappings', 'conformance'].map((d) => join(root, d)));
-const r4 = loadR4Definitions();
-const options = { profiles: conformance.structureDefinitions, valueSets: conformance.valueSets, codeSystems: conformance.codeSystems, r4 };
+const options = projectValidatorOptions();
 const walk = createValidator(options);
 // The reference: medplum's validator over every schema element, then the element checks over every schema element.
 const reference = createValidator({ ...options, structure: 'medplum', elementWalk: 'every' });
 
-const examplesDir = join(root, 'profiles', 'examples');
-const examples: Resource[] = readdirSync(examplesDir)
-  .filter((f) => f.endsWith('.json'))
-  .sort()
-  .map((f) => JSON.parse(readFileSync(join(examplesDir, f), 'utf8')) as Resource);
+const examples = profileExamples();
 const population = [...generatePopulation({ seed: 5, patients: 30, asOf: '2025-06-01' })].flat();
 const inputs = [...population, ...examples];
 

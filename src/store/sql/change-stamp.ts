@@ -74,10 +74,6 @@ export async function migrateChangeStamp(tx: SqlDatabase): Promise<void> {
   for (const stmt of ddl(tx.dialect)) await tx.execute(stmt);
 }
 
-/**
- * The committed counters, or undefined inside a transaction: what a transaction sees may still roll back, and a
- * cache filled from it under a stamp that later means something else would serve data that never existed.
- */
 const FactTypeSet: ReadonlySet<string> = new Set(ConsentFactTypes);
 
 /** Called before a transaction writes a resource of `type`: from a fact record on, its stamps are provisional. */
@@ -85,6 +81,10 @@ export function noteWrite(db: SqlDatabase, type: string): void {
   if (db.txState && FactTypeSet.has(type)) db.txState.factsWritten = true;
 }
 
+/**
+ * The counters. Inside a transaction that has written a fact record they are marked provisional: what it wrote may
+ * still roll back, and a cache filled under a stamp that later means something else would serve data that never existed.
+ */
 export async function readChangeStamp(db: SqlDatabase, patientId?: string): Promise<ChangeStamp | undefined> {
   const patientKey = patientId === undefined ? undefined : `${PatientPrefix}${patientId}`;
   const rows = await db.query<{ name: string; n: number | string }>(
@@ -93,7 +93,6 @@ export async function readChangeStamp(db: SqlDatabase, patientId?: string): Prom
   );
   const n = (name: string | undefined) => String(rows.find((r) => r.name === name)?.n ?? 0);
   const stamp: ChangeStamp = patientKey === undefined ? { shared: n(Shared) } : { shared: n(Shared), patient: n(patientKey) };
-  // Once a transaction has written a fact record, its counters include writes that may roll back (resource-store.ts
-  // ChangeStamp). Before that, it reads the committed counters and the committed records they stand for.
+  // Before its first fact write a transaction reads the committed counters and the committed records they stand for.
   return db.inTransaction && (db.txState?.factsWritten ?? true) ? { ...stamp, provisional: true } : stamp;
 }

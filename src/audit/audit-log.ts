@@ -5,6 +5,7 @@ import type { AuditEvent } from '@medplum/fhirtypes';
 import type { SqlDatabase } from '../store/sql/database.js';
 import { IndexTables } from '../store/sql/schema.js';
 import { auditColumns, AuditColumnNames, type AuditColumns } from './audit-columns.js';
+import { dropLinkHashIndex } from './audit-chain-layout.js';
 import { analyseChain, contentState, createChainHasher, GENESIS_HASH, type ChainProblem, type ChainRow, type OrphanEvent } from './audit-chain.js';
 
 /** Advisory lock key serialising chain appends across gateway processes on PostgreSQL ("AUDI"). */
@@ -79,7 +80,7 @@ function sqliteDdl(): string[] {
       resource_id TEXT NOT NULL UNIQUE,
       recorded TEXT NOT NULL,
       prev_hash TEXT NOT NULL,
-      hash TEXT NOT NULL UNIQUE
+      hash TEXT NOT NULL
     )`,
     `CREATE TRIGGER IF NOT EXISTS audit_chain_no_update BEFORE UPDATE ON audit_chain ${raise}`,
     `CREATE TRIGGER IF NOT EXISTS audit_chain_no_delete BEFORE DELETE ON audit_chain ${raise}`,
@@ -96,7 +97,7 @@ function postgresDdl(): string[] {
       resource_id TEXT NOT NULL UNIQUE,
       recorded TEXT NOT NULL,
       prev_hash TEXT NOT NULL,
-      hash TEXT NOT NULL UNIQUE
+      hash TEXT NOT NULL
     )`,
     `CREATE OR REPLACE FUNCTION audit_chain_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN RAISE EXCEPTION '${APPEND_ONLY} (%)', TG_TABLE_NAME; END $$`,
@@ -197,6 +198,7 @@ export function createAuditLog(opts: AuditLogOptions = {}): AuditLog {
   async function migrate(db: SqlDatabase): Promise<void> {
     await db.transaction(async (tx) => {
       if (tx.dialect === 'postgres') await tx.query(`SELECT pg_advisory_xact_lock(${MIGRATE_LOCK_KEY})`);
+      await dropLinkHashIndex(tx);
       for (const stmt of tx.dialect === 'postgres' ? postgresDdl() : sqliteDdl()) await tx.execute(stmt);
       if (await storeTablesExist(tx)) await moveLegacyEvents(tx);
     });
@@ -328,6 +330,7 @@ export function createAuditLog(opts: AuditLogOptions = {}): AuditLog {
     }
     problems.push(...unindexed);
     if (options.expectHead) {
+      // No index on hash (audit-chain-layout.ts): one scan per verification.
       const [found] = await db.query<{ seq: number }>('SELECT seq FROM audit_chain WHERE hash = ?', [options.expectHead]);
       if (!found) {
         problems.push({ seq: null, resourceId: null, kind: 'removed', detail: `The expected head ${options.expectHead} is not in the chain: its tail was cut off or rewritten` });

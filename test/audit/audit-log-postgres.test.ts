@@ -85,4 +85,19 @@ describe.skipIf(!BASE)(`audit chain on PostgreSQL${BASE ? '' : ' (skipped: DATAB
     ).rejects.toThrow('Only AuditEvents can be appended');
     expect(await log.verify(db)).toMatchObject({ ok: true, checked: before });
   });
+
+  it('A3: a chain table with the earlier unique index on each link hash loses it on the next start, keeping every link', async () => {
+    const db = processes[0];
+    await db.execute('ALTER TABLE audit_chain ADD CONSTRAINT audit_chain_hash_key UNIQUE (hash)');
+    await db.transaction((tx) => log.append({ db: tx }, [event(7, 1)]));
+    const constraints = async () => db.query<{ conname: string }>("SELECT conname FROM pg_constraint WHERE conrelid = 'audit_chain'::regclass AND contype = 'u' ORDER BY conname");
+    expect((await constraints()).map((c) => c.conname)).toEqual(['audit_chain_hash_key', 'audit_chain_resource_id_key']);
+    const before = await db.query('SELECT seq, resource_id, prev_hash, hash FROM audit_chain ORDER BY seq');
+    const { head } = await log.verify(db);
+    await log.migrate(db);
+    expect((await constraints()).map((c) => c.conname)).toEqual(['audit_chain_resource_id_key']);
+    expect(await db.query('SELECT seq, resource_id, prev_hash, hash FROM audit_chain ORDER BY seq')).toEqual(before);
+    expect(await log.verify(db, { expectHead: head })).toMatchObject({ ok: true, checked: before.length, head });
+    await expect(db.execute("UPDATE audit_chain SET hash = 'x'")).rejects.toThrow('append-only');
+  });
 });

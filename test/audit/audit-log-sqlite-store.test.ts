@@ -180,3 +180,59 @@ describe('a store written before the lean audit table', () => {
     }
   });
 });
+
+describe('a store whose chain table kept a unique index on each link hash', () => {
+  const hashIndexes = async (db: SqlDatabase) =>
+    db.query<{ name: string }>(`SELECT il.name FROM pragma_index_list('audit_chain') il JOIN pragma_index_info(il.name) ii WHERE ii.name = 'hash'`);
+
+  it('upgrades in place: the index goes, every link stays, the chain verifies, the append-only triggers still hold and --expect-head still finds the head', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'audit-hash-index-'));
+    const db = openSqliteDatabase(join(dir, 'gateway.db'));
+    try {
+      await migrateResourceStore(db);
+      await log.migrate(db);
+      for (let n = 1; n <= 4; n++) await db.transaction((tx) => log.append({ db: tx }, [event(n)]));
+      // The layout before 2026-12-02, as the earlier migrate created it (with its triggers), holding the same links.
+      await db.transaction(async (tx) => {
+        await tx.execute('CREATE TABLE old_chain (seq INTEGER PRIMARY KEY, resource_id TEXT NOT NULL UNIQUE, recorded TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL UNIQUE)');
+        await tx.execute('INSERT INTO old_chain SELECT seq, resource_id, recorded, prev_hash, hash FROM audit_chain');
+        await tx.execute('DROP TABLE audit_chain');
+        await tx.execute('ALTER TABLE old_chain RENAME TO audit_chain');
+        for (const op of ['UPDATE', 'DELETE']) {
+          await tx.execute(`CREATE TRIGGER audit_chain_no_${op.toLowerCase()} BEFORE ${op} ON audit_chain BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END`);
+        }
+      });
+      expect(await hashIndexes(db)).toHaveLength(1);
+      const before = await db.query('SELECT seq, resource_id, recorded, prev_hash, hash FROM audit_chain ORDER BY seq');
+      const { head } = await log.verify(db);
+
+      await log.migrate(db);
+      expect(await hashIndexes(db)).toEqual([]);
+      expect(await db.query('SELECT seq, resource_id, recorded, prev_hash, hash FROM audit_chain ORDER BY seq')).toEqual(before);
+      expect(await log.verify(db, { expectHead: head })).toMatchObject({ ok: true, checked: 4, head });
+      expect((await log.verify(db, { expectHead: 'f'.repeat(64) })).problems.map((p) => p.kind)).toEqual(['removed']);
+      await expect(db.execute("UPDATE audit_chain SET hash = 'x'")).rejects.toThrow('append-only');
+      await expect(db.execute('DELETE FROM audit_chain')).rejects.toThrow('append-only');
+      await db.transaction((tx) => log.append({ db: tx }, [event(5)]));
+      // A second start finds nothing to do.
+      await log.migrate(db);
+      expect(await log.verify(db)).toMatchObject({ ok: true, checked: 5 });
+    } finally {
+      await db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a new store is created without it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'audit-hash-index-'));
+    const db = openSqliteDatabase(join(dir, 'gateway.db'));
+    try {
+      await migrateResourceStore(db);
+      await log.migrate(db);
+      expect(await hashIndexes(db)).toEqual([]);
+    } finally {
+      await db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

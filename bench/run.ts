@@ -3,12 +3,7 @@ import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { ProjectRoot } from '../src/gateway.js';
-import { createAuditTrail } from '../src/audit/audit-trail.js';
-import { IndexTables } from '../src/store/sql/schema.js';
-import { generatePopulation } from '../src/kanta/generator.js';
-import { openPostgresDatabase } from '../src/store/postgres/postgres-database.js';
 import { openSqliteDatabase } from '../src/store/sqlite/sqlite-database.js';
 import { createBenchIssuer, type BenchIssuer } from './bench-issuer.js';
 import { measureConsentCost } from './consent-cost.js';
@@ -17,6 +12,7 @@ import { runImportBench, writeImportReport } from './import.js';
 import { drive, type LoadResult } from './load.js';
 import { runMemoryCheck } from './memory-run.js';
 import { runMedplumPeer } from './peer-medplum.js';
+import { ensurePostgresPopulation } from './postgres-population.js';
 import { bulkLoad, cacheDir, ensureSqlitePopulation, type LoadStats, type PopulationSpec } from './population.js';
 import { machine, markdown, writeReport, type BenchReport, type ScenarioResult } from './report.js';
 import { DensityScenarios, LatencyScenarios, pickSubjects, requestHeaders, scenarios, WorkerScenarios, type Scenario } from './scenarios.js';
@@ -205,59 +201,6 @@ async function countConsents(file: string): Promise<{ resources: number; consent
  * The audit tables are append-only to everyone (triggers refuse DELETE and TRUNCATE), so in this benchmark-owned
  * schema they are dropped and created again empty.
  */
-async function resetPostgresRuns(schemaUrl: string): Promise<void> {
-  const db = openPostgresDatabase(schemaUrl, { max: 1 });
-  try {
-    const cols = await db.query<{ column_name: string }>("SELECT column_name FROM information_schema.columns WHERE table_name = 'bench_population_done' AND table_schema = current_schema()");
-    const marker = cols.some((c) => c.column_name === 'max_rid') ? (await db.query<{ max_rid: string | number | null }>('SELECT max_rid FROM bench_population_done'))[0]?.max_rid : null;
-    await db.transaction(async (tx) => {
-      if (marker !== null && marker !== undefined) {
-        for (const table of IndexTables) await tx.execute(`DELETE FROM ${table} WHERE rid > ?`, [Number(marker)]);
-        await tx.execute('DELETE FROM resource_version WHERE rid > ?', [Number(marker)]);
-        await tx.execute('DELETE FROM resource WHERE rid > ?', [Number(marker)]);
-      }
-      await tx.execute('DROP TABLE IF EXISTS audit_event, audit_chain');
-      await createAuditTrail().migrate(tx);
-    });
-    log(marker === null || marker === undefined ? 'PostgreSQL schema reused; its audit trail emptied (an older marker: created resources kept)' : 'PostgreSQL schema reused as loaded: earlier runs\' resources and audit trail removed');
-  } finally {
-    await db.close();
-  }
-}
-
-/** PostgreSQL: the population goes to its own schema, kept between runs (a marker table says it is complete). */
-async function ensurePostgres(url: string): Promise<{ url: string; built?: LoadStats }> {
-  const schema = `bench_s${spec.seed}_p${spec.patients}`;
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  let done = false;
-  try {
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-    const r = await client.query(`SELECT to_regclass('${schema}.bench_population_done') AS t`);
-    done = r.rows[0].t !== null;
-    if (!done) {
-      await client.query(`DROP SCHEMA ${schema} CASCADE`);
-      await client.query(`CREATE SCHEMA ${schema}`);
-    }
-  } finally {
-    await client.end();
-  }
-  const sep = url.includes('?') ? '&' : '?';
-  const schemaUrl = `${url}${sep}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
-  if (done) {
-    await resetPostgresRuns(schemaUrl);
-    return { url: schemaUrl };
-  }
-  log(`loading the population into PostgreSQL schema ${schema}`);
-  const db = openPostgresDatabase(schemaUrl);
-  const built = await bulkLoad(db, generatePopulation({ seed: spec.seed, patients: spec.patients, asOf: spec.asOf }));
-  const [{ m }] = await db.query<{ m: string | number }>('SELECT COALESCE(MAX(rid), 0) AS m FROM resource');
-  await db.execute('CREATE TABLE bench_population_done (at TEXT, max_rid BIGINT)');
-  await db.execute('INSERT INTO bench_population_done (at, max_rid) VALUES (?, ?)', [new Date().toISOString(), Number(m)]);
-  await db.close();
-  return { url: schemaUrl, built };
-}
-
 async function main(): Promise<void> {
   if (args.import) {
     const patients = process.argv.some((a) => a.startsWith('--patients')) ? spec.patients : 5000;
@@ -319,7 +262,7 @@ async function main(): Promise<void> {
   const pgUrl = process.env.DATABASE_URL;
   if (pgUrl && !args['no-postgres']) {
     try {
-      const p = await ensurePostgres(pgUrl);
+      const p = await ensurePostgresPopulation(spec, pgUrl, log);
       population.postgres = { loadSeconds: p.built?.seconds, resources: p.built?.resources, consents: p.built?.consents, cached: !p.built };
       results.push(...(await runGateway({ store: 'postgres', env: { DATABASE_URL: p.url } }, 'base', list, captured, rss)));
       await extraPasses({ store: 'postgres', env: {} }, () => ({ DATABASE_URL: p.url }));

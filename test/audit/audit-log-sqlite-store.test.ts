@@ -211,6 +211,9 @@ describe('a store whose chain table kept a unique index on each link hash', () =
       expect(await db.query('SELECT seq, resource_id, recorded, prev_hash, hash FROM audit_chain ORDER BY seq')).toEqual(before);
       expect(await log.verify(db, { expectHead: head })).toMatchObject({ ok: true, checked: 4, head });
       expect((await log.verify(db, { expectHead: 'f'.repeat(64) })).problems.map((p) => p.kind)).toEqual(['removed']);
+      // A head older than a ranged check is looked up outside the rows checked.
+      const first = (before[0] as { hash: string }).hash;
+      expect(await log.verify(db, { from: '2026-11-26T10:00:03.000Z', expectHead: first })).toMatchObject({ ok: true, checked: 2 });
       await expect(db.execute("UPDATE audit_chain SET hash = 'x'")).rejects.toThrow('append-only');
       await expect(db.execute('DELETE FROM audit_chain')).rejects.toThrow('append-only');
       await db.transaction((tx) => log.append({ db: tx }, [event(5)]));

@@ -17,12 +17,17 @@ const only = (process.env.ONLY ?? 'read').split(',');
 const secs = Number(process.env.SECS ?? 5);
 // The whole process (every thread), and its main thread alone (where requests are served).
 const cpuTicks = (pid: number, file = `/proc/${pid}/stat`) => { const f = readFileSync(file, 'utf8').split(') ')[1].split(' '); return Number(f[11]) + Number(f[12]); };
-/** CPU ticks of every PostgreSQL server process (its backends do a request's SQL work on the same cores). */
+/**
+ * CPU ticks of every PostgreSQL server process (its backends do a request's SQL work on the same cores), with the
+ * children each has reaped, so a backend that ended during the run still counts. Other clients' work counts too.
+ */
 const postgresTicks = () => {
   let sum = 0;
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
-      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres') sum += cpuTicks(Number(pid));
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'postgres') continue;
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      sum += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
     } catch {
       // The process ended meanwhile.
     }

@@ -2,7 +2,7 @@
 import { randomFillSync } from 'node:crypto';
 import { v7 as timeOrderedUuid } from 'uuid';
 import type { AuditEvent } from '@medplum/fhirtypes';
-import type { SqlDatabase } from '../store/sql/database.js';
+import { SamePlan, type SqlDatabase } from '../store/sql/database.js';
 import { IndexTables } from '../store/sql/schema.js';
 import { auditColumns, AuditColumnNames, type AuditColumns } from './audit-columns.js';
 import { dropLinkHashIndex } from './audit-chain-layout.js';
@@ -124,7 +124,7 @@ async function insertEvents(db: SqlDatabase, rows: Array<AuditColumns & { seq: n
   for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
     const chunk = rows.slice(i, i + INSERT_CHUNK);
     const values = chunk.map(() => `(${cols.map(() => '?').join(', ')})`).join(', ');
-    await db.execute(`INSERT INTO audit_event (${cols.join(', ')}) VALUES ${values}`, chunk.flatMap((r) => cols.map((c) => r[c])));
+    await db.execute(`INSERT INTO audit_event (${cols.join(', ')}) VALUES ${values}`, chunk.flatMap((r) => cols.map((c) => r[c])), SamePlan);
   }
 }
 
@@ -211,7 +211,7 @@ export function createAuditLog(opts: AuditLogOptions = {}): AuditLog {
     // Held from here to the batch's commit only: the chain head is read and advanced once per batch.
     // Keyed by schema as well: each schema holds its own chain, so gateways on other schemas of the database never wait.
     if (db.dialect === 'postgres') await db.query(`SELECT pg_advisory_xact_lock(${CHAIN_LOCK_KEY}, hashtext(current_schema()))`);
-    const [last] = await db.query<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_chain ORDER BY seq DESC LIMIT 1');
+    const [last] = await db.query<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_chain ORDER BY seq DESC LIMIT 1', [], SamePlan);
     let prevHash = last?.hash ?? GENESIS_HASH;
     let seq = last ? Number(last.seq) : 0;
     const rows: Array<AuditColumns & { seq: number; content: string }> = [];
@@ -233,7 +233,7 @@ export function createAuditLog(opts: AuditLogOptions = {}): AuditLog {
     await insertEvents(db, rows);
     for (let i = 0; i < links.length; i += INSERT_CHUNK) {
       const chunk = links.slice(i, i + INSERT_CHUNK);
-      await db.execute(`INSERT INTO audit_chain (seq, resource_id, recorded, prev_hash, hash) VALUES ${chunk.map(() => '(?, ?, ?, ?, ?)').join(', ')}`, chunk.flat());
+      await db.execute(`INSERT INTO audit_chain (seq, resource_id, recorded, prev_hash, hash) VALUES ${chunk.map(() => '(?, ?, ?, ?, ?)').join(', ')}`, chunk.flat(), SamePlan);
     }
   }
 

@@ -1,6 +1,6 @@
-// PostgreSQL statements run often are prepared once per connection under a name from their text, bounded per connection (src/store/postgres/postgres-database.ts).
+// PostgreSQL statements marked samePlan and run often are prepared once per connection under a name from their text, bounded per connection (src/store/postgres/postgres-database.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SqlDatabase } from '../../src/store/sql/database.js';
+import { SamePlan, type SqlDatabase } from '../../src/store/sql/database.js';
 import { openPostgresDatabase } from '../../src/store/postgres/postgres-database.js';
 import { postgresUrlOrSkip } from '../support/backends.js';
 
@@ -21,7 +21,7 @@ describe.skipIf(!BASE)(`named statements on PostgreSQL${BASE ? '' : ' (skipped: 
   it('a text run a few times on one connection is prepared there once, under a name from its text, and answers as before', async () => {
     await db.transaction(async (tx) => {
       const answers: unknown[] = [];
-      for (let i = 0; i < 5; i++) answers.push(await tx.query<{ n: number; s: string }>('SELECT ?::int * 2 AS n, ?::text AS s', [i, `v${i}`]));
+      for (let i = 0; i < 5; i++) answers.push(await tx.query<{ n: number; s: string }>('SELECT ?::int * 2 AS n, ?::text AS s', [i, `v${i}`], SamePlan));
       expect(answers).toEqual([0, 1, 2, 3, 4].map((i) => [{ n: i * 2, s: `v${i}` }]));
       const mine = (await prepared(tx)).filter((p) => p.statement === 'SELECT $1::int * 2 AS n, $2::text AS s');
       expect(mine).toHaveLength(1);
@@ -29,21 +29,22 @@ describe.skipIf(!BASE)(`named statements on PostgreSQL${BASE ? '' : ' (skipped: 
     });
   });
 
-  it('a text run once or twice, and a text without parameters, are not prepared', async () => {
+  it('a text run once or twice, and a text not marked samePlan (a search), are not prepared', async () => {
     await db.transaction(async (tx) => {
-      await tx.query('SELECT ?::int + 1 AS once', [1]);
-      await tx.query('SELECT ?::int + 2 AS twice', [1]);
-      await tx.query('SELECT ?::int + 2 AS twice', [2]);
-      for (let i = 0; i < 4; i++) await tx.query('SELECT 3 AS plain');
+      await tx.query('SELECT ?::int + 1 AS once', [1], SamePlan);
+      await tx.query('SELECT ?::int + 2 AS twice', [1], SamePlan);
+      await tx.query('SELECT ?::int + 2 AS twice', [2], SamePlan);
+      for (let i = 0; i < 4; i++) await tx.query('SELECT ?::int + 3 AS unmarked', [i]);
+      for (let i = 0; i < 4; i++) await db.query('SELECT ?::int + 4 AS on_the_pool', [i], SamePlan);
       const texts = (await prepared(tx)).map((p) => p.statement);
-      expect(texts.filter((t) => /once|twice|plain/.test(t))).toEqual([]);
+      expect(texts.filter((t) => /once|twice|unmarked|on_the_pool/.test(t))).toEqual([]);
     });
   });
 
   it('one connection prepares at most 200 texts; the rest still run, unnamed', async () => {
     await db.transaction(async (tx) => {
       for (let k = 0; k < 230; k++) {
-        for (let i = 0; i < 3; i++) expect(await tx.query<{ v: number }>(`SELECT ?::int + ${k} AS v`, [i])).toEqual([{ v: i + k }]);
+        for (let i = 0; i < 3; i++) expect(await tx.query<{ v: number }>(`SELECT ?::int + ${k} AS v`, [i], SamePlan)).toEqual([{ v: i + k }]);
       }
       const counted = (await prepared(tx)).filter((p) => /^SELECT \$1::int \+ \d+ AS v$/.test(p.statement));
       expect(counted.length).toBeGreaterThan(0);
@@ -57,11 +58,11 @@ describe.skipIf(!BASE)(`named statements on PostgreSQL${BASE ? '' : ' (skipped: 
       await db.execute(`CREATE TABLE ${table} (id INT PRIMARY KEY, v TEXT)`);
       await db.transaction(async (tx) => {
         await tx.execute(`INSERT INTO ${table} (id, v) VALUES (?, ?)`, [1, 'a']);
-        for (let i = 0; i < 4; i++) expect(await tx.query(`SELECT v FROM ${table} WHERE id = ?`, [1])).toEqual([{ v: 'a' }]);
+        for (let i = 0; i < 4; i++) expect(await tx.query(`SELECT v FROM ${table} WHERE id = ?`, [1], SamePlan)).toEqual([{ v: 'a' }]);
         await tx.execute(`DROP TABLE ${table}`);
         await tx.execute(`CREATE TABLE ${table} (id INT PRIMARY KEY, v TEXT)`);
         await tx.execute(`INSERT INTO ${table} (id, v) VALUES (?, ?)`, [1, 'b']);
-        expect(await tx.query(`SELECT v FROM ${table} WHERE id = ?`, [1])).toEqual([{ v: 'b' }]);
+        expect(await tx.query(`SELECT v FROM ${table} WHERE id = ?`, [1], SamePlan)).toEqual([{ v: 'b' }]);
       });
     } finally {
       await db.execute(`DROP TABLE IF EXISTS ${table}`);

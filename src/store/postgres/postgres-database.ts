@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import pg from 'pg';
-import type { SqlDatabase } from '../sql/database.js';
+import type { SqlDatabase, StatementOptions } from '../sql/database.js';
 import { createTxDatabase, type TxConnection } from '../sql/transaction-database.js';
 import { currentRequestSignal, DatabaseUnavailable } from '../sql/unavailable.js';
 import { asUnavailable, isUnavailable } from './pg-faults.js';
@@ -41,7 +41,7 @@ function bindable(params: unknown[] | undefined): unknown[] {
 }
 
 type Queryable = pg.Pool | pg.PoolClient;
-type Run = <R>(conn: Queryable, sql: string, params?: unknown[]) => Promise<pg.QueryResult<R & pg.QueryResultRow>>;
+type Run = <R>(conn: Queryable, sql: string, params?: unknown[], options?: StatementOptions) => Promise<pg.QueryResult<R & pg.QueryResultRow>>;
 
 /** Runs of a text before it is prepared under a name: a text run once or twice is not worth a server-side statement. */
 const RunsBeforeNaming = 3;
@@ -57,18 +57,17 @@ interface KnownText {
 /**
  * Runs a statement written with `?` placeholders. The store's statements are a few texts run many times (values are
  * bound, compiled consent filters are reused). Unnamed, each run had the server parse and plan the text again: a
- * consent-guarded read spent about 0.8 ms of PostgreSQL's CPU in parse and bind (planning) and 0.05 ms executing.
- * A text run often is therefore prepared once per connection under a name taken from its content, and the server
- * may then reuse a generic plan (it keeps planning per call when that is cheaper: plan_cache_mode auto).
- * Bounded both ways: remembered texts by an LRU, named statements per connection by a cap.
+ * consent-guarded read by id spent about 0.8 ms of PostgreSQL's CPU in parse and bind (planning) and 0.05 ms executing.
+ * A text its caller marks `samePlan` and runs often is therefore prepared once per connection under a name taken from
+ * its content, and the server may reuse one plan for it. Bounded both ways: remembered texts by an LRU, named
+ * statements per connection by a cap.
  */
 function createRun(): Run {
   const texts = new LRUCache<string, KnownText>({ max: 2000 });
   const named = new WeakMap<Queryable, Set<string>>();
-  const nameFor = (conn: Queryable, known: KnownText, params: unknown[] | undefined): string | undefined => {
-    // A pool hands each query to any of its connections; only a connection we hold can be counted. A text without
-    // parameters (BEGIN, COMMIT, SAVEPOINT) keeps the simple protocol.
-    if (conn instanceof pg.Pool || !params?.length || ++known.runs < RunsBeforeNaming) return undefined;
+  const nameFor = (conn: Queryable, known: KnownText, params: unknown[] | undefined, options: StatementOptions | undefined): string | undefined => {
+    // A pool hands each query to any of its connections; only a connection we hold can be counted.
+    if (!options?.samePlan || conn instanceof pg.Pool || ++known.runs < RunsBeforeNaming) return undefined;
     known.name ??= `k${createHash('sha1').update(known.positional).digest('hex').slice(0, 24)}`;
     let mine = named.get(conn);
     if (!mine) named.set(conn, (mine = new Set()));
@@ -78,10 +77,10 @@ function createRun(): Run {
     }
     return known.name;
   };
-  return async <R>(conn: Queryable, sql: string, params?: unknown[]) => {
+  return async <R>(conn: Queryable, sql: string, params?: unknown[], options?: StatementOptions) => {
     let known = texts.get(sql);
     if (known === undefined) texts.set(sql, (known = { positional: toPositional(sql), runs: 0 }));
-    const name = nameFor(conn, known, params);
+    const name = nameFor(conn, known, params, options);
     try {
       return await conn.query<R & pg.QueryResultRow>(name ? { name, text: known.positional, values: bindable(params) } : { text: known.positional, values: bindable(params) });
     } catch (err) {
@@ -93,8 +92,8 @@ function createRun(): Run {
 function txConnection(client: pg.PoolClient, run: Run): TxConnection {
   return {
     dialect: 'postgres',
-    query: async <R>(sql: string, params?: unknown[]) => (await run<R>(client, sql, params)).rows,
-    execute: async (sql: string, params?: unknown[]) => ({ changes: (await run(client, sql, params)).rowCount ?? 0 }),
+    query: async <R>(sql: string, params?: unknown[], options?: StatementOptions) => (await run<R>(client, sql, params, options)).rows,
+    execute: async (sql: string, params?: unknown[], options?: StatementOptions) => ({ changes: (await run(client, sql, params, options)).rowCount ?? 0 }),
     exec: async (sql: string) => {
       try {
         await client.query(sql);
@@ -149,9 +148,9 @@ export function openPostgresDatabase(url: string, options: PostgresOptions = {})
    * A statement outside a transaction (reads run here, off the write path). While an HTTP request is being served it
    * runs on a client of its own, so the request's hang-up can cancel it like a transaction's statements.
    */
-  async function runOnPool<R>(sql: string, params?: unknown[]): Promise<pg.QueryResult<R & pg.QueryResultRow>> {
+  async function runOnPool<R>(sql: string, params?: unknown[], options?: StatementOptions): Promise<pg.QueryResult<R & pg.QueryResultRow>> {
     const signal = currentRequestSignal();
-    if (!signal) return run<R>(pool, sql, params);
+    if (!signal) return run<R>(pool, sql, params, options);
     if (signal.aborted) throw new DatabaseUnavailable('the client went away');
     const client = await connect();
     let broken = false;
@@ -161,7 +160,7 @@ export function openPostgresDatabase(url: string, options: PostgresOptions = {})
     };
     signal.addEventListener('abort', cancel, { once: true });
     try {
-      return await run<R>(client, sql, params);
+      return await run<R>(client, sql, params, options);
     } catch (err) {
       if (isUnavailable(err) || err instanceof DatabaseUnavailable) broken = true;
       throw err;
@@ -174,11 +173,11 @@ export function openPostgresDatabase(url: string, options: PostgresOptions = {})
   return {
     dialect: 'postgres',
     inTransaction: false,
-    async query<R>(sql: string, params?: unknown[]): Promise<R[]> {
-      return (await runOnPool<R>(sql, params)).rows;
+    async query<R>(sql: string, params?: unknown[], options?: StatementOptions): Promise<R[]> {
+      return (await runOnPool<R>(sql, params, options)).rows;
     },
-    async execute(sql, params) {
-      return { changes: (await runOnPool(sql, params)).rowCount ?? 0 };
+    async execute(sql, params, options) {
+      return { changes: (await runOnPool(sql, params, options)).rowCount ?? 0 };
     },
     async transaction<T>(fn: (tx: SqlDatabase) => Promise<T>): Promise<T> {
       const client = await connect();

@@ -1,6 +1,6 @@
 // Change counters the database itself advances on every write of the types consent decisions are loaded from, per patient, so caches check freshness with one lookup.
 import { ConsentFactTypes, type ChangeStamp } from '../resource-store.js';
-import type { SqlDatabase } from './database.js';
+import { SamePlan, type SqlDatabase } from './database.js';
 
 /** Advanced by every Organization write and by any fact record whose patient cannot be told exactly. */
 const Shared = 'consent-facts';
@@ -90,6 +90,7 @@ export async function readChangeStamp(db: SqlDatabase, patientId?: string): Prom
   const rows = await db.query<{ name: string; n: number | string }>(
     patientKey === undefined ? 'SELECT name, n FROM store_change WHERE name = ?' : 'SELECT name, n FROM store_change WHERE name IN (?, ?)',
     patientKey === undefined ? [Shared] : [Shared, patientKey],
+    SamePlan,
   );
   const n = (name: string | undefined) => String(rows.find((r) => r.name === name)?.n ?? 0);
   const stamp: ChangeStamp = patientKey === undefined ? { shared: n(Shared) } : { shared: n(Shared), patient: n(patientKey) };

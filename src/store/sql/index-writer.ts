@@ -1,7 +1,7 @@
 // Writes a resource's search index rows and compartment membership, replacing the previous version's. https://hl7.org/fhir/R4/search.html
 import type { ResourceIndex } from '../../search/index-resource.js';
 import { ParamTypes } from '../../search/params/index.js';
-import type { SqlDatabase } from './database.js';
+import { SamePlan, type SqlDatabase } from './database.js';
 import { IndexTables } from './schema.js';
 
 /** Column lists by table, taken from the type modules so extraction and storage cannot drift apart. */
@@ -50,12 +50,12 @@ function inserts(table: string, rows: unknown[][]): Insert[] {
 async function runAll(db: SqlDatabase, statements: Insert[]): Promise<void> {
   const combined = statements.reduce((n, s) => n + s.params.length, 0) <= MAX_COMBINED_PARAMS;
   if (db.dialect !== 'postgres' || statements.length < 2 || !combined) {
-    for (const s of statements) await db.execute(s.sql, s.params);
+    for (const s of statements) await db.execute(s.sql, s.params, SamePlan);
     return;
   }
   const last = statements[statements.length - 1];
   const withs = statements.slice(0, -1).map((s, i) => `w${i} AS (${s.sql})`);
-  await db.execute(`WITH ${withs.join(', ')} ${last.sql}`, statements.flatMap((s) => s.params));
+  await db.execute(`WITH ${withs.join(', ')} ${last.sql}`, statements.flatMap((s) => s.params), SamePlan);
 }
 
 export async function deleteIndex(db: SqlDatabase, rid: number): Promise<void> {

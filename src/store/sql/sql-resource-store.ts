@@ -6,7 +6,7 @@ import { createConditionCompiler, type ConditionCompiler } from '../../search/co
 import { createResourceIndexer, type ResourceIndexer } from '../../search/index-resource.js';
 import type { SearchRegistry } from '../../search/registry.js';
 import type { AccessPolicy, ResourceStore, WriteOptions } from '../resource-store.js';
-import type { SqlDatabase } from './database.js';
+import { SamePlan, type SqlDatabase } from './database.js';
 import { dialectOf } from './dialect.js';
 import { deleteIndex, indexInsertsFrom, writeIndex } from './index-writer.js';
 import { createSqlHistory } from './sql-history.js';
@@ -63,6 +63,7 @@ function bind(db: SqlDatabase, shared: Shared): ResourceStore {
     const [row] = await tx.query<CurrentRow>(
       `SELECT rid, version_id, last_updated, deleted FROM resource WHERE resource_type = ? AND id = ?${dialect.forUpdate}`,
       [type, id],
+      SamePlan,
     );
     return row;
   }
@@ -104,7 +105,7 @@ function bind(db: SqlDatabase, shared: Shared): ResourceStore {
         deleted ? 1 : 0,
         content,
         rid,
-      ]);
+      ], SamePlan);
     } else if (tx.dialect === 'postgres') {
       // The row, its first version (a copy of the row just inserted) and its index rows in one round trip.
       const index = deleted ? undefined : indexInsertsFrom('r', indexer.index(resource));
@@ -114,6 +115,7 @@ function bind(db: SqlDatabase, shared: Shared): ResourceStore {
           ` ON CONFLICT DO NOTHING RETURNING rid, version_id, last_updated, deleted, content)${withs}` +
           ' INSERT INTO resource_version (rid, version_id, last_updated, deleted, content) SELECT rid, version_id, last_updated, deleted, content FROM r RETURNING rid',
         [resource.resourceType, resource.id, versionId, lastUpdated, deleted ? 1 : 0, content, ...(index ?? []).flatMap((s) => s.params)],
+        SamePlan,
       );
       if (!row) return LostRace;
       if (index) return;
@@ -122,6 +124,7 @@ function bind(db: SqlDatabase, shared: Shared): ResourceStore {
       const [row] = await tx.query<{ rid: number }>(
         'INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, content) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING rid',
         [resource.resourceType, resource.id, versionId, lastUpdated, deleted ? 1 : 0, content],
+        SamePlan,
       );
       if (!row) return LostRace;
       rid = Number(row.rid);
@@ -133,7 +136,7 @@ function bind(db: SqlDatabase, shared: Shared): ResourceStore {
         lastUpdated,
         deleted ? 1 : 0,
         content,
-      ]);
+      ], SamePlan);
     }
     // A deletion keeps the last live version's index rows: history and vread are judged on them,
     // while every search path excludes deleted rows.
@@ -166,6 +169,8 @@ function bind(db: SqlDatabase, shared: Shared): ResourceStore {
       const [row] = await db.query<{ content: string; deleted: number }>(
         `SELECT r.content, r.deleted FROM resource r WHERE r.resource_type = ? AND r.id = ? AND ${acc.sql}`,
         [type, id, ...acc.params],
+        // The consent conditions test the one row found by key (EXISTS on its own index rows).
+        SamePlan,
       );
       return row && row.deleted !== 1 ? (JSON.parse(row.content) as Resource) : undefined;
     },
@@ -177,6 +182,7 @@ function bind(db: SqlDatabase, shared: Shared): ResourceStore {
         `SELECT v.content, v.deleted FROM resource_version v JOIN resource r ON r.rid = v.rid` +
           ` WHERE r.resource_type = ? AND r.id = ? AND v.version_id = ? AND ${acc.sql}`,
         [type, id, Number(versionId), ...acc.params],
+        SamePlan,
       );
       return row && row.deleted !== 1 ? (JSON.parse(row.content) as Resource) : undefined;
     },

@@ -1,11 +1,11 @@
 // The SqlDatabase handed to a transaction callback, shared by both dialects: nested calls become savepoints.
-import type { SqlDatabase, SqlDialect } from './database.js';
+import type { SqlDatabase, SqlDialect, StatementOptions } from './database.js';
 
 /** What a dialect provides for a connection already inside BEGIN. */
 export interface TxConnection {
   dialect: SqlDialect;
-  query<R>(sql: string, params?: unknown[]): Promise<R[]>;
-  execute(sql: string, params?: unknown[]): Promise<{ changes: number }>;
+  query<R>(sql: string, params?: unknown[], options?: StatementOptions): Promise<R[]>;
+  execute(sql: string, params?: unknown[], options?: StatementOptions): Promise<{ changes: number }>;
   /** Runs a statement without parameters (savepoint control). */
   exec(sql: string): Promise<void>;
 }
@@ -16,13 +16,13 @@ export function createTxDatabase(conn: TxConnection, depth = 0, txState = { fact
     inTransaction: true,
     txState,
     active: true,
-    async query<R>(sql: string, params?: unknown[]): Promise<R[]> {
+    async query<R>(sql: string, params?: unknown[], options?: StatementOptions): Promise<R[]> {
       if (!tx.active) throw new Error('Transaction already finished');
-      return conn.query<R>(sql, params);
+      return conn.query<R>(sql, params, options);
     },
-    async execute(sql: string, params?: unknown[]) {
+    async execute(sql: string, params?: unknown[], options?: StatementOptions) {
       if (!tx.active) throw new Error('Transaction already finished');
-      return conn.execute(sql, params);
+      return conn.execute(sql, params, options);
     },
     async transaction<T>(fn: (inner: SqlDatabase) => Promise<T>): Promise<T> {
       // Both SQLite and PostgreSQL accept the full SAVEPOINT / RELEASE SAVEPOINT / ROLLBACK TO SAVEPOINT forms.

@@ -7,7 +7,7 @@ import type { SqlDialect } from '../store/sql/database.js';
 import type { CompileEnv, RidMode, Sql } from './params/param-type.js';
 import { factorCondition } from './factor-condition.js';
 import { paramTypeOf } from './params/index.js';
-import { joinSql, qualifiedCode, sql } from './params/sql-fragments.js';
+import { joinSql, probeOnly, qualifiedCode, sql } from './params/sql-fragments.js';
 import type { SearchRegistry } from './registry.js';
 
 /** One per SQL statement, so nested subqueries get distinct aliases and the same query gets the same SQL text. */
@@ -150,7 +150,7 @@ export function createConditionCompiler(registry: SearchRegistry, dialect: SqlDi
       case 'compartment':
         return mode === 'in'
           ? sql(`${alias}.rid IN (SELECT rid FROM compartment WHERE patient_id = ?)`, [cond.id])
-          : sql(`EXISTS (SELECT 1 FROM compartment c WHERE c.rid = ${alias}.rid AND c.patient_id = ?)`, [cond.id]);
+          : sql(`EXISTS (SELECT 1 FROM compartment c WHERE c.rid = ${alias}.rid AND c.patient_id = ?${probeOnly(dialect)})`, [cond.id]);
       case 'param': {
         if (cond.code === '_id') {
           const marks = cond.values.map(() => '?').join(', ');
@@ -162,7 +162,7 @@ export function createConditionCompiler(registry: SearchRegistry, dialect: SqlDi
         if (!module) throw bad(`Search parameter '${cond.code}' of type '${sp.type}' is not supported`, cond.code);
         if (cond.modifier === 'missing') {
           const missing = cond.values[0] === 'true';
-          return sql(`${missing ? 'NOT ' : ''}EXISTS (SELECT 1 FROM ${module.table} m WHERE m.rid = ${alias}.rid AND m.code = ?)`, [qualifiedCode(resourceType, cond.code)]);
+          return sql(`${missing ? 'NOT ' : ''}EXISTS (SELECT 1 FROM ${module.table} m WHERE m.rid = ${alias}.rid AND m.code = ?${probeOnly(dialect)})`, [qualifiedCode(resourceType, cond.code)]);
         }
         return module.compile({ ...cond, code: qualifiedCode(resourceType, cond.code) }, sp, `${alias}.rid`, env, mode);
       }

@@ -71,3 +71,26 @@ describe('search filters', () => {
   });
 });
 
+
+describe('filters whose plan does not depend on their values (PostgreSQL prepares those: StatementOptions.samePlan)', () => {
+  const pg = createConditionCompiler(createSearchRegistry(), 'postgres');
+  const policy = { forType: (): Condition => ({ kind: 'not', cond: { kind: 'param', code: '_security', values: ['https://example.org/register-kind|personal-data-store'] } }) };
+  const plan = (where: Condition[], type = 'DocumentReference') => pg.searchFilter(where, type, 'r', policy).samePlan;
+
+  it("a patient's own records, selected by the patient's key, with every other test a per-row probe", () => {
+    expect(plan([{ kind: 'param', code: 'patient', values: ['Patient/p1'] }])).toBe(true);
+    expect(plan([{ kind: 'param', code: 'patient', values: ['p1'] }, { kind: 'param', code: 'status', values: ['current'] }])).toBe(true);
+    expect(plan([{ kind: 'compartment', id: 'p1' } as Condition])).toBe(true);
+    const sql = pg.searchFilter([{ kind: 'param', code: 'patient', values: ['Patient/p1'] }], 'DocumentReference', 'r', policy).sql.sql;
+    // The prohibition stays a probe of the row's own index entries whatever the values.
+    expect(sql).toMatch(/NOT \(?EXISTS \(SELECT 1 FROM search_token x WHERE x\.rid = r\.rid AND x\.code = \? AND .* OFFSET 0\)/);
+  });
+
+  it('not when the driver may select a million rows (another type, a token), nor through chains, which reach other tables', () => {
+    expect(plan([{ kind: 'param', code: 'custodian', values: ['Organization/o1'] }])).toBe(false);
+    expect(plan([{ kind: 'param', code: 'subject', values: ['Group/g1'] }])).toBe(false);
+    expect(plan([{ kind: 'param', code: 'status', values: ['current'] }])).toBe(false);
+    expect(plan([{ kind: 'param', code: 'patient', values: ['Patient/p1'] }, { kind: 'chain', code: 'encounter', targetType: 'Encounter', next: { kind: 'param', code: 'status', values: ['finished'] } }])).toBe(false);
+    expect(plan([{ kind: 'param', code: 'patient', modifier: 'identifier', values: ['urn:oid:1.2.246.21|010101-123N'] } as Condition])).toBe(false);
+  });
+});

@@ -25,6 +25,11 @@ export interface CompiledFilter {
   sql: Sql;
   /** True when one conjunct can drive the query from an index, so the type filter should not. */
   driven: boolean;
+  /**
+   * True when the driver selects by a patient's key (the compartment, a reference to `Patient/<id>`, `_id`) and every
+   * other conjunct is a per-row probe: one plan then serves any values (see StatementOptions.samePlan).
+   */
+  samePlan?: boolean;
 }
 
 export interface ConditionCompiler {
@@ -129,7 +134,23 @@ export function createConditionCompiler(registry: SearchRegistry, dialect: SqlDi
     const parts = flat.map((c, i) => compileWith(c.cond, resourceType, alias, c.access, depth, i === driver ? 'in' : 'exists'));
     const driverCond = driver >= 0 ? flat[driver].cond : undefined;
     const byId = driverCond?.kind === 'param' && driverCond.code === '_id';
-    return { sql: joinSql(parts, 'AND', 'TRUE'), driven: driver >= 0 && !byId };
+    const samePlan = driverCond !== undefined && drivesByPatientKey(driverCond, resourceType) && !flat.some((c) => reachesOthers(c.cond));
+    return { sql: joinSql(parts, 'AND', 'TRUE'), driven: driver >= 0 && !byId, samePlan };
+  }
+
+  /**
+   * A patient's own records are few whatever the values, so a plan made for no patient in particular suits every
+   * patient. A reference to any other type may have a million referrers (an organisation), where only a plan made for
+   * the value can choose well.
+   */
+  function drivesByPatientKey(cond: Condition, resourceType: string): boolean {
+    if (cond.kind === 'compartment') return true;
+    if (cond.kind !== 'param' || cond.modifier) return false;
+    if (cond.code === '_id') return true;
+    const sp = registry.get(resourceType, cond.code);
+    if (sp?.type !== 'reference') return false;
+    const onlyPatients = sp.target?.length === 1 && sp.target[0] === 'Patient';
+    return cond.values.every((v) => v.startsWith('Patient/') || (onlyPatients && !v.includes('/')));
   }
 
   function compileWith(cond: Condition, resourceType: string, alias: string, access: AccessPolicy | undefined, depth: AliasCounter, mode: RidMode): Sql {
@@ -256,13 +277,13 @@ export function createConditionCompiler(registry: SearchRegistry, dialect: SqlDi
     const policy = access?.forType(resourceType);
     const key = where.some(reachesOthers) || where.some(readsClock) || (policy !== undefined && readsClock(policy)) ? undefined : `${resourceType}\u0000${alias}\u0000${JSON.stringify(where)}\u0000${policy ? JSON.stringify(policy) : ''}`;
     const hit = key === undefined ? undefined : compiledSearches.get(key);
-    if (hit) return { sql: { sql: hit.sql.sql, params: [...hit.sql.params] }, driven: hit.driven };
+    if (hit) return { sql: { sql: hit.sql.sql, params: [...hit.sql.params] }, driven: hit.driven, samePlan: hit.samePlan };
     const conjuncts: Conjunct[] = where.map((cond) => ({ cond, access }));
     // The policy's bases share guards (the patient, "no prohibition", the register kinds): factored out of its OR, each
     // is probed once per row; the conjunction then drops a guard the search itself already tests (`patient=X`).
     if (policy) conjuncts.push({ cond: factorCondition(policy) });
     const filter = conjunction(conjuncts, resourceType, alias, { n: 0 }, 'in');
-    if (key !== undefined) compiledSearches.set(key, { sql: { sql: filter.sql.sql, params: [...filter.sql.params] }, driven: filter.driven });
+    if (key !== undefined) compiledSearches.set(key, { sql: { sql: filter.sql.sql, params: [...filter.sql.params] }, driven: filter.driven, samePlan: filter.samePlan });
     return filter;
   }
 

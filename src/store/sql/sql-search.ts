@@ -4,7 +4,7 @@ import type { ConditionCompiler } from '../../search/compile-condition.js';
 import type { Sql } from '../../search/params/param-type.js';
 import { escapeLike, joinSql, qualifiedCode, sql } from '../../search/params/sql-fragments.js';
 import type { AccessPolicy, IncludeTarget, SearchQuery, SearchResult } from '../resource-store.js';
-import type { SqlDatabase } from './database.js';
+import { SamePlan, type SqlDatabase, type StatementOptions } from './database.js';
 
 /** How many rounds of `:iterate` includes are followed. */
 const MAX_INCLUDE_DEPTH = 3;
@@ -29,12 +29,15 @@ function chunks<T>(items: T[], size: number): T[][] {
 }
 
 export function createSqlSearch(db: SqlDatabase, compiler: ConditionCompiler): SqlSearch {
-  function whereOf(query: SearchQuery, access: AccessPolicy | undefined): Sql {
+  function whereOf(query: SearchQuery, access: AccessPolicy | undefined): { sql: Sql; options?: StatementOptions } {
     const filter = compiler.searchFilter(query.where, query.resourceType, 'r', access);
     // When an index condition drives, SQLite must not prefer the (unselective) type index: `+` disables it.
     const typeTest = filter.driven && db.dialect === 'sqlite' ? '+r.resource_type = ?' : 'r.resource_type = ?';
     const keyset = query.afterId !== undefined ? [sql('r.id > ?', [query.afterId])] : [];
-    return joinSql([sql(typeTest, [query.resourceType]), sql('r.deleted = 0'), ...keyset, filter.sql], 'AND', 'TRUE');
+    return {
+      sql: joinSql([sql(typeTest, [query.resourceType]), sql('r.deleted = 0'), ...keyset, filter.sql], 'AND', 'TRUE'),
+      options: filter.samePlan ? SamePlan : undefined,
+    };
   }
 
   /** Keeps only the candidates of each type that the access policy permits, in one query per type. */
@@ -54,6 +57,8 @@ export function createSqlSearch(db: SqlDatabase, compiler: ConditionCompiler): S
             `SELECT r.rid, r.resource_type, r.id, r.content FROM resource r WHERE r.rid IN (${chunk.map(() => '?').join(', ')})` +
               ` AND r.resource_type = ? AND r.deleted = 0 AND ${acc.sql}`,
             [...chunk, type, ...acc.params],
+            // Rows by key, each then probed (the policy's conditions are per-row probes).
+            SamePlan,
           )),
         );
       }
@@ -132,7 +137,7 @@ export function createSqlSearch(db: SqlDatabase, compiler: ConditionCompiler): S
 
   return {
     async search(query, access) {
-      const where = whereOf(query, access);
+      const { sql: where, options } = whereOf(query, access);
       let rows: Row[] = [];
       if (query.afterId !== undefined && (query.sort.length || query.offset)) throw new Error('keyset paging takes neither sort nor offset');
       if (query.count > 0) {
@@ -142,6 +147,7 @@ export function createSqlSearch(db: SqlDatabase, compiler: ConditionCompiler): S
           `SELECT r.rid, r.resource_type, r.id, r.content FROM resource r WHERE ${where.sql}` +
             ` ORDER BY ${order.map((o) => o.sql).join(', ')} LIMIT ? OFFSET ?`,
           [...where.params, ...order.flatMap((o) => o.params), query.count, query.offset],
+          options,
         );
       }
       let total: number | undefined;
@@ -150,7 +156,7 @@ export function createSqlSearch(db: SqlDatabase, compiler: ConditionCompiler): S
         if (query.count > 0 && rows.length < query.count && (rows.length > 0 || query.offset === 0)) {
           total = query.offset + rows.length;
         } else {
-          const [c] = await db.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM resource r WHERE ${where.sql}`, where.params);
+          const [c] = await db.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM resource r WHERE ${where.sql}`, where.params, options);
           total = Number(c.n);
         }
       }

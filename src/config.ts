@@ -77,11 +77,13 @@ export interface PostgresSettings {
   statementTimeoutMs: number;
   /** How long to wait for a connection (new or from the pool) before the request answers 503. */
   connectionTimeoutMs: number;
+  /** Statements one connection prepares under a name at most (0: none, e.g. behind a pooler that cannot keep them). */
+  namedStatements: number;
 }
 
 /** The documented defaults (README "Limits"); each has an environment variable. */
 export const DefaultLimits: RequestLimits = { jsonDepth: 64, paramRepeat: 20, orValues: 100, chainDepth: 4, hasDepth: 3, maxOffset: 100_000 };
-export const DefaultPostgres: PostgresSettings = { poolSize: 10, statementTimeoutMs: 15_000, connectionTimeoutMs: 5_000 };
+export const DefaultPostgres: PostgresSettings = { poolSize: 10, statementTimeoutMs: 15_000, connectionTimeoutMs: 5_000, namedStatements: 200 };
 
 const schema = {
   type: 'object',
@@ -128,11 +130,12 @@ const schema = {
     },
     postgres: {
       type: 'object',
-      required: ['poolSize', 'statementTimeoutMs', 'connectionTimeoutMs'],
+      required: ['poolSize', 'statementTimeoutMs', 'connectionTimeoutMs', 'namedStatements'],
       properties: {
         poolSize: { type: 'integer', minimum: 1, maximum: 1000 },
         statementTimeoutMs: { type: 'integer', minimum: 1, maximum: 3_600_000 },
         connectionTimeoutMs: { type: 'integer', minimum: 1, maximum: 600_000 },
+        namedStatements: { type: 'integer', minimum: 0, maximum: 10_000 },
       },
     },
     sqliteBusyTimeoutMs: { type: 'integer', minimum: 0, maximum: 600_000 },
@@ -180,6 +183,7 @@ const EnvNameOf: Record<string, string> = {
   '/postgres/poolSize': 'PG_POOL_SIZE',
   '/postgres/statementTimeoutMs': 'PG_STATEMENT_TIMEOUT_MS',
   '/postgres/connectionTimeoutMs': 'PG_CONNECTION_TIMEOUT_MS',
+  '/postgres/namedStatements': 'PG_NAMED_STATEMENTS',
   '/sqliteBusyTimeoutMs': 'SQLITE_BUSY_TIMEOUT_MS',
   '/retryAfterSeconds': 'DB_RETRY_AFTER_SECONDS',
   '/workers': 'WORKERS',
@@ -232,6 +236,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[] = []): Gateway
       poolSize: int(env.PG_POOL_SIZE, DefaultPostgres.poolSize),
       statementTimeoutMs: int(env.PG_STATEMENT_TIMEOUT_MS, DefaultPostgres.statementTimeoutMs),
       connectionTimeoutMs: int(env.PG_CONNECTION_TIMEOUT_MS, DefaultPostgres.connectionTimeoutMs),
+      namedStatements: int(env.PG_NAMED_STATEMENTS, DefaultPostgres.namedStatements),
     },
     sqliteBusyTimeoutMs: int(env.SQLITE_BUSY_TIMEOUT_MS, 5000),
     retryAfterSeconds: int(env.DB_RETRY_AFTER_SECONDS, 5),

@@ -33,7 +33,7 @@ type StorageConfig = Pick<GatewayConfig, 'databaseUrl' | 'dataDir' | 'auditHmacK
 function openDatabase(config: StorageConfig): SqlDatabase {
   if (config.databaseUrl) {
     const pg = config.postgres;
-    return openPostgresDatabase(config.databaseUrl, pg && { max: pg.poolSize, statementTimeoutMs: pg.statementTimeoutMs, connectionTimeoutMs: pg.connectionTimeoutMs });
+    return openPostgresDatabase(config.databaseUrl, pg && { max: pg.poolSize, statementTimeoutMs: pg.statementTimeoutMs, connectionTimeoutMs: pg.connectionTimeoutMs, namedStatements: pg.namedStatements });
   }
   mkdirSync(config.dataDir, { recursive: true });
   return openSqliteDatabase(sqlitePath(config), { busyTimeoutMs: config.sqliteBusyTimeoutMs, backgroundCheckpoints: true });

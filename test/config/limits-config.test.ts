@@ -20,11 +20,12 @@ describe('limits and database settings', () => {
       PG_POOL_SIZE: '3',
       PG_STATEMENT_TIMEOUT_MS: '1000',
       PG_CONNECTION_TIMEOUT_MS: '250',
+      PG_NAMED_STATEMENTS: '0',
       SQLITE_BUSY_TIMEOUT_MS: '100',
       DB_RETRY_AFTER_SECONDS: '2',
     });
     expect(set.limits).toEqual({ jsonDepth: 32, paramRepeat: 5, orValues: 10, chainDepth: 2, hasDepth: 1, maxOffset: 500 });
-    expect(set.postgres).toEqual({ poolSize: 3, statementTimeoutMs: 1000, connectionTimeoutMs: 250 });
+    expect(set.postgres).toEqual({ poolSize: 3, statementTimeoutMs: 1000, connectionTimeoutMs: 250, namedStatements: 0 });
     expect(set.sqliteBusyTimeoutMs).toBe(100);
     expect(set.retryAfterSeconds).toBe(2);
   });
@@ -34,6 +35,7 @@ describe('limits and database settings', () => {
     ['PG_POOL_SIZE', '0', /postgres\/poolSize/],
     ['PG_STATEMENT_TIMEOUT_MS', '-5', /postgres\/statementTimeoutMs/],
     ['PG_CONNECTION_TIMEOUT_MS', '1.5', /postgres\/connectionTimeoutMs/],
+    ['PG_NAMED_STATEMENTS', '-1', /postgres\/namedStatements/],
     ['LIMIT_JSON_DEPTH', '2', /limits\/jsonDepth/],
     ['LIMIT_OFFSET', 'lots', /limits\/maxOffset/],
   ])('%s=%s stops the start with a message naming the setting', (name, value, message) => {
@@ -54,6 +56,7 @@ describe('limits and database settings', () => {
       ['PG_POOL_SIZE', DefaultPostgres.poolSize],
       ['PG_STATEMENT_TIMEOUT_MS', DefaultPostgres.statementTimeoutMs],
       ['PG_CONNECTION_TIMEOUT_MS', DefaultPostgres.connectionTimeoutMs],
+      ['PG_NAMED_STATEMENTS', DefaultPostgres.namedStatements],
     ];
     for (const [name, value] of rows) expect(readme).toMatch(new RegExp(`\\| \`${name}\` \\| \`${value}\` \\|`));
   });

@@ -52,6 +52,18 @@ describe.skipIf(!BASE)(`named statements on PostgreSQL${BASE ? '' : ' (skipped: 
     });
   });
 
+  it('PG_NAMED_STATEMENTS=0 (namedStatements: 0) prepares none', async () => {
+    const none = openPostgresDatabase(BASE!, { max: 1, namedStatements: 0 });
+    try {
+      await none.transaction(async (tx) => {
+        for (let i = 0; i < 5; i++) await tx.query('SELECT ?::int * 3 AS never_named', [i], SamePlan);
+        expect((await prepared(tx)).filter((p) => p.statement.includes('never_named'))).toEqual([]);
+      });
+    } finally {
+      await none.close();
+    }
+  });
+
   it('a prepared text keeps working after its table is dropped and created again with the same columns', async () => {
     const table = `named_stmt_${process.pid}`;
     try {

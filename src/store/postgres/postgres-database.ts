@@ -45,8 +45,6 @@ type Run = <R>(conn: Queryable, sql: string, params?: unknown[], options?: State
 
 /** Runs of a text before it is prepared under a name: a text run once or twice is not worth a server-side statement. */
 const RunsBeforeNaming = 3;
-/** Named statements one connection prepares at most; the server keeps each until the connection closes. */
-const NamedPerConnection = 200;
 
 interface KnownText {
   positional: string;
@@ -62,17 +60,18 @@ interface KnownText {
  * its content, and the server may reuse one plan for it. Bounded both ways: remembered texts by an LRU, named
  * statements per connection by a cap.
  */
-function createRun(): Run {
+function createRun(namedPerConnection: number): Run {
   const texts = new LRUCache<string, KnownText>({ max: 2000 });
   const named = new WeakMap<Queryable, Set<string>>();
   const nameFor = (conn: Queryable, known: KnownText, params: unknown[] | undefined, options: StatementOptions | undefined): string | undefined => {
     // A pool hands each query to any of its connections; only a connection we hold can be counted.
-    if (!options?.samePlan || conn instanceof pg.Pool || ++known.runs < RunsBeforeNaming) return undefined;
+    if (!options?.samePlan || namedPerConnection === 0 || conn instanceof pg.Pool || ++known.runs < RunsBeforeNaming) return undefined;
     known.name ??= `k${createHash('sha1').update(known.positional).digest('hex').slice(0, 24)}`;
     let mine = named.get(conn);
     if (!mine) named.set(conn, (mine = new Set()));
     if (!mine.has(known.name)) {
-      if (mine.size >= NamedPerConnection) return undefined;
+      // The server keeps each until the connection closes.
+      if (mine.size >= namedPerConnection) return undefined;
       mine.add(known.name);
     }
     return known.name;
@@ -110,6 +109,8 @@ export interface PostgresOptions {
   statementTimeoutMs?: number;
   /** Wait for a connection, new or from the pool. */
   connectionTimeoutMs?: number;
+  /** Statements marked samePlan one connection prepares under a name at most (200); 0 prepares none. */
+  namedStatements?: number;
 }
 
 /**
@@ -120,7 +121,7 @@ export interface PostgresOptions {
  */
 export function openPostgresDatabase(url: string, options: PostgresOptions = {}): SqlDatabase {
   const statementTimeout = options.statementTimeoutMs ?? 15_000;
-  const run = createRun();
+  const run = createRun(options.namedStatements ?? 200);
   const pool = new pg.Pool({
     connectionString: url,
     max: options.max ?? 10,

@@ -184,13 +184,22 @@ describe('a store written before the lean audit table', () => {
 describe('a store whose chain table kept a unique index on each link hash', () => {
   const hashIndexes = async (db: SqlDatabase) =>
     db.query<{ name: string }>(`SELECT il.name FROM pragma_index_list('audit_chain') il JOIN pragma_index_info(il.name) ii WHERE ii.name = 'hash'`);
-
-  it('upgrades in place: the index goes, every link stays, the chain verifies, the append-only triggers still hold and --expect-head still finds the head', async () => {
+  /** A fresh store with the resource and audit tables as migrate creates them today. */
+  async function withStore(fn: (db: SqlDatabase) => Promise<void>): Promise<void> {
     const dir = mkdtempSync(join(tmpdir(), 'audit-hash-index-'));
     const db = openSqliteDatabase(join(dir, 'gateway.db'));
     try {
       await migrateResourceStore(db);
       await log.migrate(db);
+      await fn(db);
+    } finally {
+      await db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('upgrades in place: the index goes, every link stays, the chain verifies, the append-only triggers still hold and --expect-head still finds the head', () =>
+    withStore(async (db) => {
       for (let n = 1; n <= 4; n++) await db.transaction((tx) => log.append({ db: tx }, [event(n)]));
       // The layout before 2026-12-02, as the earlier migrate created it (with its triggers), holding the same links.
       await db.transaction(async (tx) => {
@@ -220,22 +229,10 @@ describe('a store whose chain table kept a unique index on each link hash', () =
       // A second start finds nothing to do.
       await log.migrate(db);
       expect(await log.verify(db)).toMatchObject({ ok: true, checked: 5 });
-    } finally {
-      await db.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it('a new store is created without it', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'audit-hash-index-'));
-    const db = openSqliteDatabase(join(dir, 'gateway.db'));
-    try {
-      await migrateResourceStore(db);
-      await log.migrate(db);
+  it('a new store is created without it', () =>
+    withStore(async (db) => {
       expect(await hashIndexes(db)).toEqual([]);
-    } finally {
-      await db.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 });

@@ -5,7 +5,7 @@ import type { AuditEvent } from '@medplum/fhirtypes';
 import { SamePlan, type SqlDatabase } from '../store/sql/database.js';
 import { IndexTables } from '../store/sql/schema.js';
 import { auditColumns, AuditColumnNames, type AuditColumns } from './audit-columns.js';
-import { dropLinkHashIndex } from './audit-chain-layout.js';
+import { chainTable, dropLinkHashIndex } from './audit-chain-layout.js';
 import { analyseChain, contentState, createChainHasher, GENESIS_HASH, type ChainProblem, type ChainRow, type OrphanEvent } from './audit-chain.js';
 
 /** Advisory lock key serialising chain appends across gateway processes on PostgreSQL ("AUDI"). */
@@ -75,13 +75,7 @@ const auditEventTable = (bigint: string): string[] => [
 function sqliteDdl(): string[] {
   const raise = `BEGIN SELECT RAISE(ABORT, '${APPEND_ONLY}'); END`;
   return [
-    `CREATE TABLE IF NOT EXISTS audit_chain (
-      seq INTEGER PRIMARY KEY,
-      resource_id TEXT NOT NULL UNIQUE,
-      recorded TEXT NOT NULL,
-      prev_hash TEXT NOT NULL,
-      hash TEXT NOT NULL
-    )`,
+    chainTable('audit_chain', 'INTEGER'),
     `CREATE TRIGGER IF NOT EXISTS audit_chain_no_update BEFORE UPDATE ON audit_chain ${raise}`,
     `CREATE TRIGGER IF NOT EXISTS audit_chain_no_delete BEFORE DELETE ON audit_chain ${raise}`,
     ...auditEventTable('INTEGER'),
@@ -92,13 +86,7 @@ function sqliteDdl(): string[] {
 
 function postgresDdl(): string[] {
   return [
-    `CREATE TABLE IF NOT EXISTS audit_chain (
-      seq BIGINT PRIMARY KEY,
-      resource_id TEXT NOT NULL UNIQUE,
-      recorded TEXT NOT NULL,
-      prev_hash TEXT NOT NULL,
-      hash TEXT NOT NULL
-    )`,
+    chainTable('audit_chain', 'BIGINT'),
     `CREATE OR REPLACE FUNCTION audit_chain_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN RAISE EXCEPTION '${APPEND_ONLY} (%)', TG_TABLE_NAME; END $$`,
     'CREATE OR REPLACE TRIGGER audit_chain_no_change BEFORE UPDATE OR DELETE ON audit_chain FOR EACH ROW EXECUTE FUNCTION audit_chain_append_only()',

@@ -1,10 +1,7 @@
 // Remembers the look-ups consent decisions are loaded from, keyed by the patient's change stamp, so a consent change still applies on the very next request. https://hl7.org/fhir/R4/consent.html
 import { LRUCache } from 'lru-cache';
 import type { Resource } from '@medplum/fhirtypes';
-import { ConsentFactTypes, PatientFactTypes, type ChangeStamp, type ResourceStore, type SearchQuery, type SearchResult } from '../store/resource-store.js';
-
-const FactTypeSet: ReadonlySet<string> = new Set(ConsentFactTypes);
-const PatientFactTypeSet: ReadonlySet<string> = new Set(PatientFactTypes);
+import { isConsentFactType, isPatientFactType, type ChangeStamp, type ResourceStore, type SearchQuery, type SearchResult } from '../store/resource-store.js';
 
 export interface ConsentFactsCache {
   /**
@@ -48,16 +45,16 @@ export function createConsentFactsCache(options: { max?: number } = {}): Consent
       return {
         ...raw,
         read: (type, id, access) => {
-          if (access || !FactTypeSet.has(type)) return raw.read(type, id, access);
+          if (access || !isConsentFactType(type)) return raw.read(type, id, access);
           if (type === 'Organization') return remember(`${shared}read ${type}/${id}`, () => raw.read(type, id));
           if (type === 'Patient' && mine && id === patientId) return remember(`${mine}read ${type}/${id}`, () => raw.read(type, id));
           return raw.read(type, id);
         },
         search: (query, access) => {
           const type = query.resourceType;
-          if (access || !FactTypeSet.has(type)) return raw.search(query, access);
+          if (access || !isConsentFactType(type)) return raw.search(query, access);
           if (type === 'Organization') return remember(`${shared}search ${JSON.stringify(query)}`, () => raw.search(query));
-          if (PatientFactTypeSet.has(type) && mine && aboutPatient(query, patientId!)) return remember(`${mine}search ${JSON.stringify(query)}`, () => raw.search(query));
+          if (isPatientFactType(type) && mine && aboutPatient(query, patientId!)) return remember(`${mine}search ${JSON.stringify(query)}`, () => raw.search(query));
           return raw.search(query);
         },
       };

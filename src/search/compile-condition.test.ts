@@ -71,7 +71,6 @@ describe('search filters', () => {
   });
 });
 
-
 describe('filters whose plan does not depend on their values (PostgreSQL prepares those: StatementOptions.samePlan)', () => {
   const pg = createConditionCompiler(createSearchRegistry(), 'postgres');
   const policy = { forType: (): Condition => ({ kind: 'not', cond: { kind: 'param', code: '_security', values: ['https://example.org/register-kind|personal-data-store'] } }) };

@@ -267,6 +267,8 @@ export function createConditionCompiler(registry: SearchRegistry, dialect: SqlDi
    * search's CPU. A search through chains or _has also depends on the policy of the types it reaches: compiled each time.
    */
   const compiledSearches = new LRUCache<string, CompiledFilter>({ max: 2000 });
+  /** What the cache keeps and hands out is never the object a caller may change. */
+  const copyFilter = (f: CompiledFilter): CompiledFilter => ({ ...f, sql: { sql: f.sql.sql, params: [...f.sql.params] } });
   /**
    * An `ap` date test widens by its distance from now (params/date.ts): its SQL is only good for the moment it is
    * compiled. Any value starting with `ap` counts (a token `apple` too): at worst such a search is compiled each time.
@@ -277,13 +279,13 @@ export function createConditionCompiler(registry: SearchRegistry, dialect: SqlDi
     const policy = access?.forType(resourceType);
     const key = where.some(reachesOthers) || where.some(readsClock) || (policy !== undefined && readsClock(policy)) ? undefined : `${resourceType}\u0000${alias}\u0000${JSON.stringify(where)}\u0000${policy ? JSON.stringify(policy) : ''}`;
     const hit = key === undefined ? undefined : compiledSearches.get(key);
-    if (hit) return { sql: { sql: hit.sql.sql, params: [...hit.sql.params] }, driven: hit.driven, samePlan: hit.samePlan };
+    if (hit) return copyFilter(hit);
     const conjuncts: Conjunct[] = where.map((cond) => ({ cond, access }));
     // The policy's bases share guards (the patient, "no prohibition", the register kinds): factored out of its OR, each
     // is probed once per row; the conjunction then drops a guard the search itself already tests (`patient=X`).
     if (policy) conjuncts.push({ cond: factorCondition(policy) });
     const filter = conjunction(conjuncts, resourceType, alias, { n: 0 }, 'in');
-    if (key !== undefined) compiledSearches.set(key, { sql: { sql: filter.sql.sql, params: [...filter.sql.params] }, driven: filter.driven, samePlan: filter.samePlan });
+    if (key !== undefined) compiledSearches.set(key, copyFilter(filter));
     return filter;
   }
 

@@ -151,6 +151,10 @@ export interface ResourceStore {
 export const ConsentFactTypes = ['Consent', 'Patient', 'Organization', 'RelatedPerson'] as const;
 /** Of those, the ones counted per patient (their own Patient, and Consents and RelatedPersons about them); Organizations move the shared counter. */
 export const PatientFactTypes = ['Consent', 'Patient', 'RelatedPerson'] as const;
+const ConsentFactTypeSet: ReadonlySet<string> = new Set(ConsentFactTypes);
+const PatientFactTypeSet: ReadonlySet<string> = new Set(PatientFactTypes);
+export const isConsentFactType = (type: string): boolean => ConsentFactTypeSet.has(type);
+export const isPatientFactType = (type: string): boolean => PatientFactTypeSet.has(type);
 
 /** The change counters one request's consent facts rest on (src/store/sql/change-stamp.ts). */
 export interface ChangeStamp {

@@ -198,7 +198,7 @@ describe('a store whose chain table kept a unique index on each link hash', () =
     }
   }
 
-  it('upgrades in place: the index goes, every link stays, the chain verifies, the append-only triggers still hold and --expect-head still finds the head', () =>
+  it('A3: upgrades in place: the index goes, every link stays, the chain verifies, the append-only triggers still hold and --expect-head still finds the head', () =>
     withStore(async (db) => {
       for (let n = 1; n <= 4; n++) await db.transaction((tx) => log.append({ db: tx }, [event(n)]));
       // The layout before 2026-12-02, as the earlier migrate created it (with its triggers), holding the same links.
@@ -231,7 +231,7 @@ describe('a store whose chain table kept a unique index on each link hash', () =
       expect(await log.verify(db)).toMatchObject({ ok: true, checked: 5 });
     }));
 
-  it('a new store is created without it', () =>
+  it('A3: a new store is created without it', () =>
     withStore(async (db) => {
       expect(await hashIndexes(db)).toEqual([]);
     }));

@@ -1,5 +1,5 @@
 // Change counters the database itself advances on every write of the types consent decisions are loaded from, per patient, so caches check freshness with one lookup.
-import { ConsentFactTypes, type ChangeStamp } from '../resource-store.js';
+import { ConsentFactTypes, isConsentFactType, type ChangeStamp } from '../resource-store.js';
 import { SamePlan, type SqlDatabase } from './database.js';
 
 /** Advanced by every Organization write and by any fact record whose patient cannot be told exactly. */
@@ -74,11 +74,9 @@ export async function migrateChangeStamp(tx: SqlDatabase): Promise<void> {
   for (const stmt of ddl(tx.dialect)) await tx.execute(stmt);
 }
 
-const FactTypeSet: ReadonlySet<string> = new Set(ConsentFactTypes);
-
 /** Called before a transaction writes a resource of `type`: from a fact record on, its stamps are provisional. */
 export function noteWrite(db: SqlDatabase, type: string): void {
-  if (db.txState && FactTypeSet.has(type)) db.txState.factsWritten = true;
+  if (db.txState && isConsentFactType(type)) db.txState.factsWritten = true;
 }
 
 /**

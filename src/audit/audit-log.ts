@@ -107,12 +107,19 @@ const MOVE_PAGE = 500;
 /** Rows per multi-row INSERT (SQLite allows 32,766 bound parameters). */
 const INSERT_CHUNK = 200;
 
-async function insertEvents(db: SqlDatabase, rows: Array<AuditColumns & { seq: number | null; content: string }>): Promise<void> {
-  const cols = [...AuditColumnNames, 'seq', 'content'] as const;
+type EventRow = AuditColumns & { seq: number | null; content: string };
+const EventColumns = [...AuditColumnNames, 'seq', 'content'] as const;
+
+/** One INSERT of at most INSERT_CHUNK events. */
+function eventInsert(chunk: EventRow[]): { sql: string; params: unknown[] } {
+  const values = chunk.map(() => `(${EventColumns.map(() => '?').join(', ')})`).join(', ');
+  return { sql: `INSERT INTO audit_event (${EventColumns.join(', ')}) VALUES ${values}`, params: chunk.flatMap((r) => EventColumns.map((c) => r[c])) };
+}
+
+async function insertEvents(db: SqlDatabase, rows: EventRow[]): Promise<void> {
   for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-    const chunk = rows.slice(i, i + INSERT_CHUNK);
-    const values = chunk.map(() => `(${cols.map(() => '?').join(', ')})`).join(', ');
-    await db.execute(`INSERT INTO audit_event (${cols.join(', ')}) VALUES ${values}`, chunk.flatMap((r) => cols.map((c) => r[c])), SamePlan);
+    const { sql, params } = eventInsert(rows.slice(i, i + INSERT_CHUNK));
+    await db.execute(sql, params, SamePlan);
   }
 }
 
@@ -198,8 +205,14 @@ export function createAuditLog(opts: AuditLogOptions = {}): AuditLog {
     if (!db.inTransaction) throw new Error('AuditLog.append must run inside the audit batch transaction');
     // Held from here to the batch's commit only: the chain head is read and advanced once per batch.
     // Keyed by schema as well: each schema holds its own chain, so gateways on other schemas of the database never wait.
-    if (db.dialect === 'postgres') await db.query(`SELECT pg_advisory_xact_lock(${CHAIN_LOCK_KEY}, hashtext(current_schema()))`);
-    const [last] = await db.query<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_chain ORDER BY seq DESC LIMIT 1', [], SamePlan);
+    // On PostgreSQL both statements go in one message, each with its own snapshot (READ COMMITTED), so the head is read
+    // after the lock is granted and sees every batch committed before; a single statement would read a snapshot taken
+    // before its lock wait.
+    const head = 'SELECT seq, hash FROM audit_chain ORDER BY seq DESC LIMIT 1';
+    const [last] =
+      db.dialect === 'postgres'
+        ? await db.query<{ seq: number; hash: string }>(`SELECT pg_advisory_xact_lock(${CHAIN_LOCK_KEY}, hashtext(current_schema())); ${head}`)
+        : await db.query<{ seq: number; hash: string }>(head, [], SamePlan);
     let prevHash = last?.hash ?? GENESIS_HASH;
     let seq = last ? Number(last.seq) : 0;
     const rows: Array<AuditColumns & { seq: number; content: string }> = [];
@@ -218,10 +231,16 @@ export function createAuditLog(opts: AuditLogOptions = {}): AuditLog {
       links.push([seq, stored.id, recorded, prevHash, linkHash]);
       prevHash = linkHash;
     }
-    await insertEvents(db, rows);
-    for (let i = 0; i < links.length; i += INSERT_CHUNK) {
+    for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+      const events = eventInsert(rows.slice(i, i + INSERT_CHUNK));
       const chunk = links.slice(i, i + INSERT_CHUNK);
-      await db.execute(`INSERT INTO audit_chain (seq, resource_id, recorded, prev_hash, hash) VALUES ${chunk.map(() => '(?, ?, ?, ?, ?)').join(', ')}`, chunk.flat(), SamePlan);
+      const chain = { sql: `INSERT INTO audit_chain (seq, resource_id, recorded, prev_hash, hash) VALUES ${chunk.map(() => '(?, ?, ?, ?, ?)').join(', ')}`, params: chunk.flat() };
+      // PostgreSQL takes both inserts as one statement (a data-modifying WITH runs once, unreferenced): one round trip.
+      if (db.dialect === 'postgres') await db.execute(`WITH e AS (${events.sql}) ${chain.sql}`, [...events.params, ...chain.params], SamePlan);
+      else {
+        await db.execute(events.sql, events.params, SamePlan);
+        await db.execute(chain.sql, chain.params, SamePlan);
+      }
     }
   }
 

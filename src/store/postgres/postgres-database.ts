@@ -88,17 +88,38 @@ function createRun(namedPerConnection: number): Run {
   };
 }
 
-function txConnection(client: pg.PoolClient, run: Run): TxConnection {
+/** Several statements in one text (the simple query protocol) answer with a result each; the caller wants the last. */
+const lastResult = <R>(result: pg.QueryResult<R & pg.QueryResultRow> | Array<pg.QueryResult<R & pg.QueryResultRow>>) =>
+  Array.isArray(result) ? result[result.length - 1] : result;
+
+/**
+ * The connection of one transaction. BEGIN is not sent on its own: it goes with the transaction's first statement when
+ * that has no parameters (the simple query protocol takes several statements in one message), else just before it.
+ * Every round trip costs the gateway a socket write and a read; an audit batch's BEGIN then costs none.
+ */
+function txConnection(client: pg.PoolClient, run: Run, pending: { begin: boolean }): TxConnection {
+  /** As given, no placeholder rewriting (DDL bodies may hold a literal `?`). */
+  const raw = async <R>(text: string) => {
+    try {
+      return await client.query<R & pg.QueryResultRow>(text);
+    } catch (err) {
+      throw asUnavailable(err);
+    }
+  };
+  async function send<R>(sql: string, params?: unknown[], options?: StatementOptions, verbatim = false): Promise<pg.QueryResult<R & pg.QueryResultRow>> {
+    if (pending.begin) {
+      pending.begin = false;
+      if (!params?.length) return lastResult<R>(verbatim ? await raw<R>(`BEGIN; ${sql}`) : await run<R>(client, `BEGIN; ${sql}`));
+      await run(client, 'BEGIN');
+    }
+    return lastResult<R>(verbatim ? await raw<R>(sql) : await run<R>(client, sql, params, options));
+  }
   return {
     dialect: 'postgres',
-    query: async <R>(sql: string, params?: unknown[], options?: StatementOptions) => (await run<R>(client, sql, params, options)).rows,
-    execute: async (sql: string, params?: unknown[], options?: StatementOptions) => ({ changes: (await run(client, sql, params, options)).rowCount ?? 0 }),
+    query: async <R>(sql: string, params?: unknown[], options?: StatementOptions) => (await send<R>(sql, params, options)).rows,
+    execute: async (sql: string, params?: unknown[], options?: StatementOptions) => ({ changes: (await send(sql, params, options)).rowCount ?? 0 }),
     exec: async (sql: string) => {
-      try {
-        await client.query(sql);
-      } catch (err) {
-        throw asUnavailable(err);
-      }
+      await send(sql, undefined, undefined, true);
     },
   };
 }
@@ -182,7 +203,8 @@ export function openPostgresDatabase(url: string, options: PostgresOptions = {})
     },
     async transaction<T>(fn: (tx: SqlDatabase) => Promise<T>): Promise<T> {
       const client = await connect();
-      const tx = createTxDatabase(txConnection(client, run));
+      const pending = { begin: true };
+      const tx = createTxDatabase(txConnection(client, run, pending));
       let broken = false;
       // The HTTP client went away: cancel what runs on this connection (from another one, as PostgreSQL requires).
       const signal = currentRequestSignal();
@@ -192,14 +214,14 @@ export function openPostgresDatabase(url: string, options: PostgresOptions = {})
       };
       signal?.addEventListener('abort', cancel, { once: true });
       try {
-        await run(client, 'BEGIN');
         const result = await fn(tx);
-        await run(client, 'COMMIT');
+        // A transaction that ran no statement never began.
+        if (!pending.begin) await run(client, 'COMMIT');
         return result;
       } catch (err) {
         // A lost or frozen connection cannot roll back; dropping it makes the server roll back.
         if (isUnavailable(err) || err instanceof DatabaseUnavailable) broken = true;
-        if (!broken) {
+        if (!broken && !pending.begin) {
           try {
             await client.query('ROLLBACK');
           } catch {

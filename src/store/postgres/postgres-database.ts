@@ -81,7 +81,9 @@ function createRun(namedPerConnection: number): Run {
     if (known === undefined) texts.set(sql, (known = { positional: toPositional(sql), runs: 0 }));
     const name = nameFor(conn, known, params, options);
     try {
-      return await conn.query<R & pg.QueryResultRow>(name ? { name, text: known.positional, values: bindable(params) } : { text: known.positional, values: bindable(params) });
+      // A text and values, not a config object, where there is no name: node-postgres copies a config object property by
+      // property on every query (about 1% of a PostgreSQL read's CPU in a profile).
+      return await (name ? conn.query<R & pg.QueryResultRow>({ name, text: known.positional, values: bindable(params) }) : conn.query<R & pg.QueryResultRow>(known.positional, bindable(params)));
     } catch (err) {
       throw asUnavailable(err);
     }

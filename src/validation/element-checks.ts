@@ -186,6 +186,49 @@ export function present(value: Record<string, unknown>, own: string[], e: Elemen
   return own.some((k) => (k.startsWith(h) && startsUpper(k, h.length)) || (k.startsWith(x) && startsUpper(k, x.length)));
 }
 
+/** Where an object's own key can point: elements by first segment, choice elements by prefix (`value` of `value[x]`). */
+interface PresenceIndex {
+  byHead: Map<string, number[]>;
+  byChoiceHead: Map<string, number[]>;
+}
+
+const presenceIndexes = new WeakMap<readonly ElementKey[], PresenceIndex>();
+
+function presenceIndexOf(keys: readonly ElementKey[]): PresenceIndex {
+  let index = presenceIndexes.get(keys);
+  if (!index) {
+    index = { byHead: new Map(), byChoiceHead: new Map() };
+    keys.forEach((e, i) => {
+      const map = e.choice ? index!.byChoiceHead : index!.byHead;
+      map.set(e.head, [...(map.get(e.head) ?? []), i]);
+    });
+    presenceIndexes.set(keys, index);
+  }
+  return index;
+}
+
+/**
+ * `present(value, own, keys[i])` for every i at once, as a mark per key (1 = present): found from the object's few own
+ * keys instead of asking each of the schema's many elements (a profile's schema has dozens; an object uses a handful,
+ * and each choice element's test scanned every own key).
+ */
+export function presentMarks(value: Record<string, unknown>, own: string[], keys: readonly ElementKey[]): Uint8Array {
+  const index = presenceIndexOf(keys);
+  const marks = new Uint8Array(keys.length);
+  for (const k of own) {
+    // `_name` carries a primitive's id and extensions: it makes `name` present.
+    const name = k.charCodeAt(0) === 95 ? k.slice(1) : k;
+    if (value[k] !== undefined) for (const i of index.byHead.get(name) ?? []) marks[i] = 1;
+    if (index.byChoiceHead.size === 0) continue;
+    // A choice element `value[x]` is present as `valueString`, `valueCodeableConcept`, ...: its prefix ends before a capital.
+    for (let at = 1; at < name.length; at++) {
+      if (!startsUpper(name, at)) continue;
+      for (const i of index.byChoiceHead.get(name.slice(0, at)) ?? []) marks[i] = 1;
+    }
+  }
+  return marks;
+}
+
 /**
  * The walk of @medplum/core's crawler (every schema element of every object, values typed by the schema), except that
  * elements absent from the object are not visited: medplum's walk asks every element of the (large) profile schema
@@ -195,9 +238,11 @@ function crawlPresent(obj: TypedValueWithPath, schema: InternalTypeSchema, path:
   visitor.onEnterObject(path, obj, schema);
   const value = obj.value as Record<string, unknown> | undefined;
   if (!value || typeof value !== 'object') return;
-  const own = Object.keys(value);
-  for (const e of keysOf(schema)) {
-    if (!present(value, own, e)) continue;
+  const keys = keysOf(schema);
+  const marks = presentMarks(value, Object.keys(value), keys);
+  for (let i = 0; i < keys.length; i++) {
+    if (marks[i] === 0) continue;
+    const e = keys[i];
     const propertyPath = `${path}.${e.key}`;
     const propertyValues = getNestedProperty(obj, e.key, { withPath: true });
     visitor.visitProperty(obj, e.key, propertyPath, propertyValues, schema);

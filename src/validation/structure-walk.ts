@@ -18,7 +18,7 @@ import {
 } from '@medplum/core';
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import type { ElementCheckContext, ElementKey } from './element-checks.js';
-import { elementVisitor, keysOf, present } from './element-checks.js';
+import { elementVisitor, keysOf, presentMarks } from './element-checks.js';
 
 /*
  * Why this walk exists: @medplum/core's validator asks every element of the schema for its value, on every object
@@ -301,9 +301,10 @@ export function walkStructure(resource: Resource, typeKey: string, ctx: ElementC
     const isObject = !!value && typeof value === 'object';
     if (withElementChecks) checks.onEnterObject(path, obj, schema);
     const plan = planOf(schema);
-    const own = isObject ? Object.keys(value) : [];
-    for (const entry of plan.entries) {
-      const has = isObject && present(value, own, entry);
+    const marks = isObject ? presentMarks(value, Object.keys(value), plan.entries) : undefined;
+    for (let i = 0; i < plan.entries.length; i++) {
+      const entry = plan.entries[i];
+      const has = marks !== undefined && marks[i] === 1;
       // Absent and optional: medplum's walk finds nothing there, and neither do the element checks.
       if (!has && !entry.required) continue;
       const propertyPath = `${path}.${entry.key}`;

@@ -29,8 +29,9 @@ export function presenceOnly(expression: string, reads: Set<string>): Set<string
 
 /**
  * The cache key of a node for one constraint: the JSON of the node with only the top-level elements `reads` names (a
- * choice element under any of its typed names), a `presence` name's object value written as `{}`. Constraints reading
- * the same elements (ppc-2..5, kanta-reg-*) share one JSON per node through `memo`, which the caller keeps per node.
+ * choice element under any of its typed names), a `presence` name's object value written as `{}`. The text is what
+ * JSON.stringify gives for that cut-down node, built from one `"name":value` part per element; the caller keeps `memo`
+ * per node, so each element of a node is serialised once however many constraints (ppc-2..5, kanta-reg-*) read it.
  */
 export type Projector = (node: unknown, memo?: Map<string, string>) => string;
 
@@ -51,21 +52,24 @@ export function createProjector(reads: Set<string>, presence: Set<string> = new 
   };
   return (node, memo) => {
     if (!node || typeof node !== 'object' || Array.isArray(node)) return `${JSON.stringify(node)}`;
-    const out: Record<string, unknown> = {};
-    let signature = '';
+    let json = '{';
     for (const k of Object.keys(node)) {
       if (k !== 'resourceType' && !kept(k.startsWith('_') ? k.slice(1) : k)) continue;
       const v = (node as Record<string, unknown>)[k];
-      const present = presence.has(k) && v !== null && typeof v === 'object' && !Array.isArray(v);
-      out[k] = present ? {} : v;
-      signature += present ? `${k}?\u0000` : `${k}\u0000`;
+      // Left out, as JSON.stringify leaves them out.
+      if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
+      let part: string | undefined;
+      if (presence.has(k) && v !== null && typeof v === 'object' && !Array.isArray(v)) part = `${JSON.stringify(k)}:{}`;
+      else {
+        part = memo?.get(k);
+        if (part === undefined) {
+          part = `${JSON.stringify(k)}:${JSON.stringify(v)}`;
+          memo?.set(k, part);
+        }
+      }
+      json += json.length === 1 ? part : `,${part}`;
     }
-    let json = memo?.get(signature);
-    if (json === undefined) {
-      json = JSON.stringify(out);
-      memo?.set(signature, json);
-    }
-    return json;
+    return `${json}}`;
   };
 }
 
@@ -80,3 +84,4 @@ export function createResultCache<T>(size = 20_000): { get(key: string): T | und
     },
   };
 }
+

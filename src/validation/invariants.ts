@@ -30,7 +30,7 @@ interface SupplementaryInvariant {
   appliesTo: (resource: Resource) => boolean;
   evaluate: CompiledExpression;
   /** Cache key of a resource for this invariant, when its result depends only on the elements it names (invariant-cache.ts). */
-  keyOf?: (resource: Resource) => string;
+  keyOf?: (resource: Resource, memo: Map<string, string>) => string;
 }
 
 /** Every consent runs ppc-2..ppc-5 and the fhirpath package is slow; their results depend on `scope` and whether there is a `patient`. */
@@ -38,7 +38,7 @@ function withKey(index: number, expression: string, cache: boolean): Pick<Supple
   const reads = cache ? namesRead(expression) : undefined;
   if (!reads) return {};
   const project = createProjector(reads, presenceOnly(expression, reads));
-  return { keyOf: (r) => `${index}|${project(r)}` };
+  return { keyOf: (r, memo) => `${index}|${project(r, memo)}` };
 }
 
 /**
@@ -98,11 +98,13 @@ export function createSupplementaryInvariants(
   return {
     check(resource, language) {
       const issues: OperationOutcomeIssue[] = [];
+      // One per resource: the invariants reading the same elements serialise each of them once.
+      const memo = new Map<string, string>();
       for (const invariant of invariants) {
         if (!invariant.appliesTo(resource)) {
           continue;
         }
-        const cacheKey = invariant.keyOf?.(resource);
+        const cacheKey = invariant.keyOf?.(resource, memo);
         let result = cacheKey === undefined ? undefined : results.get(cacheKey);
         if (!result) {
           try {

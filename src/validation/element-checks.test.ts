@@ -1,7 +1,17 @@
-// presentMarks answers, for all of a schema's elements at once, what present answers for each (element-checks.ts).
+// presentMarks answers, for all of a schema's elements at once, what asking each element in turn answers (element-checks.ts).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { present, presentMarks, type ElementKey } from './element-checks.js';
+import { presentMarks, type ElementKey } from './element-checks.js';
+
+const startsUpper = (k: string, at: number): boolean => at < k.length && k[at] >= 'A' && k[at] <= 'Z';
+
+/** The oracle, one element at a time: its value or `_element` part, or for `x[x]` any own key `xSomething` / `_xSomething`. */
+function present(value: Record<string, unknown>, own: string[], e: ElementKey): boolean {
+  if (!e.choice) return value[e.head] !== undefined || value[e.extensionHead] !== undefined;
+  const h = e.head;
+  const x = e.extensionHead;
+  return own.some((k) => (k.startsWith(h) && startsUpper(k, h.length)) || (k.startsWith(x) && startsUpper(k, x.length)));
+}
 
 /** An element key as keysOf derives it from a schema's element path. */
 function elementKey(key: string): ElementKey {

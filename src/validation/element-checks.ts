@@ -178,14 +178,6 @@ export function keysOf(schema: InternalTypeSchema): ElementKey[] {
 
 const startsUpper = (k: string, at: number): boolean => at < k.length && k[at] >= 'A' && k[at] <= 'Z';
 
-/** Whether `value` has the element at all (its value or, for primitives, its `_element` extension part). */
-export function present(value: Record<string, unknown>, own: string[], e: ElementKey): boolean {
-  if (!e.choice) return value[e.head] !== undefined || value[e.extensionHead] !== undefined;
-  const h = e.head;
-  const x = e.extensionHead;
-  return own.some((k) => (k.startsWith(h) && startsUpper(k, h.length)) || (k.startsWith(x) && startsUpper(k, x.length)));
-}
-
 /** Where an object's own key can point: elements by first segment, choice elements by prefix (`value` of `value[x]`). */
 interface PresenceIndex {
   byHead: Map<string, number[]>;
@@ -208,9 +200,9 @@ function presenceIndexOf(keys: readonly ElementKey[]): PresenceIndex {
 }
 
 /**
- * `present(value, own, keys[i])` for every i at once, as a mark per key (1 = present): found from the object's few own
- * keys instead of asking each of the schema's many elements (a profile's schema has dozens; an object uses a handful,
- * and each choice element's test scanned every own key).
+ * Whether `value` has each of `keys` at all (its value or, for primitives, its `_element` extension part), as a mark per
+ * key (1 = present): found from the object's few own keys instead of asking each of the schema's many elements (a
+ * profile's schema has dozens; an object uses a handful).
  */
 export function presentMarks(value: Record<string, unknown>, own: string[], keys: readonly ElementKey[]): Uint8Array {
   const index = presenceIndexOf(keys);

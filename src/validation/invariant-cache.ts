@@ -84,4 +84,3 @@ export function createResultCache<T>(size = 20_000): { get(key: string): T | und
     },
   };
 }
-

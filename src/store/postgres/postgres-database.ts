@@ -109,12 +109,13 @@ function txConnection(client: pg.PoolClient, run: Run, pending: { begin: boolean
     }
   };
   async function send<R>(sql: string, params?: unknown[], options?: StatementOptions, verbatim = false): Promise<pg.QueryResult<R & pg.QueryResultRow>> {
+    const go = (text: string, opts?: StatementOptions) => (verbatim ? raw<R>(text) : run<R>(client, text, params, opts));
     if (pending.begin) {
       pending.begin = false;
-      if (!params?.length) return lastResult<R>(verbatim ? await raw<R>(`BEGIN; ${sql}`) : await run<R>(client, `BEGIN; ${sql}`));
+      if (!params?.length) return lastResult<R>(await go(`BEGIN; ${sql}`));
       await run(client, 'BEGIN');
     }
-    return lastResult<R>(verbatim ? await raw<R>(sql) : await run<R>(client, sql, params, options));
+    return lastResult<R>(await go(sql, options));
   }
   return {
     dialect: 'postgres',

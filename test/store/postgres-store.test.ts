@@ -117,6 +117,37 @@ if (url) {
       }
     });
   });
+
+  describe('PostgreSQL change counters (src/store/sql/change-stamp.ts)', () => {
+    const triggers = (db: SqlDatabase) =>
+      db.query<{ tgname: string }>(`SELECT tgname FROM pg_trigger WHERE tgrelid = 'resource'::regclass AND tgname LIKE 'consent_facts%' ORDER BY tgname`);
+    const counters = async (db: SqlDatabase) => (await db.query<{ name: string; n: number | string }>('SELECT name, n FROM store_change ORDER BY name')).map((c) => ({ name: c.name, n: Number(c.n) }));
+
+    it('a store from the single-trigger layout is moved to one trigger per operation, and each write still moves its counter once', async () => {
+      const schema = await freshSchema(url);
+      const db = openPostgresDatabase(schema.url);
+      try {
+        await migrateResourceStore(db);
+        // The earlier layout: one unconditional trigger for every operation.
+        await db.execute('CREATE OR REPLACE TRIGGER consent_facts_changed AFTER INSERT OR UPDATE OR DELETE ON resource FOR EACH ROW EXECUTE FUNCTION consent_facts_changed()');
+        await migrateResourceStore(db);
+        expect((await triggers(db)).map((t) => t.tgname)).toEqual(['consent_facts_delete', 'consent_facts_insert', 'consent_facts_update']);
+        const store = createSqlResourceStore(db, createSearchRegistry());
+        const before = await counters(db);
+        await store.create({ resourceType: 'Encounter', status: 'finished', class: { code: 'AMB' }, subject: { reference: 'Patient/p1' } });
+        // A type consent decisions do not read from moves no counter.
+        expect(await counters(db)).toEqual(before);
+        await store.update<Patient>({ resourceType: 'Patient', id: 'p1' });
+        await store.update<Patient>({ resourceType: 'Patient', id: 'p1', gender: 'female' });
+        expect((await counters(db)).find((c) => c.name === 'consent-facts:Patient/p1')?.n).toBe(2);
+        await store.delete('Patient', 'p1');
+        expect((await counters(db)).find((c) => c.name === 'consent-facts:Patient/p1')?.n).toBe(3);
+      } finally {
+        await db.close();
+        await schema.drop();
+      }
+    });
+  });
 } else {
   describe.skip('PostgreSQL (set DATABASE_URL to run)', () => {
     it('is skipped without DATABASE_URL', () => undefined);

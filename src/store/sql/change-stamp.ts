@@ -22,6 +22,8 @@ const sqliteKey = (r: 'NEW' | 'OLD') => `CASE
 const sqliteBump = (r: 'NEW' | 'OLD') =>
   `INSERT INTO store_change (name, n) VALUES (${sqliteKey(r)}, 1) ON CONFLICT (name) DO UPDATE SET n = n + 1`;
 
+const when = (r: 'NEW' | 'OLD') => `${r}.resource_type IN (${typeList})`;
+
 function ddl(dialect: SqlDatabase['dialect']): string[] {
   if (dialect === 'postgres') {
     return [
@@ -54,10 +56,15 @@ function ddl(dialect: SqlDatabase['dialect']): string[] {
             ON CONFLICT (name) DO UPDATE SET n = store_change.n + 1;
           RETURN NULL;
         END $$`,
-      'CREATE OR REPLACE TRIGGER consent_facts_changed AFTER INSERT OR UPDATE OR DELETE ON resource FOR EACH ROW EXECUTE FUNCTION consent_facts_changed()',
+      // One trigger per operation, each with a WHEN on the type (a trigger for several operations may not name NEW or OLD
+      // there): a row of any other type queues no trigger event and calls no function. With one unconditional trigger,
+      // every imported Encounter or DocumentReference ran the function and an empty INSERT.
+      'DROP TRIGGER IF EXISTS consent_facts_changed ON resource',
+      `CREATE OR REPLACE TRIGGER consent_facts_insert AFTER INSERT ON resource FOR EACH ROW WHEN (${when('NEW')}) EXECUTE FUNCTION consent_facts_changed()`,
+      `CREATE OR REPLACE TRIGGER consent_facts_update AFTER UPDATE ON resource FOR EACH ROW WHEN (${when('NEW')} OR ${when('OLD')}) EXECUTE FUNCTION consent_facts_changed()`,
+      `CREATE OR REPLACE TRIGGER consent_facts_delete AFTER DELETE ON resource FOR EACH ROW WHEN (${when('OLD')}) EXECUTE FUNCTION consent_facts_changed()`,
     ];
   }
-  const when = (r: 'NEW' | 'OLD') => `${r}.resource_type IN (${typeList})`;
   return [
     'CREATE TABLE IF NOT EXISTS store_change (name VARCHAR(64) PRIMARY KEY, n INTEGER NOT NULL)',
     // The triggers of the single shared counter (before per-patient counters) are replaced.

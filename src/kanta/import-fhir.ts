@@ -42,6 +42,27 @@ export function createKnownReferences(max = 50_000): KnownReferences {
   };
 }
 
+/**
+ * Whether the next resource is likely new. A first import finds no resource stored: trying the insert first saves the
+ * lookup, one round trip a resource on PostgreSQL. A re-import finds every one: reading first then saves the refused
+ * insert (and its index extraction). Guessed from recent resources, so a run that changes from one to the other follows.
+ */
+export interface ExistenceGuess {
+  likelyNew(): boolean;
+  saw(existed: boolean): void;
+}
+
+export function createExistenceGuess(): ExistenceGuess {
+  // A moving average of "existed" over about the last 20 resources, starting from "new".
+  let existed = 0;
+  return {
+    likelyNew: () => existed < 0.5,
+    saw(e) {
+      existed = existed * 0.95 + (e ? 0.05 : 0);
+    },
+  };
+}
+
 export function checkFhirResource(at: string, value: unknown): Resource {
   if (!value || typeof value !== 'object' || Array.isArray(value)) fail(at, '$', 'a line must be one FHIR resource (a JSON object)');
   const r = value as Resource;
@@ -64,7 +85,7 @@ export function storedForm(resource: Resource): Resource {
  * differs from the stored one, nothing otherwise. Its references must be in the store already; the run applies
  * resources in dependency order, so a missing target is absent from both the store and the run.
  */
-export async function importFhirResource(at: string, resource: Resource, r: ReferenceResolver, known: KnownReferences): Promise<void> {
+export async function importFhirResource(at: string, resource: Resource, r: ReferenceResolver, known: KnownReferences, guess: ExistenceGuess): Promise<void> {
   const refs: Array<{ path: string; ref: string }> = [];
   referencesOf(resource, resource.resourceType, refs);
   const self = `${resource.resourceType}/${resource.id}`;
@@ -74,6 +95,13 @@ export async function importFhirResource(at: string, resource: Resource, r: Refe
     if (!(await r.read(type as Resource['resourceType'], id))) fail(at, path, `${ref} is neither in the store nor in this import`);
     known.add(ref);
   }
-  await r.upsert(storedForm(resource), await r.read(resource.resourceType, resource.id as string));
+  const stored = storedForm(resource);
+  // Written earlier in this run: it exists, and its new content makes a new version.
+  const created = !known.has(self) && guess.likelyNew() ? await r.createIfAbsent(stored) : undefined;
+  if (!created) {
+    const existing = await r.read(resource.resourceType, resource.id as string);
+    guess.saw(existing !== undefined);
+    await r.upsert(stored, existing);
+  } else guess.saw(false);
   known.add(self);
 }

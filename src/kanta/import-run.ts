@@ -4,7 +4,7 @@ import type { OperationOutcome } from '@medplum/fhirtypes';
 import type { ResourceStore } from '../store/resource-store.js';
 import type { SqlDatabase } from '../store/sql/database.js';
 import { importCda } from './import-cda.js';
-import { createKnownReferences, importFhirResource, type KnownReferences } from './import-fhir.js';
+import { createExistenceGuess, createKnownReferences, importFhirResource, type KnownReferences } from './import-fhir.js';
 import { importRecord } from './import-records.js';
 import { formatOf, type ImportFormat, type ImportItem, type ImportSource } from './import-sources.js';
 import { createReferenceResolver, emptyLog, type ImportLog } from './reference-resolver.js';
@@ -174,13 +174,14 @@ export async function runImport(opts: ImportRunOptions): Promise<ImportRunReport
   }
 
   const known: KnownReferences = createKnownReferences();
+  const guess = createExistenceGuess();
   const progress = () => opts.onProgress?.({ total: total + scanRefused, totals });
 
   async function applyItem(source: ImportSource, item: ImportItem, log: ImportLog): Promise<void> {
     const r = createReferenceResolver(currentStore as ResourceStore, log);
     if (item.kind === 'cda') await importCda(item.value, r);
     else if (item.kind === 'record') await importRecord(source.name, item.path, item.value, r);
-    else await importFhirResource(`${source.name}: ${item.path}`, item.value, r, known);
+    else await importFhirResource(`${source.name}: ${item.path}`, item.value, r, known, guess);
   }
 
   let currentStore: ResourceStore | undefined;

@@ -1,6 +1,6 @@
 // Finds (or creates) the Patient, Organization and other records an imported source refers to, by HETU and OID; writes idempotently. https://hl7.org/fhir/R4/search.html#token
 import { createHash } from 'node:crypto';
-import { deepEquals } from '@medplum/core';
+import { deepEquals, OperationOutcomeError } from '@medplum/core';
 import type { Organization, Patient, RelatedPerson, Resource } from '@medplum/fhirtypes';
 import type { ResourceStore, SearchQuery } from '../store/resource-store.js';
 import type { RegisterKindCode } from './codes.js';
@@ -49,7 +49,15 @@ export interface ReferenceResolver {
   update<T extends Resource>(resource: T): Promise<T>;
   /** Creates `resource`, or, when `existing` is the stored record with the same natural key, writes a new version only if the content differs. */
   upsert<T extends Resource>(resource: T, existing: Resource | undefined): Promise<T>;
+  /**
+   * Creates the resource under its id unless that id is taken (live or deleted): then nothing is written and undefined
+   * returned. The store's row insert finds the id itself, so a new resource costs no lookup first.
+   */
+  createIfAbsent<T extends Resource>(resource: T): Promise<T | undefined>;
 }
+
+/** The store's create refuses an id that exists with a `conflict` issue, and writes nothing (sql-resource-store.ts). */
+const isTaken = (err: unknown): boolean => err instanceof OperationOutcomeError && err.outcome.issue?.[0]?.code === 'conflict';
 
 export function createReferenceResolver(store: ResourceStore, log: ImportLog): ReferenceResolver {
   const resolver: ReferenceResolver = {
@@ -87,6 +95,14 @@ export function createReferenceResolver(store: ResourceStore, log: ImportLog): R
       log.updated.push(refOf(updated));
       log.written?.push({ action: 'update', resource: updated });
       return updated;
+    },
+    async createIfAbsent(resource) {
+      try {
+        return await resolver.create(resource);
+      } catch (err) {
+        if (isTaken(err)) return undefined;
+        throw err;
+      }
     },
     async upsert(resource, existing) {
       if (!existing) return resolver.create(resource);

@@ -1,4 +1,5 @@
 // An in-memory ResourceStore for the import tests: identifier search and all-or-nothing transactions only. https://hl7.org/fhir/R4/http.html
+import { conflict, OperationOutcomeError } from '@medplum/core';
 import type { Identifier, Resource } from '@medplum/fhirtypes';
 import type { HistoryResult, ResourceStore, SearchQuery, SearchResult } from '../../src/store/resource-store.js';
 
@@ -40,6 +41,8 @@ export function createMemoryStore(): MemoryStore {
     },
     async create(resource) {
       const id = resource.id ?? `m${next++}`;
+      // As the SQL store: a taken id is refused with a conflict and nothing is written (the import relies on it).
+      if (data.has(`${resource.resourceType}/${id}`)) throw new OperationOutcomeError(conflict(`${resource.resourceType}/${id} already exists`));
       const stored = { ...structuredClone(resource), id, meta: { ...resource.meta, versionId: '1', lastUpdated: new Date(0).toISOString() } };
       data.set(`${resource.resourceType}/${id}`, stored);
       return structuredClone(stored);

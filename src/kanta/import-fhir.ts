@@ -83,7 +83,8 @@ export function storedForm(resource: Resource): Resource {
 /**
  * Applies one resource: created when new, a new version when its content (ignoring meta.versionId/lastUpdated)
  * differs from the stored one, nothing otherwise. Its references must be in the store already; the run applies
- * resources in dependency order, so a missing target is absent from both the store and the run.
+ * resources in dependency order, so a missing target is absent from both the store and the run. While `guess` says
+ * resources are new, it is inserted before any lookup and read only when its id turns out taken.
  */
 export async function importFhirResource(at: string, resource: Resource, r: ReferenceResolver, known: KnownReferences, guess: ExistenceGuess): Promise<void> {
   const refs: Array<{ path: string; ref: string }> = [];
@@ -96,12 +97,14 @@ export async function importFhirResource(at: string, resource: Resource, r: Refe
     known.add(ref);
   }
   const stored = storedForm(resource);
-  // Written earlier in this run: it exists, and its new content makes a new version.
-  const created = !known.has(self) && guess.likelyNew() ? await r.createIfAbsent(stored) : undefined;
-  if (!created) {
+  // One written earlier in this run is stored: read it first, whatever the guess.
+  const insertFirst = !known.has(self) && guess.likelyNew();
+  if (insertFirst && (await r.createIfAbsent(stored))) {
+    guess.saw(false);
+  } else {
     const existing = await r.read(resource.resourceType, resource.id as string);
     guess.saw(existing !== undefined);
     await r.upsert(stored, existing);
-  } else guess.saw(false);
+  }
   known.add(self);
 }

@@ -56,7 +56,11 @@ export interface ReferenceResolver {
   createIfAbsent<T extends Resource>(resource: T): Promise<T | undefined>;
 }
 
-/** The store's create refuses an id that exists with a `conflict` issue, and writes nothing (sql-resource-store.ts). */
+/**
+ * The store's create refuses an id that exists with a `conflict` issue, and writes nothing (sql-resource-store.ts).
+ * A conflict of another cause is not hidden: the caller then reads the id and, finding it not stored, creates again,
+ * which throws that conflict.
+ */
 const isTaken = (err: unknown): boolean => err instanceof OperationOutcomeError && err.outcome.issue?.[0]?.code === 'conflict';
 
 export function createReferenceResolver(store: ResourceStore, log: ImportLog): ReferenceResolver {

@@ -1,6 +1,6 @@
 // Reads, history and search of AuditEvents over the lean append-only audit_event table and its typed columns. https://hl7.org/fhir/R4/auditevent.html#search
 import { badRequest, forbidden, OperationOutcomeError } from '@medplum/core';
-import type { Resource } from '@medplum/fhirtypes';
+import type { OperationOutcome, Resource } from '@medplum/fhirtypes';
 import { parseDateRange } from '../search/params/date.js';
 import { rangePredicate, splitPrefix } from '../search/params/prefix.js';
 import type { AccessPolicy, Condition, HistoryQuery, HistoryResult, ResourceStore, SearchQuery, SearchResult } from '../store/resource-store.js';
@@ -212,6 +212,11 @@ export function createAuditEventStore(db: SqlDatabase, visible?: VisibleRecord):
  * The raw store the gateway uses: AuditEvents are served from the audit table, everything else from the resource
  * store; AuditEvents are only ever written by the audit log (src/audit/audit-log.ts), never through a store.
  */
+const AuditWriteRefused: OperationOutcome = {
+  ...forbidden,
+  issue: [{ severity: 'error', code: 'forbidden', details: { text: 'AuditEvent resources are append-only and written only by the audit log' } }],
+};
+
 export function withAuditEventStore(factory: (db: SqlDatabase) => ResourceStore): (db: SqlDatabase) => ResourceStore {
   const compose = (db: SqlDatabase): ResourceStore => {
     const inner = factory(db);
@@ -224,10 +229,18 @@ export function withAuditEventStore(factory: (db: SqlDatabase) => ResourceStore)
       search: (q, a) => (isAudit(q.resourceType) ? audit.search(q, a) : inner.search(q, a)),
       async create(r) {
         if (isAudit(r.resourceType)) {
-          throw new OperationOutcomeError({ ...forbidden, issue: [{ severity: 'error', code: 'forbidden', details: { text: 'AuditEvent resources are append-only and written only by the audit log' } }] });
+          throw new OperationOutcomeError(AuditWriteRefused);
         }
         return inner.create(r);
       },
+      ...(inner.createAbsent
+        ? {
+            createAbsent: (rs: Resource[]) => {
+              if (rs.some((r) => isAudit(r.resourceType))) return Promise.reject(new OperationOutcomeError(AuditWriteRefused));
+              return inner.createAbsent!(rs);
+            },
+          }
+        : {}),
       update: (r, o) => inner.update(r, o),
       delete: (t, id) => inner.delete(t, id),
       ...(inner.purge ? { purge: (t: string, id: string) => inner.purge!(t, id) } : {}),

@@ -1,6 +1,7 @@
 // Stores FHIR resources read from NDJSON (the Bulk Data format, and the generator's record files) by their ids, idempotently. https://hl7.org/fhir/uv/bulkdata/STU2/export.html#file-format
 import { OperationOutcomeError, badRequest } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
+import type { ResourceStore } from '../store/resource-store.js';
 import type { ReferenceResolver } from './reference-resolver.js';
 
 const ID_RE = /^[A-Za-z0-9\-.]{1,64}$/;
@@ -63,6 +64,65 @@ export function createExistenceGuess(): ExistenceGuess {
   };
 }
 
+/**
+ * New resources waiting to be inserted together (ResourceStore.createAbsent), so that on PostgreSQL a first import costs
+ * a round trip a chunk instead of one a resource. Flushed when full, before the store is read (a read must see them),
+ * and before the batch commits. A taken id found at the flush is then read and compared, as one found at once would be.
+ */
+export interface PendingCreates {
+  add(stored: Resource, r: ReferenceResolver): Promise<void>;
+  flush(): Promise<void>;
+  /** Forgets the queue: its transaction rolled back. */
+  discard(): void;
+}
+
+/**
+ * A flush was refused (a resource invalid, say). Which record it belongs to is not known there, so the caller writes
+ * the batch again one record at a time, without deferring, and the refusal then names its own record.
+ */
+export class DeferredCreateRefused extends Error {
+  constructor(readonly refusal: OperationOutcomeError) {
+    super('A deferred create was refused');
+  }
+}
+
+export function createPendingCreates(store: () => ResourceStore, guess: ExistenceGuess, max = 100): PendingCreates {
+  let queue: Array<{ stored: Resource; r: ReferenceResolver }> = [];
+  async function flush(): Promise<void> {
+    if (queue.length === 0) return;
+    const entries = queue;
+    queue = [];
+    try {
+      const created = await store().createAbsent!(entries.map((e) => e.stored));
+      for (let i = 0; i < entries.length; i++) {
+        const { stored, r } = entries[i];
+        const resource = created[i];
+        if (resource) {
+          r.created(resource);
+          guess.saw(false);
+          continue;
+        }
+        const existing = await r.read(stored.resourceType, stored.id as string);
+        guess.saw(existing !== undefined);
+        await r.upsert(stored, existing);
+      }
+    } catch (err) {
+      if (err instanceof OperationOutcomeError) throw new DeferredCreateRefused(err);
+      throw err;
+    }
+  }
+  return {
+    async add(stored, r) {
+      queue.push({ stored, r });
+      if (queue.length >= max) await flush();
+    },
+    flush,
+    discard: () => {
+      queue = [];
+    },
+  };
+}
+
 export function checkFhirResource(at: string, value: unknown): Resource {
   if (!value || typeof value !== 'object' || Array.isArray(value)) fail(at, '$', 'a line must be one FHIR resource (a JSON object)');
   const r = value as Resource;
@@ -84,14 +144,24 @@ export function storedForm(resource: Resource): Resource {
  * Applies one resource: created when new, a new version when its content (ignoring meta.versionId/lastUpdated)
  * differs from the stored one, nothing otherwise. Its references must be in the store already; the run applies
  * resources in dependency order, so a missing target is absent from both the store and the run. While `guess` says
- * resources are new, it is inserted before any lookup and read only when its id turns out taken.
+ * resources are new, it is inserted before any lookup and read only when its id turns out taken; with `pending`, the
+ * insert waits to go with others.
  */
-export async function importFhirResource(at: string, resource: Resource, r: ReferenceResolver, known: KnownReferences, guess: ExistenceGuess): Promise<void> {
+export async function importFhirResource(
+  at: string,
+  resource: Resource,
+  r: ReferenceResolver,
+  known: KnownReferences,
+  guess: ExistenceGuess,
+  pending?: PendingCreates,
+): Promise<void> {
   const refs: Array<{ path: string; ref: string }> = [];
   referencesOf(resource, resource.resourceType, refs);
   const self = `${resource.resourceType}/${resource.id}`;
   for (const { path, ref } of refs) {
     if (ref === self || known.has(ref)) continue;
+    // Known references forget when full: the target may be waiting in the queue.
+    await pending?.flush();
     const [type, id] = ref.split('/');
     if (!(await r.read(type as Resource['resourceType'], id))) fail(at, path, `${ref} is neither in the store nor in this import`);
     known.add(ref);
@@ -99,9 +169,13 @@ export async function importFhirResource(at: string, resource: Resource, r: Refe
   const stored = storedForm(resource);
   // One written earlier in this run is stored: read it first, whatever the guess.
   const insertFirst = !known.has(self) && guess.likelyNew();
-  if (insertFirst && (await r.createIfAbsent(stored))) {
+  if (insertFirst && pending) {
+    await pending.add(stored, r);
+  } else if (insertFirst && (await r.createIfAbsent(stored))) {
     guess.saw(false);
   } else {
+    // Written earlier in this run, it may still be waiting.
+    await pending?.flush();
     const existing = await r.read(resource.resourceType, resource.id as string);
     guess.saw(existing !== undefined);
     await r.upsert(stored, existing);

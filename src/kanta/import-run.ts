@@ -4,7 +4,7 @@ import type { OperationOutcome } from '@medplum/fhirtypes';
 import type { ResourceStore } from '../store/resource-store.js';
 import type { SqlDatabase } from '../store/sql/database.js';
 import { importCda } from './import-cda.js';
-import { createExistenceGuess, createKnownReferences, importFhirResource, type KnownReferences } from './import-fhir.js';
+import { createExistenceGuess, createKnownReferences, createPendingCreates, DeferredCreateRefused, importFhirResource, type KnownReferences } from './import-fhir.js';
 import { importRecord } from './import-records.js';
 import { formatOf, type ImportFormat, type ImportItem, type ImportSource } from './import-sources.js';
 import { createReferenceResolver, emptyLog, type ImportLog } from './reference-resolver.js';
@@ -177,17 +177,22 @@ export async function runImport(opts: ImportRunOptions): Promise<ImportRunReport
   const guess = createExistenceGuess();
   const progress = () => opts.onProgress?.({ total: total + scanRefused, totals });
 
-  async function applyItem(source: ImportSource, item: ImportItem, log: ImportLog): Promise<void> {
+  let currentStore: ResourceStore | undefined;
+  const pending = createPendingCreates(() => currentStore as ResourceStore, guess);
+
+  /** `defer`: new FHIR resources may wait in `pending` to be inserted with others; the batch flushes it before it commits. */
+  async function applyItem(source: ImportSource, item: ImportItem, log: ImportLog, defer: boolean): Promise<void> {
     const r = createReferenceResolver(currentStore as ResourceStore, log);
+    if (item.kind === 'fhir') return importFhirResource(`${source.name}: ${item.path}`, item.value, r, known, guess, defer ? pending : undefined);
+    // Mapped records look their references up by identifier: the store must hold everything before them.
+    if (defer) await pending.flush();
     if (item.kind === 'cda') await importCda(item.value, r);
-    else if (item.kind === 'record') await importRecord(source.name, item.path, item.value, r);
-    else await importFhirResource(`${source.name}: ${item.path}`, item.value, r, known, guess);
+    else await importRecord(source.name, item.path, item.value, r);
   }
 
-  let currentStore: ResourceStore | undefined;
   async function commit(batch: Unit[]): Promise<void> {
     if (!batch.length) return;
-    let pending = batch;
+    let units = batch;
     const position = batch[batch.length - 1].position;
     // First try: the batch in one transaction. After a refusal it is written again with a savepoint per unit, so
     // further bad units roll back alone instead of restarting the batch each time.
@@ -200,13 +205,15 @@ export async function runImport(opts: ImportRunOptions): Promise<ImportRunReport
         await opts.transaction(async (store, db) => {
           currentStore = store;
           const log = emptyLog(!!opts.onBatch);
-          for (const unit of pending) {
+          // Only the first try defers: a refusal then cannot be told apart by record, and the second try names it.
+          const defer = !savepoints && typeof store.createAbsent === 'function';
+          for (const unit of units) {
             const unitLog = emptyLog(!!opts.onBatch);
             if (savepoints) {
               try {
                 await store.transaction(async (sp) => {
                   currentStore = sp;
-                  for (const item of unit.items) await applyItem(opts.sources[unit.source], item, unitLog);
+                  for (const item of unit.items) await applyItem(opts.sources[unit.source], item, unitLog, false);
                 });
               } catch (err) {
                 if (!(err instanceof OperationOutcomeError)) throw err;
@@ -218,15 +225,19 @@ export async function runImport(opts: ImportRunOptions): Promise<ImportRunReport
               }
             } else {
               failed = unit;
-              for (const item of unit.items) await applyItem(opts.sources[unit.source], item, unitLog);
+              for (const item of unit.items) await applyItem(opts.sources[unit.source], item, unitLog, defer);
             }
             logs.set(unit, unitLog);
+          }
+          failed = undefined;
+          // The units' logs are complete only once their waiting inserts are in.
+          if (defer) await pending.flush();
+          for (const unitLog of logs.values()) {
             log.created.push(...unitLog.created);
             log.updated.push(...unitLog.updated);
             log.unchanged.push(...unitLog.unchanged);
             log.written?.push(...(unitLog.written ?? []));
           }
-          failed = undefined;
           const refusedNow = batch.filter((u) => !logs.has(u)).reduce((n, u) => n + u.items.length, 0);
           const next: ImportTotals = {
             created: totals.created + log.created.length,
@@ -239,11 +250,17 @@ export async function runImport(opts: ImportRunOptions): Promise<ImportRunReport
         });
       } catch (err) {
         known.clear();
+        pending.discard();
+        if (err instanceof DeferredCreateRefused) {
+          // Written again one unit at a time, without deferring: the refused record then answers for itself.
+          savepoints = true;
+          continue;
+        }
         // A refused unit leaves the batch; the rest is written again without it. Anything else stops the run.
         if (!failed || !(err instanceof OperationOutcomeError)) throw err;
         const unit = failed;
         refuse(unit.source, err.outcome, unit.items.length);
-        pending = pending.filter((u) => u !== unit);
+        units = units.filter((u) => u !== unit);
         savepoints = true;
         continue;
       } finally {

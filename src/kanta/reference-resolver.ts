@@ -46,6 +46,8 @@ export interface ReferenceResolver {
   organization(oid: string, details?: { name?: string; registerKinds?: RegisterKindCode[]; custodianType?: '1' | '2' }): Promise<string>;
   guardian(childRef: string, guardianHetu: string): Promise<RelatedPerson | undefined>;
   create<T extends Resource>(resource: T): Promise<T>;
+  /** Logs a resource created outside the resolver (a deferred insert, import-fhir.ts PendingCreates). */
+  created(resource: Resource): void;
   update<T extends Resource>(resource: T): Promise<T>;
   /** Creates `resource`, or, when `existing` is the stored record with the same natural key, writes a new version only if the content differs. */
   upsert<T extends Resource>(resource: T, existing: Resource | undefined): Promise<T>;
@@ -90,9 +92,12 @@ export function createReferenceResolver(store: ResourceStore, log: ImportLog): R
     },
     async create(resource) {
       const created = await store.create(resource);
-      log.created.push(refOf(created));
-      log.written?.push({ action: 'create', resource: created });
+      resolver.created(created);
       return created;
+    },
+    created(resource) {
+      log.created.push(refOf(resource));
+      log.written?.push({ action: 'create', resource });
     },
     async update(resource) {
       const updated = await store.update(resource);

@@ -107,6 +107,13 @@ export interface ResourceStore {
   search(query: SearchQuery, access?: AccessPolicy): Promise<SearchResult>;
   /** Stores version 1 with a server-assigned id (or `resource.id` when given by import), meta.versionId and meta.lastUpdated. */
   create<T extends Resource>(resource: T): Promise<T>;
+  /**
+   * Creates each resource as version 1 under its own id unless that id is taken (live or deleted); returns, in order,
+   * the stored resource, or undefined for a taken id, which is left as it is. Where the store can, many resources go in
+   * one statement (PostgreSQL: a round trip a chunk instead of one a resource). Optional: stores without it are written
+   * one `create` at a time.
+   */
+  createAbsent?(resources: Resource[]): Promise<Array<Resource | undefined>>;
   /** Stores a new version; creates the resource when it does not exist (update as create). Stale ifMatch: 412. */
   update<T extends Resource>(resource: T, options?: WriteOptions): Promise<T>;
   /** Writes a deletion marker version; the resource then reads as gone (410). */

@@ -16,6 +16,15 @@ export function createValidatingStore(inner: ResourceStore, validate: (resource:
       check(resource);
       return inner.create(resource);
     },
+    ...(inner.createAbsent
+      ? {
+          createAbsent(resources: Resource[]) {
+            // Every one is checked before any is written: an invalid resource refuses the whole call.
+            resources.forEach(check);
+            return inner.createAbsent!(resources);
+          },
+        }
+      : {}),
     update(resource, options) {
       check(resource);
       return inner.update(resource, options);

@@ -83,6 +83,48 @@ export function resourceStoreSuite(name: string, open: () => Promise<Backend>): 
         expect(issueText(err)).toContain(`Patient/${id}`);
       });
 
+      it('createAbsent stores the new ids with their index in one call, and leaves taken ids (live or deleted) as they are', async () => {
+        const p = ns();
+        await patient(`${p}-live`, { gender: 'male' });
+        await patient(`${p}-gone`);
+        await store.delete('Patient', `${p}-gone`);
+        const sent: Resource[] = [
+          { resourceType: 'Patient', id: `${p}-new`, gender: 'female' } as Patient,
+          { resourceType: 'Patient', id: `${p}-live`, gender: 'female' } as Patient,
+          ...Array.from({ length: 130 }, (_, i) => ({
+            resourceType: 'Observation',
+            id: `${p}-o${i}`,
+            status: 'final',
+            code: { coding: [{ system: 'http://loinc.org', code: '29463-7' }] },
+            subject: { reference: `Patient/${p}-new` },
+            valueQuantity: { value: i, unit: 'kg', system: 'http://unitsofmeasure.org', code: 'kg' },
+          }) as Observation),
+          { resourceType: 'Patient', id: `${p}-gone`, gender: 'other' } as Patient,
+        ];
+        const out = await store.createAbsent!(sent);
+        expect(out.map((r) => (r ? `${r.resourceType}/${r.id} v${r.meta?.versionId}` : undefined))).toEqual(
+          sent.map((r) => (r.id === `${p}-live` || r.id === `${p}-gone` ? undefined : `${r.resourceType}/${r.id} v1`)),
+        );
+        expect(await store.read('Patient', `${p}-new`)).toEqual(out[0]);
+        expect(((await store.read('Patient', `${p}-live`)) as Patient).gender).toBe('male');
+        expect(await store.read('Patient', `${p}-gone`)).toBeUndefined();
+        expect(await store.isDeleted('Patient', `${p}-gone`)).toBe(true);
+        // More than one statement's chunk on PostgreSQL: every index row found its own resource.
+        expect((await search(`Observation?subject=Patient/${p}-new&_count=1000`)).resources).toHaveLength(130);
+        expect(ids(await search(`Observation?subject=Patient/${p}-new&value-quantity=ge128`))).toEqual([`${p}-o128`, `${p}-o129`]);
+        expect(ids(await search(`Patient?_id=${p}-new,${p}-live&gender=female`))).toEqual([`${p}-new`]);
+        expect((await store.history({ resourceType: 'Observation', id: `${p}-o7`, count: 10, offset: 0 })).entries).toHaveLength(1);
+      });
+
+      it('createAbsent writes nothing when a resource is refused, even after others of the same call', async () => {
+        const p = ns();
+        const err = await outcomeOf(() =>
+          store.transaction((tx) => tx.createAbsent!([{ resourceType: 'Patient', id: `${p}-a` } as Patient, { resourceType: 'Patient', id: 'not/valid' } as Patient])),
+        );
+        expect(issueText(err)).toContain("Invalid or missing id 'not/valid'");
+        expect(await store.read('Patient', `${p}-a`)).toBeUndefined();
+      });
+
       it('update makes a new version with a strictly later lastUpdated, keeping every version', async () => {
         const id = ns();
         const v1 = await patient(id, { gender: 'male' });

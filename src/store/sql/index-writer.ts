@@ -12,7 +12,7 @@ const TableColumns: Record<string, string[]> = {
 
 const ROWS_PER_INSERT = 100;
 /** Bound on the values of one combined PostgreSQL statement, well under its 65,535 parameters. */
-const MAX_COMBINED_PARAMS = 20_000;
+export const MAX_COMBINED_PARAMS = 20_000;
 
 export interface Insert {
   sql: string;
@@ -97,4 +97,61 @@ export function indexInsertsFrom(source: string, index: ResourceIndex): Insert[]
     }
   }
   return params <= MAX_COMBINED_PARAMS ? out : undefined;
+}
+
+/** A resource's first version to insert with others in one PostgreSQL statement (createManyStatement). */
+export interface NewRow {
+  resourceType: string;
+  id: string;
+  versionId: number;
+  lastUpdated: string;
+  content: string;
+  index: ResourceIndex;
+}
+
+/** Parameters of one new resource in createManyStatement: its row and its index rows (with their type and id). */
+export function createManyParams(row: NewRow): number {
+  let n = 5;
+  for (const [table, rows] of rowsByTable(row.index)) n += rows.length * (TableColumns[table].length + 1);
+  return n;
+}
+
+/**
+ * PostgreSQL: one statement inserting many new resources, their first versions and their index rows; an id already
+ * taken (live or deleted) inserts nothing, row, version nor index. Index rows find their resource's `rid` by type and id
+ * among the rows the statement inserted. Returns the type and id of each inserted resource. The caller keeps the
+ * parameters under MAX_COMBINED_PARAMS (createManyParams); an import of new resources then costs a round trip a chunk
+ * instead of one a resource.
+ */
+export function createManyStatement(rows: NewRow[]): Insert {
+  const params: unknown[] = [];
+  const values = rows.map((r) => {
+    params.push(r.resourceType, r.id, r.versionId, r.lastUpdated, r.content);
+    return '(?, ?, ?, ?, 0, ?)';
+  });
+  const byTable = new Map<string, unknown[][]>();
+  for (const r of rows) {
+    for (const [table, list] of rowsByTable(r.index)) {
+      let all = byTable.get(table);
+      if (!all) byTable.set(table, (all = []));
+      for (const values of list) all.push([r.resourceType, r.id, ...values]);
+    }
+  }
+  const withs: string[] = [];
+  for (const [table, list] of byTable) {
+    const columns = TableColumns[table].slice(1);
+    const tuple = `(?, ?, ${columns.map((c) => (NonTextColumns[`${table}.${c}`] ? `?::${NonTextColumns[`${table}.${c}`]}` : '?')).join(', ')})`;
+    for (const values of list) params.push(...values);
+    withs.push(
+      `w${withs.length} AS (INSERT INTO ${table} (rid, ${columns.join(', ')}) SELECT r.rid, ${columns.map((c) => `x.${c}`).join(', ')}` +
+        ` FROM (VALUES ${list.map(() => tuple).join(', ')}) AS x(resource_type, id, ${columns.join(', ')}) JOIN r ON r.resource_type = x.resource_type AND r.id = x.id)`,
+    );
+  }
+  const sql =
+    `WITH r AS (INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, content) VALUES ${values.join(', ')}` +
+    ' ON CONFLICT DO NOTHING RETURNING rid, resource_type, id, version_id, last_updated, deleted, content),' +
+    ' v AS (INSERT INTO resource_version (rid, version_id, last_updated, deleted, content) SELECT rid, version_id, last_updated, deleted, content FROM r)' +
+    withs.map((w) => `, ${w}`).join('') +
+    ' SELECT resource_type, id FROM r';
+  return { sql, params };
 }

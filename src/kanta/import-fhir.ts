@@ -66,8 +66,9 @@ export function createExistenceGuess(): ExistenceGuess {
 
 /**
  * New resources waiting to be inserted together (ResourceStore.createAbsent), so that on PostgreSQL a first import costs
- * a round trip a chunk instead of one a resource. Flushed when full, before the store is read (a read must see them),
- * and before the batch commits. A taken id found at the flush is then read and compared, as one found at once would be.
+ * a round trip a chunk instead of one a resource. Sent when full, and awaited when the next chunk is sent, before the
+ * store is read (a read must see them) and before the batch commits. A taken id found then is read and compared, as one
+ * found at once would be.
  */
 export interface PendingCreates {
   add(stored: Resource, r: ReferenceResolver): Promise<void>;
@@ -87,13 +88,23 @@ export class DeferredCreateRefused extends Error {
 }
 
 export function createPendingCreates(store: () => ResourceStore, guess: ExistenceGuess, max = 100): PendingCreates {
-  let queue: Array<{ stored: Resource; r: ReferenceResolver }> = [];
-  async function flush(): Promise<void> {
-    if (queue.length === 0) return;
-    const entries = queue;
-    queue = [];
+  type Entry = { stored: Resource; r: ReferenceResolver };
+  let queue: Entry[] = [];
+  /**
+   * The chunk sent last, not yet awaited: the database inserts it while the next chunk is mapped, indexed and built, so
+   * the import and the database work at the same time instead of in turn (a chunk takes PostgreSQL tens of milliseconds).
+   */
+  let inFlight: { entries: Entry[]; result: Promise<Array<Resource | undefined>> } | undefined;
+
+  const refused = (err: unknown): unknown => (err instanceof OperationOutcomeError ? new DeferredCreateRefused(err) : err);
+
+  /** Awaits the chunk in flight and applies its outcome: taken ids are read and compared, as if found at once. */
+  async function settle(): Promise<void> {
+    if (!inFlight) return;
+    const { entries, result } = inFlight;
+    inFlight = undefined;
     try {
-      const created = await store().createAbsent!(entries.map((e) => e.stored));
+      const created = await result;
       for (let i = 0; i < entries.length; i++) {
         const { stored, r } = entries[i];
         const resource = created[i];
@@ -107,18 +118,33 @@ export function createPendingCreates(store: () => ResourceStore, guess: Existenc
         await r.upsert(stored, existing);
       }
     } catch (err) {
-      if (err instanceof OperationOutcomeError) throw new DeferredCreateRefused(err);
-      throw err;
+      throw refused(err);
     }
   }
+
+  async function send(): Promise<void> {
+    await settle();
+    if (queue.length === 0) return;
+    const entries = queue;
+    queue = [];
+    const result = Promise.resolve().then(() => store().createAbsent!(entries.map((e) => e.stored)));
+    // Its failure is answered by settle(); until then it must not count as unhandled.
+    result.catch(() => undefined);
+    inFlight = { entries, result };
+  }
+
   return {
     async add(stored, r) {
       queue.push({ stored, r });
-      if (queue.length >= max) await flush();
+      if (queue.length >= max) await send();
     },
-    flush,
+    async flush() {
+      await send();
+      await settle();
+    },
     discard: () => {
       queue = [];
+      inFlight = undefined;
     },
   };
 }

@@ -8,7 +8,7 @@ import type { SearchRegistry } from '../../search/registry.js';
 import type { AccessPolicy, ResourceStore, WriteOptions } from '../resource-store.js';
 import { SamePlan, type SqlDatabase } from './database.js';
 import { dialectOf } from './dialect.js';
-import { createManyParams, createManyStatement, deleteIndex, indexInsertsFrom, MAX_COMBINED_PARAMS, writeIndex, type NewRow } from './index-writer.js';
+import { createManyStatement, deleteIndex, indexInsertsFrom, writeIndex, type NewRow } from './index-writer.js';
 import { createSqlHistory } from './sql-history.js';
 import { createSqlSearch } from './sql-search.js';
 import { noteWrite, readChangeStamp } from './change-stamp.js';
@@ -35,7 +35,7 @@ const LostRace: unique symbol = Symbol('lost race');
 
 const ID_RE = /^[A-Za-z0-9\-.]{1,64}$/;
 
-/** Resources a createAbsent statement inserts at most (PostgreSQL), within MAX_COMBINED_PARAMS as well. */
+/** Resources a createAbsent statement inserts at most (PostgreSQL): a chunk is inserted while the caller builds the next. */
 const CREATE_MANY_CHUNK = 100;
 
 function parseIfMatch(ifMatch: string): string {
@@ -221,30 +221,14 @@ function bind(db: SqlDatabase, shared: Shared): ResourceStore {
           return out;
         }
         const inserted = new Set<string>();
-        let chunk: NewRow[] = [];
-        let params = 0;
-        const send = async (): Promise<void> => {
-          if (!chunk.length) return;
-          const { sql, params: values } = createManyStatement(chunk);
-          // Not SamePlan: every chunk's text differs, and a prepared statement each would only fill the connection's cache.
-          for (const row of await tx.query<{ resource_type: string; id: string }>(sql, values)) inserted.add(`${row.resource_type}/${row.id}`);
-          chunk = [];
-          params = 0;
-        };
-        for (const s of stored) {
-          noteWrite(tx, s.resourceType);
-          const row: NewRow = { resourceType: s.resourceType, id: s.id as string, versionId: 1, lastUpdated: s.meta?.lastUpdated as string, content: JSON.stringify(s), index: indexer.index(s) };
-          const n = createManyParams(row);
-          if (chunk.length >= CREATE_MANY_CHUNK || params + n > MAX_COMBINED_PARAMS) await send();
-          if (n > MAX_COMBINED_PARAMS) {
-            // Too many index rows for one statement: on its own, through the one-resource path.
-            if ((await writeVersion(tx, undefined, s, false)) !== LostRace) inserted.add(`${s.resourceType}/${s.id}`);
-            continue;
-          }
-          chunk.push(row);
-          params += n;
+        for (let i = 0; i < stored.length; i += CREATE_MANY_CHUNK) {
+          const rows: NewRow[] = stored.slice(i, i + CREATE_MANY_CHUNK).map((s) => {
+            noteWrite(tx, s.resourceType);
+            return { resourceType: s.resourceType, id: s.id as string, lastUpdated: s.meta?.lastUpdated as string, content: JSON.stringify(s), index: indexer.index(s) };
+          });
+          const { sql, params } = createManyStatement(rows);
+          for (const row of await tx.query<{ resource_type: string; id: string }>(sql, params, SamePlan)) inserted.add(`${row.resource_type}/${row.id}`);
         }
-        await send();
         return stored.map((s) => (inserted.has(`${s.resourceType}/${s.id}`) ? s : undefined));
       };
       return db.inTransaction ? run(db) : db.transaction(run);

@@ -1,5 +1,5 @@
 // Runs the ResourceStore behaviour suite on PostgreSQL (when DATABASE_URL is set) in a fresh schema, plus a race between two pools. https://www.postgresql.org/docs/current/explicit-locking.html
-import type { Patient } from '@medplum/fhirtypes';
+import type { Patient, Resource } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import { createSearchRegistry } from '../../src/search/registry.js';
 import { openPostgresDatabase } from '../../src/store/postgres/postgres-database.js';
@@ -111,6 +111,58 @@ if (url) {
         const history = await a.history({ resourceType: 'Patient', id: 'tx-race', count: 10, offset: 0 });
         expect(history.total).toBe(2);
         expect(await a.read('Patient', 'after-race')).toBeDefined();
+      } finally {
+        for (const db of pools) await db.close();
+        await schema.drop();
+      }
+    });
+  });
+
+  describe('PostgreSQL creates of many new resources (ResourceStore.createAbsent, used by the import)', () => {
+    /** `db` with the text of every statement it runs recorded, inside its transactions too. */
+    function recording(db: SqlDatabase, seen: string[]): SqlDatabase {
+      return {
+        dialect: db.dialect,
+        inTransaction: db.inTransaction,
+        txState: db.txState,
+        query: (sql, params, options) => (seen.push(sql), db.query(sql, params, options)),
+        execute: (sql, params, options) => (seen.push(sql), db.execute(sql, params, options)),
+        transaction: (fn) => db.transaction((tx) => fn(recording(tx, seen))),
+        close: () => db.close(),
+      };
+    }
+
+    it('go a chunk of 100 a statement, move each change counter once per fact record, and a racing pool creates each id once', async () => {
+      const schema = await freshSchema(url);
+      const pools: SqlDatabase[] = [openPostgresDatabase(schema.url), openPostgresDatabase(schema.url)];
+      try {
+        await migrateResourceStore(pools[0]);
+        const registry = createSearchRegistry();
+        const seen: string[] = [];
+        const store = createSqlResourceStore(recording(pools[0], seen), registry);
+        const other = createSqlResourceStore(pools[1], registry);
+        // 250 resources: 50 patients, a Consent about each, 150 Encounters.
+        const resources = Array.from({ length: 50 }, (_, i) => [
+          { resourceType: 'Patient', id: `bulk-${i}` },
+          { resourceType: 'Consent', id: `bulk-c${i}`, status: 'active', scope: { text: 'x' }, category: [{ text: 'x' }], patient: { reference: `Patient/bulk-${i}` } },
+          ...[0, 1, 2].map((k) => ({ resourceType: 'Encounter', id: `bulk-e${i}-${k}`, status: 'finished', class: { code: 'AMB' }, subject: { reference: `Patient/bulk-${i}` } })),
+        ]).flat() as Resource[];
+        // The other process creates every tenth one first.
+        const raced = resources.filter((_, i) => i % 10 === 0);
+        const [mine, theirs] = await Promise.all([store.createAbsent!(resources), other.createAbsent!(raced)]);
+        const inserts = seen.filter((s) => s.startsWith('WITH r AS (INSERT INTO resource'));
+        expect(inserts).toHaveLength(3);
+        expect(new Set(inserts).size).toBe(1);
+        // Each id was created by exactly one of the two.
+        const byMe = new Set(mine.filter((r) => r).map((r) => `${r!.resourceType}/${r!.id}`));
+        const byThem = new Set(theirs.filter((r) => r).map((r) => `${r!.resourceType}/${r!.id}`));
+        for (const r of resources) expect(byMe.has(`${r.resourceType}/${r.id}`) !== byThem.has(`${r.resourceType}/${r.id}`)).toBe(true);
+        const [{ n }] = await pools[0].query<{ n: string }>("SELECT count(*) AS n FROM resource_version v JOIN resource r ON r.rid = v.rid WHERE r.id LIKE 'bulk-%'");
+        expect(Number(n)).toBe(250);
+        // A patient's counter moved twice: its Patient and its Consent; Encounters move none.
+        const counters = await pools[0].query<{ name: string; n: string }>("SELECT name, n FROM store_change WHERE name LIKE 'consent-facts:Patient/bulk-%'");
+        expect(counters).toHaveLength(50);
+        expect(counters.every((c) => Number(c.n) === 2)).toBe(true);
       } finally {
         for (const db of pools) await db.close();
         await schema.drop();

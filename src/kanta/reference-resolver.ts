@@ -59,7 +59,8 @@ export interface ReferenceResolver {
 }
 
 /**
- * The store's create refuses an id that exists with a `conflict` issue, and writes nothing (sql-resource-store.ts).
+ * For stores without createAbsent (the consent-guarded store of `$kanta-import`): their create refuses an id that
+ * exists with a `conflict` issue, and writes nothing (sql-resource-store.ts).
  * A conflict of another cause is not hidden: the caller then reads the id and, finding it not stored, creates again,
  * which throws that conflict.
  */
@@ -106,6 +107,11 @@ export function createReferenceResolver(store: ResourceStore, log: ImportLog): R
       return updated;
     },
     async createIfAbsent(resource) {
+      if (store.createAbsent) {
+        const [created] = await store.createAbsent([resource]);
+        if (created) resolver.created(created);
+        return created as typeof resource | undefined;
+      }
       try {
         return await resolver.create(resource);
       } catch (err) {

@@ -208,15 +208,15 @@ export function createAuditEventStore(db: SqlDatabase, visible?: VisibleRecord):
   };
 }
 
-/**
- * The raw store the gateway uses: AuditEvents are served from the audit table, everything else from the resource
- * store; AuditEvents are only ever written by the audit log (src/audit/audit-log.ts), never through a store.
- */
 const AuditWriteRefused: OperationOutcome = {
   ...forbidden,
   issue: [{ severity: 'error', code: 'forbidden', details: { text: 'AuditEvent resources are append-only and written only by the audit log' } }],
 };
 
+/**
+ * The raw store the gateway uses: AuditEvents are served from the audit table, everything else from the resource
+ * store; AuditEvents are only ever written by the audit log (src/audit/audit-log.ts), never through a store.
+ */
 export function withAuditEventStore(factory: (db: SqlDatabase) => ResourceStore): (db: SqlDatabase) => ResourceStore {
   const compose = (db: SqlDatabase): ResourceStore => {
     const inner = factory(db);

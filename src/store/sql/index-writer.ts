@@ -12,7 +12,7 @@ const TableColumns: Record<string, string[]> = {
 
 const ROWS_PER_INSERT = 100;
 /** Bound on the values of one combined PostgreSQL statement, well under its 65,535 parameters. */
-export const MAX_COMBINED_PARAMS = 20_000;
+const MAX_COMBINED_PARAMS = 20_000;
 
 export interface Insert {
   sql: string;

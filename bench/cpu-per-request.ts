@@ -6,6 +6,7 @@
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { drive } from './load.js';
+import { machineSpeedMs } from './machine-speed.js';
 import { cacheDir, ensureSqlitePopulation } from './population.js';
 import { ensurePostgresPopulation } from './postgres-population.js';
 import { pickSubjects, scenarios } from './scenarios.js';
@@ -34,6 +35,7 @@ const postgresTicks = () => {
   }
   return sum;
 };
+console.log(`machine speed (bench/machine-speed.ts, lower is faster): ${machineSpeedMs()} ms`);
 const pgUrl = process.env.PG;
 const sqlite = await ensureSqlitePopulation(spec, (m) => console.log(m));
 const targets = pickTargets(spec);

@@ -6,6 +6,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import { createResourceIndexer } from '../src/search/index-resource.js';
 import { openStorage } from '../src/storage.js';
 import { isValid } from '../src/validation/validator.js';
+import { machineSpeedMs } from './machine-speed.js';
 
 const file = process.argv[2];
 if (!file) {
@@ -41,6 +42,7 @@ for (const r of resources) {
   byType.set(r.resourceType, e);
 }
 const sum = [...byType.values()].reduce((s, e) => ({ validate: s.validate + e.validate, index: s.index + e.index }), { validate: 0, index: 0 });
+console.log(`machine speed (bench/machine-speed.ts, lower is faster): ${machineSpeedMs()} ms`);
 console.log(`${resources.length} resources (${invalid} invalid): validation ${(sum.validate / resources.length).toFixed(3)} ms CPU each, index extraction ${(sum.index / resources.length).toFixed(3)} ms`);
 for (const [type, e] of [...byType].sort((x, y) => y[1].n - x[1].n)) {
   console.log(`  ${type.padEnd(20)} ${String(e.n).padStart(6)}  validation ${(e.validate / e.n).toFixed(3)} ms  index ${(e.index / e.n).toFixed(3)} ms`);

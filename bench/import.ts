@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { writePopulation } from '../src/cli/generate.js';
 import { ProjectRoot } from '../src/storage.js';
+import { machineSpeedMs } from './machine-speed.js';
+import { speedLine } from './report.js';
 
 export interface ImportBenchOptions {
   patients: number;
@@ -29,6 +31,12 @@ interface ImportRun {
   cpuMsPerResource: number;
   peakRssMiB: number;
   summary: string;
+}
+
+export interface ImportBenchResult {
+  runs: ImportRun[];
+  /** bench/machine-speed.ts before the first import and after the last. */
+  speedMs: { atStart: number; atEnd: number };
 }
 
 /** Targets from issue 16, for the record next to what was measured. */
@@ -69,9 +77,10 @@ async function dropSchema(base: string, schema: string): Promise<void> {
   await c.end();
 }
 
-export async function runImportBench(opts: ImportBenchOptions): Promise<ImportRun[]> {
+export async function runImportBench(opts: ImportBenchOptions): Promise<ImportBenchResult> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-import-'));
   const runs: ImportRun[] = [];
+  const speedAtStart = machineSpeedMs();
   try {
     const file = join(dir, 'population.ndjson');
     const resources = await writePopulation({ patients: opts.patients, out: file, seed: opts.seed, asOf: opts.asOf });
@@ -100,10 +109,10 @@ export async function runImportBench(opts: ImportBenchOptions): Promise<ImportRu
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  return runs;
+  return { runs, speedMs: { atStart: speedAtStart, atEnd: machineSpeedMs() } };
 }
 
-export function importMarkdown(runs: ImportRun[], opts: Pick<ImportBenchOptions, 'patients' | 'seed'>): string {
+export function importMarkdown({ runs, speedMs }: ImportBenchResult, opts: Pick<ImportBenchOptions, 'patients' | 'seed'>): string {
   const lines = [
     `## Import (${opts.patients} patients, seed ${opts.seed}; load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores at the end)`,
     '',
@@ -113,15 +122,17 @@ export function importMarkdown(runs: ImportRun[], opts: Pick<ImportBenchOptions,
       (r) =>
         `| ${r.store} | ${r.pass} | ${r.resources} | ${r.importSeconds.toFixed(1)} | ${Math.round(r.resourcesPerSecond)} | ${r.pass === 'first import' ? Targets[r.store] : ''} | ${r.cpuMsPerResource.toFixed(2)} | ${r.seconds.toFixed(1)} | ${r.peakRssMiB} MiB |`,
     ),
+    '',
+    speedLine(speedMs).trim(),
   ];
   return `${lines.join('\n')}\n`;
 }
 
-export function writeImportReport(runs: ImportRun[], opts: Pick<ImportBenchOptions, 'patients' | 'seed'>): string {
+export function writeImportReport(result: ImportBenchResult, opts: Pick<ImportBenchOptions, 'patients' | 'seed'>): string {
   const dir = join(ProjectRoot, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
-  const md = importMarkdown(runs, opts);
+  const md = importMarkdown(result, opts);
   writeFileSync(join(dir, 'import-latest.md'), md);
-  writeFileSync(join(dir, `import-${new Date().toISOString().slice(0, 19).replace(/:/g, '')}.json`), JSON.stringify({ settings: opts, runs }, null, 2));
+  writeFileSync(join(dir, `import-${new Date().toISOString().slice(0, 19).replace(/:/g, '')}.json`), JSON.stringify({ settings: opts, ...result }, null, 2));
   return md;
 }

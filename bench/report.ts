@@ -26,7 +26,18 @@ export interface ScenarioResult {
 
 export interface BenchReport {
   date: string;
-  machine: { cpu: string; cores: number; memoryGiB: number; node: string; os: string; note: string; loadAverageAtStart?: number; loadAverageAtEnd?: number };
+  machine: {
+    cpu: string;
+    cores: number;
+    memoryGiB: number;
+    node: string;
+    os: string;
+    note: string;
+    loadAverageAtStart?: number;
+    loadAverageAtEnd?: number;
+    /** bench/machine-speed.ts before the first scenario and after the last: lower is a faster machine. */
+    speedMs?: { atStart: number; atEnd: number };
+  };
   settings: { patients: number; seed: number; asOf: string; durationSeconds: number; connections: number; rssDurationSeconds?: number; workers?: number };
   population: Record<string, { resources?: number; consents?: number; loadSeconds?: number; cached: boolean }>;
   peakRssMiB: Record<string, number>;
@@ -51,6 +62,10 @@ export function machine(): BenchReport['machine'] {
     loadAverageAtEnd: Number(loadavg()[0].toFixed(2)),
   };
 }
+
+/** Runs on other days are compared after scaling by this figure, not as they stand (bench/README.md, 2026-12-03). */
+export const speedLine = (speed: { atStart: number; atEnd: number } | undefined): string =>
+  speed ? ` Machine speed (bench/machine-speed.ts, lower is faster): ${speed.atStart} ms at start, ${speed.atEnd} ms at end.` : '';
 
 const f = (n: number | undefined, d = 0) => (n === undefined || Number.isNaN(n) ? '-' : n.toFixed(d));
 
@@ -115,7 +130,8 @@ export function markdown(r: BenchReport): string {
       ` (${Object.entries(r.population).map(([k, p]) => `${k}: ${p.resources?.toLocaleString('en') ?? '?'} resources, ${p.consents?.toLocaleString('en') ?? '?'} consents`).join('; ')}),` +
       ` ${r.settings.connections} connections, ${r.settings.durationSeconds} s per scenario.`,
     `Machine: ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB, Node ${r.machine.node}, ${r.machine.os}; ${r.machine.note}` +
-      `; 1-min load average ${r.machine.loadAverageAtStart ?? '?'} at start, ${r.machine.loadAverageAtEnd ?? '?'} at end (above ${r.machine.cores} means other work shared the CPUs).`,
+      `; 1-min load average ${r.machine.loadAverageAtStart ?? '?'} at start, ${r.machine.loadAverageAtEnd ?? '?'} at end (above ${r.machine.cores} means other work shared the CPUs).` +
+      speedLine(r.machine.speedMs),
     '',
     '| store | scenario | consents | workers | req/s | bare Express req/s | ratio | p50 ms | p99 ms | p99 ms, 1 conn. | errors |',
     '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',

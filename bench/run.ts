@@ -14,6 +14,7 @@ import { runMemoryCheck } from './memory-run.js';
 import { runMedplumPeer } from './peer-medplum.js';
 import { ensurePostgresPopulation } from './postgres-population.js';
 import { bulkLoad, cacheDir, ensureSqlitePopulation, type LoadStats, type PopulationSpec } from './population.js';
+import { machineSpeedMs } from './machine-speed.js';
 import { machine, markdown, writeReport, type BenchReport, type ScenarioResult } from './report.js';
 import { DensityScenarios, LatencyScenarios, pickSubjects, requestHeaders, scenarios, WorkerScenarios, type Scenario } from './scenarios.js';
 import { startServer, type ServerProcess } from './server-process.js';
@@ -210,6 +211,7 @@ async function main(): Promise<void> {
   }
   const started = new Date();
   const loadAtStart = Number(loadavg()[0].toFixed(2));
+  const speedAtStart = machineSpeedMs();
   log(`population: seed ${spec.seed}, ${spec.patients} patients (cache ${cacheDir(spec)})`);
   const sqlite = await ensureSqlitePopulation(spec, log);
   if (sqlite.built) log(`  built: ${sqlite.built.resources} resources in ${sqlite.built.seconds.toFixed(0)} s`);
@@ -293,7 +295,7 @@ async function main(): Promise<void> {
 
   const report: BenchReport = {
     date: started.toISOString().slice(0, 19) + 'Z',
-    machine: { ...machine(), loadAverageAtStart: loadAtStart },
+    machine: { ...machine(), loadAverageAtStart: loadAtStart, speedMs: { atStart: speedAtStart, atEnd: machineSpeedMs() } },
     settings: { patients: spec.patients, seed: spec.seed, asOf: spec.asOf, durationSeconds: duration, connections, rssDurationSeconds: rssDuration, workers },
     population,
     peakRssMiB: rss,

@@ -487,6 +487,37 @@ export function resourceStoreSuite(name: string, open: () => Promise<Backend>): 
         expect(sys.entries.some((e) => e.resource.id === `${p}-no`)).toBe(false);
         expect(sys.entries.some((e) => e.resource.id === `${p}-ok`)).toBe(true);
       });
+
+      it('D11: a policy judges the version whose index it reads; earlier versions stay withheld, every version only under TRUE', async () => {
+        // Version 1 is withheld (inactive), version 2 passes: the policy never judged version 1.
+        const id = ns();
+        const v1 = await patient(id, { active: false });
+        const v2 = await store.update<Patient>({ ...v1, active: true });
+        expect(await store.vread('Patient', id, '1', policy)).toBeUndefined();
+        expect((await store.vread('Patient', id, '2', policy))?.active).toBe(true);
+        const h = await store.history({ resourceType: 'Patient', id, count: 10, offset: 0 }, policy);
+        expect([h.total, h.entries.map((e) => e.resource.meta?.versionId)]).toEqual([1, ['2']]);
+        const typed = await store.history({ resourceType: 'Patient', count: 1000, offset: 0 }, policy);
+        expect(typed.entries.filter((e) => e.resource.id === id).map((e) => e.resource.meta?.versionId)).toEqual(['2']);
+        const sys = await store.history({ count: 1000, offset: 0 }, policy);
+        expect(sys.entries.filter((e) => e.resource.id === id).map((e) => e.resource.meta?.versionId)).toEqual(['2']);
+        // A deletion keeps the last live version's index: the marker and that version are judged, version 1 is not.
+        await store.update<Patient>({ ...v2, active: true, gender: 'female' });
+        await store.delete('Patient', id);
+        const after = await store.history({ resourceType: 'Patient', id, count: 10, offset: 0 }, policy);
+        expect(after.entries.map((e) => [e.resource.meta?.versionId ?? null, e.deleted])).toEqual([
+          ['4', true],
+          ['3', false],
+        ]);
+        expect(await store.vread('Patient', id, '2', policy)).toBeUndefined();
+        // TRUE reads no index row: Organizations under this policy, and no policy at all, show every version.
+        const all = await store.history({ resourceType: 'Patient', id, count: 10, offset: 0 });
+        expect(all.total).toBe(4);
+        const org = await store.create({ resourceType: 'Organization', name: 'a' } as Resource);
+        await store.update({ ...org, name: 'b' } as Resource);
+        expect((await store.history({ resourceType: 'Organization', id: org.id, count: 10, offset: 0 }, policy)).total).toBe(2);
+        expect(await store.vread('Organization', org.id as string, '1', policy)).toBeDefined();
+      });
     });
 
     describe('transactions', () => {

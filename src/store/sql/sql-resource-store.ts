@@ -9,7 +9,7 @@ import type { AccessPolicy, ResourceStore, WriteOptions } from '../resource-stor
 import { SamePlan, type SqlDatabase } from './database.js';
 import { dialectOf } from './dialect.js';
 import { createManyStatement, deleteIndex, indexInsertsFrom, writeIndex, type NewRow } from './index-writer.js';
-import { createSqlHistory } from './sql-history.js';
+import { createSqlHistory, versionAccess } from './sql-history.js';
 import { createSqlSearch } from './sql-search.js';
 import { noteWrite, readChangeStamp } from './change-stamp.js';
 
@@ -180,7 +180,7 @@ function bind(db: SqlDatabase, shared: Shared): ResourceStore {
 
     async vread(type, id, versionId, access) {
       if (!/^\d{1,9}$/.test(versionId)) return undefined;
-      const acc = compiler.access(type, 'r', access);
+      const acc = versionAccess(compiler.access(type, 'r', access), access?.forType(type));
       const [row] = await db.query<{ content: string; deleted: number }>(
         `SELECT v.content, v.deleted FROM resource_version v JOIN resource r ON r.rid = v.rid` +
           ` WHERE r.resource_type = ? AND r.id = ? AND v.version_id = ? AND ${acc.sql}`,

@@ -28,6 +28,11 @@ export const WriteRefusal = {
     sv: 'en yrkesperson kan bara spara uppgifter om denna patient i den egna organisationens register',
     en: "a professional may only write this patient's records into their own organisation's register",
   },
+  ContentLinkOperatorOnly: {
+    fi: 'asiakirjan arkistoituun sisältöön (Binary) voi viitata vain arkistoinnin ylläpitäjä; viittausta ei voi lisätä',
+    sv: 'endast arkivets operatör kan hänvisa till ett dokuments arkiverade innehåll (Binary); hänvisningen kan inte läggas till',
+    en: "only the archive operator links a document to archived content (Binary); this write may not add such a link",
+  },
   CitizenOwnOnly: {
     fi: 'kansalainen voi tallentaa vain omia suostumuksiaan, uusimispyyntöjään ja hyvinvointitietojaan',
     sv: 'en medborgare kan bara spara sina egna samtycken, förnyelsebegäranden och välbefinnandeuppgifter',

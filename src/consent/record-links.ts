@@ -1,4 +1,5 @@
 // How a record hangs off a service event or a prescription, so marks and prohibitions on those reach it (D3, C3). https://hl7.org/fhir/R4/encounter.html
+import type { Resource } from '@medplum/fhirtypes';
 import type { Condition } from '../store/resource-store.js';
 import { chain, FALSE, has, or, param } from './conditions.js';
 import { isEncounterLinked } from './record-types.js';
@@ -71,6 +72,24 @@ export function eventParam(code: string, values: string[]): EventTest {
 export const ContentLinks: Readonly<Record<string, { sourceType: string; refParam: string }>> = {
   Binary: { sourceType: 'DocumentReference', refParam: 'binary' },
 };
+
+/**
+ * The content links a record makes (DocumentReference `content.attachment.url`), as written: any url naming a content
+ * type, in whatever form (relative, absolute, versioned), so none escapes by spelling. Visibility follows these links,
+ * so only the writer of the content (the archive operator) may add one; write-guard.ts refuses everyone else.
+ */
+export function contentLinksOf(resource: Resource): string[] {
+  const names = Object.keys(ContentLinks).filter((t) => ContentLinks[t].sourceType === resource.resourceType);
+  if (names.length === 0) return [];
+  const naming = new RegExp(`(^|/)(${names.join('|')})/`, 'i');
+  const content = (resource as { content?: unknown }).content;
+  const urls: string[] = [];
+  for (const c of Array.isArray(content) ? content : []) {
+    const url = (c as { attachment?: { url?: unknown } } | null)?.attachment?.url;
+    if (typeof url === 'string' && naming.test(url)) urls.push(url);
+  }
+  return urls;
+}
 
 /** The content resource of type `t` is referenced by a record of its holder type that passes `holderCond`. */
 export function referencedByVisible(t: string, holderCond: Condition): Condition {

@@ -8,6 +8,7 @@ import { consentKind } from './consent-compiler.js';
 import { ADULT_AGE, ageOn, finnishDate, stripOid } from './kanta-rules.js';
 import { forbiddenOutcome, type Texts, WriteRefusal } from './messages.js';
 import type { PolicyFacts } from './access-policy.js';
+import { contentLinksOf } from './record-links.js';
 import { isRecordType } from './record-types.js';
 import type { WellnessPort } from './wellness-port.js';
 
@@ -162,6 +163,12 @@ export function createWriteGuard(ctx: RequestContext, compiled: CompiledConsents
     const items = [resource, existing].filter((r): r is Resource => !!r);
     if (items.length === 0) return resource;
     if (items.some((r) => r.resourceType === 'AuditEvent')) refuse('A3', WriteRefusal.AuditAppendOnly);
+    // A Binary is disclosed with the record that links to it (record-links.ts): a link added by anyone but the writer of
+    // the content would disclose another record's content under the linking record's own rules.
+    if (resource && !isArchiveOperator(p)) {
+      const before = new Set(existing ? contentLinksOf(existing) : []);
+      if (contentLinksOf(resource).some((url) => !before.has(url))) refuse('D11', WriteRefusal.ContentLinkOperatorOnly);
+    }
     switch (p.kind) {
       case 'professional': {
         const org = p.organization ? stripOid(p.organization) : undefined;

@@ -494,7 +494,7 @@ export function resourceStoreSuite(name: string, open: () => Promise<Backend>): 
         const v1 = await patient(id, { active: false });
         const v2 = await store.update<Patient>({ ...v1, active: true });
         expect(await store.vread('Patient', id, '1', policy)).toBeUndefined();
-        expect((await store.vread('Patient', id, '2', policy))?.active).toBe(true);
+        expect(((await store.vread('Patient', id, '2', policy)) as Patient | undefined)?.active).toBe(true);
         const h = await store.history({ resourceType: 'Patient', id, count: 10, offset: 0 }, policy);
         expect([h.total, h.entries.map((e) => e.resource.meta?.versionId)]).toEqual([1, ['2']]);
         const typed = await store.history({ resourceType: 'Patient', count: 1000, offset: 0 }, policy);

@@ -84,6 +84,8 @@ export function prohibitedCond(t: string, c: CompiledConsents): Condition {
     holder([...idx.byHolder.keys()]),
     linkedToEvent(t, { encounter: param('_id', ids('Encounter', events)), episode: or(param('_id', ids('EpisodeOfCare', events)), param('type', [...idx.byServiceTask.keys()])) }),
     param('_id', instances),
+    // DocumentReference.identifier covers masterIdentifier: the versions of a prohibited document share its set.
+    t === 'DocumentReference' ? param('identifier', [...idx.byDocumentSet.keys()]) : FALSE,
     concernsPrescription(t, prescriptions)
   );
 }

@@ -58,6 +58,11 @@ export interface ProhibitionIndex {
   byServiceTask: Map<string, ProvisionRef[]>;
   /** Key `Type/id` of single documents and other instances. */
   byInstance: Map<string, ProvisionRef[]>;
+  /**
+   * Key: the version set (masterIdentifier token, `system|value`) of a DocumentReference a prohibition names, so every
+   * version of that document is prohibited, also one archived later; filled from the store by consent-facts.ts.
+   */
+  byDocumentSet: Map<string, ProvisionRef[]>;
 }
 
 export interface PrescriptionProhibitions {
@@ -176,7 +181,7 @@ export function compileConsents(patient: string, consents: Consent[], now: Date,
     patient,
     informed: [],
     permissions: Object.fromEntries(PermissionKinds.map((k) => [k, { negative: [], grants: [] }])) as unknown as Record<PermissionKind, PermissionState>,
-    prohibitions: { everything: [], byHolder: new Map(), byEvent: new Map(), byServiceTask: new Map(), byInstance: new Map() },
+    prohibitions: { everything: [], byHolder: new Map(), byEvent: new Map(), byServiceTask: new Map(), byInstance: new Map(), byDocumentSet: new Map() },
     prescriptionProhibitions: { everything: [], byPrescription: new Map() },
     wellnessApps: new Map(),
     consents: new Map(),

@@ -1,5 +1,5 @@
 // Loads, with the raw store, what one request's consent decisions need: active Consents, organisations, the patient. https://hl7.org/fhir/R4/consent.html
-import type { Consent, Organization, Patient, Reference, RelatedPerson, Resource } from '@medplum/fhirtypes';
+import type { Consent, DocumentReference, Organization, Patient, Reference, RelatedPerson, Resource } from '@medplum/fhirtypes';
 import type { RequestContext } from '../context.js';
 import { FhirSystem, GuardianRelationship, LocalExtension, LocalSystem, Oid, OidMore, ProxyRelationship, RegisterKind } from '../kanta/codes.js';
 import type { Condition, ResourceStore, SearchQuery } from '../store/resource-store.js';
@@ -56,6 +56,23 @@ async function isPartOf(raw: ResourceStore, unit: Organization, org: Organizatio
   return false;
 }
 
+/**
+ * Seed 004 lets the citizen prohibit "Yksittäiseen ... asiakasasiakirjaan" (a single client document); a corrected
+ * document is archived as a new version sharing the first one's set (masterIdentifier), so a prohibition naming any
+ * version reaches every version, one archived later too, as the import already reads its document targets
+ * (src/kanta/import-records.ts). The named documents are read fresh on every request: a later version needs no new stamp.
+ */
+async function addDocumentSets(raw: ResourceStore, compiled: CompiledConsents): Promise<void> {
+  for (const [ref, provisions] of compiled.prohibitions.byInstance) {
+    if (!ref.startsWith('DocumentReference/')) continue;
+    const named = (await raw.read('DocumentReference', ref.slice(18))) as DocumentReference | undefined;
+    const set = named?.masterIdentifier;
+    if (!set?.value) continue;
+    const key = set.system ? `${set.system}|${set.value}` : set.value;
+    compiled.prohibitions.byDocumentSet.set(key, [...(compiled.prohibitions.byDocumentSet.get(key) ?? []), ...provisions]);
+  }
+}
+
 export interface RequestFacts {
   compiled: CompiledConsents | undefined;
   facts: WriteFacts;
@@ -101,6 +118,7 @@ export async function loadRequestFacts(ctx: RequestContext, raw: ResourceStore):
       if (oid) orgRefs.set(ref, oid);
     }
     compiled = compileConsents(P, consents, ctx.now, (ref) => oidFromReference(ref, orgRefs));
+    await addDocumentSets(raw, compiled);
 
     if (p.kind === 'guardian' || p.kind === 'proxy') {
       // Acting for another person is verified against the store: a current RelatedPerson of the patient with the

@@ -1,6 +1,6 @@
 // The oracle's index of a generated world: who a record belongs to, its register, sector, dates (Finnish time), links and marks.
 // Written from the data format of src/kanta/codes.ts only (never from the consent engine), for test/consent/oracle.ts.
-import type { Consent, ConsentProvision, Organization, Resource } from '@medplum/fhirtypes';
+import type { Consent, ConsentProvision, DocumentReference, Organization, Resource } from '@medplum/fhirtypes';
 import {
   ConsentKind,
   DataOrigin,
@@ -164,6 +164,15 @@ export class WorldFacts {
   consentKind = (c: Consent): string | undefined => c.category?.flatMap((cc) => cc.coding ?? []).find((x) => x.system === LocalSystem.ConsentKind)?.code;
   informed = (patientRef: string | undefined): boolean => this.consents(patientRef, ConsentKind.Informing).length > 0;
 
+  /** Two versions of one document: DocumentReferences whose masterIdentifier (the version set) is the same. */
+  sameDocument(ref: string, r: Resource): boolean {
+    const named = this.byRef.get(ref);
+    if (named?.resourceType !== 'DocumentReference' || r.resourceType !== 'DocumentReference') return false;
+    const a = (named as DocumentReference).masterIdentifier;
+    const b = (r as DocumentReference).masterIdentifier;
+    return !!a?.value && a.value === b?.value && (a.system ?? '') === (b?.system ?? '');
+  }
+
   /** Does one deny provision (a prohibition target) reach record r? */
   denyReaches(p: ConsentProvision, r: Resource): boolean {
     const family = [r, ...this.ancestors(r)];
@@ -174,8 +183,10 @@ export class WorldFacts {
     }
     for (const d of p.data ?? []) {
       const ref = d.reference?.reference as string;
-      // A service event reaches everything linked to it; a single document (or prescription) is the instance itself.
-      if (d.meaning === 'instance' ? ref === `${r.resourceType}/${r.id}` : refs.has(ref)) return true;
+      // A service event reaches everything linked to it; a single document (or prescription) is the instance itself,
+      // and a document is all its versions: seed 004 "Yksittäiseen ... asiakasasiakirjaan", and a corrected document
+      // is a new version in the same set (masterIdentifier).
+      if (d.meaning === 'instance' ? ref === `${r.resourceType}/${r.id}` || this.sameDocument(ref, r) : refs.has(ref)) return true;
     }
     const tasks = this.tasks(r);
     for (const c of p.code ?? []) for (const x of c.coding ?? []) if (tasks.includes(x.code as string)) return true;

@@ -68,8 +68,11 @@ export function createGuardedStore(
       return { ...result, resources: result.resources.map(present), included: result.included.map(present) };
     },
     async create<T extends Resource>(resource: T): Promise<T> {
-      if (resource.id && (await inner.read(resource.resourceType, resource.id))) await existingFor(resource.resourceType, resource.id);
+      // The guard decides on the body alone, so it runs before the id is looked up: a caller who may not write this at
+      // all gets the same 403 whether or not a withheld resource holds that id (D11). Permitted writers still get 404
+      // for a withheld id, and the store's own answer for a visible one.
       const toWrite = (await writeGuard('create', resource, undefined)) as T;
+      if (resource.id && (await inner.read(resource.resourceType, resource.id))) await existingFor(resource.resourceType, resource.id);
       const created = await inner.create(toWrite);
       observer.disclosed([created]);
       return created;

@@ -53,5 +53,7 @@ export const kantaImportOperation: OperationRoute = {
   systemLevel: true,
   affectsState: true,
   scope: 'c',
+  // The import writes with the ids its sources carry, which only the archive operator (who sees everything) may choose.
+  callers: 'archive-operator',
   handler: kantaImportHandler,
 };

@@ -5,7 +5,7 @@ import type {
   CapabilityStatementRestResourceSearchParam,
   SearchParameter,
 } from '@medplum/fhirtypes';
-import type { OperationRegistry } from '../fhir/operations.js';
+import { callersDocumentation, type OperationRegistry, type OperationRoute } from '../fhir/operations.js';
 import { SearchableCompartments, SystemInteractions, type ResourceTypeRegistry } from '../fhir/resource-types.js';
 import { Interaction, type InteractionCode } from '../fhir/types.js';
 import { EntryMethods } from '../fhir/interactions/bundle.js';
@@ -43,6 +43,12 @@ const TypeLevel: readonly InteractionCode[] = [
   Interaction.SearchType,
 ];
 
+/** An operation as the CapabilityStatement lists it; a reserved one says for whom, as its scope letter promises it to more. */
+function operationEntry(o: OperationRoute): { name: string; definition: string; documentation?: string } {
+  const documentation = callersDocumentation(o);
+  return { name: o.name, definition: o.definition.url!, ...(documentation ? { documentation } : undefined) };
+}
+
 export function buildCapabilityStatement(c: CapabilityInputs): CapabilityStatement {
   const resources: CapabilityStatementRestResource[] = c.types.types().map((type) => {
     const interactions = c.types.interactions(type).filter((i) => TypeLevel.includes(i));
@@ -55,7 +61,7 @@ export function buildCapabilityStatement(c: CapabilityInputs): CapabilityStateme
     const ops = c.operations
       .all()
       .filter((o) => (o.typeLevel === '*' || o.typeLevel?.includes(type) || o.instanceLevel === '*' || o.instanceLevel?.includes(type)))
-      .map((o) => ({ name: o.name, definition: o.definition.url! }));
+      .map(operationEntry);
     const supportedProfile = c.profiles.filter((p) => p.type === type).map((p) => p.url);
     return {
       type: type as CapabilityStatementRestResource['type'],
@@ -77,7 +83,7 @@ export function buildCapabilityStatement(c: CapabilityInputs): CapabilityStateme
       ...(ops.length ? { operation: ops } : undefined),
     };
   });
-  const systemOps = c.operations.all().filter((o) => o.systemLevel).map((o) => ({ name: o.name, definition: o.definition.url! }));
+  const systemOps = c.operations.all().filter((o) => o.systemLevel).map(operationEntry);
   return {
     resourceType: 'CapabilityStatement',
     status: 'active',

@@ -3,6 +3,7 @@ import { OperationOutcomeError } from '@medplum/core';
 import type { AuditEvent, OperationOutcome } from '@medplum/fhirtypes';
 import type { Principal, RequestContext } from '../context.js';
 import { insufficientScope, serviceUnavailable, statusOf, toOutcome } from '../fhir/outcomes.js';
+import { callerRefusal } from '../fhir/operations.js';
 import type { FhirRouter, RouteMatch } from '../fhir/router.js';
 import { Interaction, type FhirRequest, type FhirResponse, type FhirServices } from '../fhir/types.js';
 import type { ResourceStore } from '../store/resource-store.js';
@@ -119,6 +120,9 @@ export function createRequestPipeline(deps: PipelineDeps) {
         throw new OperationOutcomeError({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-supported', details: { text: 'A Bundle entry cannot itself be a batch or transaction' } }] });
       }
       checkScope(deps, ctx.principal, m);
+      // Before the handler: a caller the operation is not reserved for learns nothing from its input or the data (D11).
+      const refusal = m.operation && callerRefusal(m.operation, ctx.principal, ctx.language);
+      if (refusal) throw new OperationOutcomeError(refusal);
       if (m.operation) gate.authorizeOperation?.(m.operation.name, { resourceType: m.resourceType, id: m.id });
       const match = m;
       const services: FhirServices = {

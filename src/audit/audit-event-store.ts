@@ -155,6 +155,29 @@ async function onlyVisibleReferences(conds: Condition[], access: AccessPolicy | 
   return out;
 }
 
+/**
+ * What a viewer under a policy (anyone but the archive operator) is shown of an event leaves out what would betray a
+ * record withheld from them: the Disclose subtype where no disclosed record is shown, a one-record interaction's
+ * outcome (redactAuditEventFor in audit-event.ts). Filtering by those stored values would tell it all the same, so
+ * only a viewer whose policy reads nothing (TRUE) may.
+ */
+const AuditorOnlyParams = new Set(['subtype', 'outcome']);
+
+function refuseAuditorOnly(conds: Condition[], access: AccessPolicy | undefined): void {
+  if (!access || access.forType(TYPE).kind === 'true') return;
+  const visit = (c: Condition): void => {
+    if (c.kind === 'param' && AuditorOnlyParams.has(c.code)) {
+      throw new OperationOutcomeError(
+        badRequest(`Searching AuditEvent by '${c.code}' is for the archive operator only: the log shown to others leaves out what it would reveal`, c.code),
+      );
+    }
+    if (c.kind === 'and') c.all.forEach(visit);
+    if (c.kind === 'or') c.any.forEach(visit);
+    if (c.kind === 'not') visit(c.cond);
+  };
+  conds.forEach(visit);
+}
+
 export function createAuditEventStore(db: SqlDatabase, visible?: VisibleRecord): AuditEventStore {
   async function read(_type: string, id: string, access?: AccessPolicy): Promise<Resource | undefined> {
     const w = whereOf(db, [{ kind: 'param', code: '_id', values: [id] }], access);
@@ -185,6 +208,7 @@ export function createAuditEventStore(db: SqlDatabase, visible?: VisibleRecord):
 
     async search(query: SearchQuery, access?: AccessPolicy): Promise<SearchResult> {
       if (query.include.length || query.revinclude.length) unsupported('_include / _revinclude');
+      refuseAuditorOnly(query.where, access);
       const w = whereOf(db, await onlyVisibleReferences(query.where, access, visible), access);
       const order = query.sort.map((s) => {
         const col = s.code === 'date' || s.code === '_lastUpdated' ? 'e.recorded_ms' : s.code === '_id' ? 'e.id' : unsupported(`Sorting by '${s.code}'`);

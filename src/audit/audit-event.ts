@@ -138,10 +138,83 @@ export function isWithheldEntity(e: AuditEventEntity): boolean {
   return e.type?.system === AuditEntityKind.Withheld.system && e.type.code === AuditEntityKind.Withheld.code;
 }
 
-/** The event as shown to a citizen or any non-auditor: withheld entities removed (D11). */
+/**
+ * Interactions on one named record: whether they succeed tells whether that record exists (a read of a record
+ * answers 200, a read of nothing 404), so their outcome cannot be shown once the record itself is hidden.
+ */
+const RECORD_BOUND = new Set<string>([
+  Interaction.Read,
+  Interaction.Vread,
+  Interaction.HistoryInstance,
+  Interaction.Update,
+  Interaction.Patch,
+  Interaction.Delete,
+  Interaction.Create,
+]);
+
+const isCoding = (c: Coding | undefined, of: Coding): boolean => c?.system === of.system && c?.code === of.code;
+const isQueryEntity = (e: AuditEventEntity): boolean => isCoding(e.role, ObjectRole.Query);
+/** An entity naming one record (the Patient entity has role Patient; request id and legal basis name no record). */
+const namesRecord = (e: AuditEventEntity): boolean => !!e.what?.reference && isCoding(e.role, ObjectRole.DomainResource);
+
+/**
+ * The search as a non-auditor sees it: the resource type and the parameter names, no values. A value (`_id=…`,
+ * an identifier, a reference) can name a record the viewer may not see; and hiding values only where a hidden
+ * record matched would itself mark those events, so every query entity shown to a non-auditor loses its values,
+ * a hit's and a miss's alike. Idempotent: the result parses back to itself.
+ */
+function redactQueryEntity(e: AuditEventEntity): AuditEventEntity {
+  // `query` holds the request URL-encoded; the readable `description` is not parseable safely (values may hold `&`),
+  // so without `query` only its path (the resource type) is kept.
+  const text = e.query !== undefined ? Buffer.from(e.query, 'base64').toString('utf8') : e.description ?? '';
+  const q = text.indexOf('?');
+  const path = q < 0 ? text : text.slice(0, q);
+  const names = e.query !== undefined && q >= 0 ? [...new Set(new URLSearchParams(text.slice(q + 1)).keys())] : [];
+  const shown = names.length > 0 ? `${path}?${names.join('&')}` : path;
+  return { ...e, query: Buffer.from(shown, 'utf8').toString('base64'), description: shown };
+}
+
+/**
+ * The event as a non-auditor sees it (D11, C1, A4); `visible` says whether the viewer may see a referenced record.
+ * Always a new object: the stored event (hash chain, A3) is never touched, redaction is only a view on read.
+ *
+ * The citizen still learns who used their data and when: seed 000, "Tietojen katsomisesta jää merkintä
+ * lokitietoihin, jotta niiden käyttöä voidaan valvoa." So agents, time, action, interaction and the searched type
+ * stay. But a record hidden from the viewer must not show nor betray itself: seed 003, "Omakannassa ei näytetä
+ * tietoja myöskään, mikäli asiakirjalle on terveydenhuollossa merkitty viivästys tietojen näyttämiseen". So the
+ * event is cut to what a request that found nothing would show, field by field:
+ * - entities naming a withheld record (a refusal) or a record the viewer may not see are dropped;
+ * - query entities keep parameter names only (see redactQueryEntity);
+ * - the Disclose subtype stays only while an entity disclosed across registers is still shown;
+ * - on an interaction with one record (RECORD_BOUND) whose record is no longer shown, `outcome` and `outcomeDesc`
+ *   go: a hit shows "0", a miss "4 Not found", and no other field is left to tell them apart. They are removed
+ *   rather than faked as a miss, so the view hides but never states something that did not happen.
+ * An event given without `entity` (e.g. `_elements`) cannot be checked, so it is treated as showing no record
+ * (fail closed).
+ */
+export function redactAuditEventFor(event: AuditEvent, visible: (reference: string) => boolean): AuditEvent {
+  const entity = event.entity?.filter((e) => !isWithheldEntity(e) && (!e.what?.reference || visible(e.what.reference))).map((e) => (isQueryEntity(e) ? redactQueryEntity(e) : e));
+  const disclosing = (entity ?? []).some((e) => isCoding(e.lifecycle, Lifecycle.Disclose));
+  const subtype = event.subtype && !disclosing ? event.subtype.filter((c) => !isCoding(c, Lifecycle.Disclose)) : event.subtype;
+  const interaction = event.subtype?.find((c) => c.system === RESTFUL_INTERACTION_SYSTEM)?.code;
+  const hidesOutcome = !!interaction && RECORD_BOUND.has(interaction) && !(entity ?? []).some(namesRecord);
+  const shown: AuditEvent = { ...event };
+  if (subtype) shown.subtype = subtype;
+  if (entity) shown.entity = entity;
+  if (hidesOutcome) {
+    delete shown.outcome;
+    delete shown.outcomeDesc;
+  }
+  return shown;
+}
+
+/**
+ * The event as shown to a citizen or any non-auditor where record visibility is not known here (the consent layer's
+ * per-resource presenter): withheld entities removed (D11) and queries cut to parameter names; the request
+ * pipeline then applies redactAuditEventFor with the viewer's visibility.
+ */
 export function redactWithheld(event: AuditEvent): AuditEvent {
-  if (!event.entity?.some(isWithheldEntity)) return event;
-  return { ...event, entity: event.entity.filter((e) => !isWithheldEntity(e)) };
+  return redactAuditEventFor(event, () => true);
 }
 
 /** Only the archive operator's own back-end (a system token without organisation) audits; everyone else sees redacted events. */

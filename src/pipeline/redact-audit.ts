@@ -1,6 +1,6 @@
 // Keeps AuditEvents in an answer from naming records the caller may not see, unless the caller is the archive operator (D11, A4). https://profiles.ihe.net/ITI/BALP/
 import type { AuditEvent, Bundle, Resource } from '@medplum/fhirtypes';
-import { isAuditor, redactWithheld } from '../audit/audit-event.js';
+import { isAuditor, redactAuditEventFor } from '../audit/audit-event.js';
 import type { Principal } from '../context.js';
 import type { FhirResponse } from '../fhir/types.js';
 
@@ -24,7 +24,9 @@ function rewrite(r: Resource, shown: (ev: AuditEvent) => AuditEvent): Resource {
 
 /**
  * A citizen's own log (A4) shows who used their data and when, never which of their records were withheld from
- * someone, nor records the citizen may not see yet (e.g. a display delay, C1): such entities are dropped.
+ * someone, nor records the citizen may not see yet (e.g. a display delay, C1). Dropping their entities is not
+ * enough: the query text (`DocumentReference?_id=<id>`), the Disclose subtype and a read's success would still
+ * name or betray them, so redactAuditEventFor cuts each event to what a request that found nothing shows.
  */
 export async function redactAuditEvents(principal: Principal, res: FhirResponse, visible: VisibleRefs | undefined): Promise<FhirResponse> {
   if (!res.resource || isAuditor(principal)) return res;
@@ -33,10 +35,6 @@ export async function redactAuditEvents(principal: Principal, res: FhirResponse,
   const refs = new Set(events.flatMap((ev) => (ev.entity ?? []).map((e) => e.what?.reference).filter((x): x is string => !!x)));
   // Without a way to check, fail closed: drop every entity reference.
   const ok = visible ? await visible([...refs]) : new Set<string>();
-  const shown = (ev: AuditEvent): AuditEvent => {
-    const redacted = redactWithheld(ev);
-    const entity = (redacted.entity ?? []).filter((e) => !e.what?.reference || ok.has(e.what.reference));
-    return { ...redacted, entity };
-  };
+  const shown = (ev: AuditEvent): AuditEvent => redactAuditEventFor(ev, (ref) => ok.has(ref));
   return { ...res, resource: rewrite(res.resource, shown) };
 }

@@ -150,6 +150,9 @@ const RECORD_BOUND = new Set<string>([
   Interaction.Patch,
   Interaction.Delete,
   Interaction.Create,
+  // An operation may run on one record (`DocumentReference/[id]/$meta`): a stored event does not say which, so none
+  // shows its outcome once no record of it is shown.
+  Interaction.Operation,
 ]);
 
 const isCoding = (c: Coding | undefined, of: Coding): boolean => c?.system === of.system && c?.code === of.code;

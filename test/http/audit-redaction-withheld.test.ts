@@ -41,7 +41,7 @@ describe.each(backends())('A4/C1: the citizen sees a professional use of a displ
   const neighbour = professional(Org.VANTAA, 'health');
   const citizen = { kind: 'citizen' as const, patient: 'p1' };
   const rid = (what: string) => `l5-${what}-${randomUUID()}`;
-  const ids = { hitSearch: rid('hit-search'), missSearch: rid('miss-search'), hitRead: rid('hit-read'), missRead: rid('miss-read'), shownSearch: rid('shown-search'), shownRead: rid('shown-read') };
+  const ids = { hitSearch: rid('hit-search'), missSearch: rid('miss-search'), hitRead: rid('hit-read'), missRead: rid('miss-read'), shownSearch: rid('shown-search'), shownRead: rid('shown-read'), hitOp: rid('hit-op'), missOp: rid('miss-op') };
   let delayed: string;
   let shown: string;
   // A missing id of the same shape as a real one, so not even its form tells the two apart.
@@ -83,6 +83,9 @@ describe.each(backends())('A4/C1: the citizen sees a professional use of a displ
     expect((await c.get(`/fhir/DocumentReference/${missing}`, neighbour, { 'X-Request-Id': ids.missRead })).status).toBe(404);
     expect((await c.get(`/fhir/DocumentReference?_id=${delayed}`, neighbour, { 'X-Request-Id': ids.hitSearch })).body.total).toBe(1);
     expect((await c.get(`/fhir/DocumentReference?_id=${missing}`, neighbour, { 'X-Request-Id': ids.missSearch })).body.total).toBe(0);
+    // An operation on one record: its path names the record, and its success tells it exists.
+    expect((await c.get(`/fhir/DocumentReference/${delayed}/$meta`, neighbour, { 'X-Request-Id': ids.hitOp })).status).toBe(200);
+    expect((await c.get(`/fhir/DocumentReference/${missing}/$meta`, neighbour, { 'X-Request-Id': ids.missOp })).status).toBe(404);
     // A document the citizen does see, disclosed the same way: its disclosure must stay in the citizen's view.
     expect((await c.get(`/fhir/DocumentReference?_id=${shown}`, neighbour, { 'X-Request-Id': ids.shownSearch })).body.total).toBe(1);
     expect((await c.get(`/fhir/DocumentReference/${shown}`, neighbour, { 'X-Request-Id': ids.shownRead })).status).toBe(200);
@@ -91,7 +94,7 @@ describe.each(backends())('A4/C1: the citizen sees a professional use of a displ
 
   test(`C1/A4: "${SEED_003_DELAY}": no event in the citizen's log names the delayed document`, async () => {
     const log = await citizenLog();
-    for (const key of [ids.hitSearch, ids.hitRead, ids.missSearch, ids.missRead]) {
+    for (const key of [ids.hitSearch, ids.hitRead, ids.missSearch, ids.missRead, ids.hitOp, ids.missOp]) {
       const ev = log.get(key);
       expect(ev, key).toBeDefined();
       expect(allText(ev!)).not.toContain(delayed);
@@ -109,6 +112,7 @@ describe.each(backends())('A4/C1: the citizen sees a professional use of a displ
     const [hitSearch, missSearch, hitRead, missRead] = [ids.hitSearch, ids.missSearch, ids.hitRead, ids.missRead].map((k) => log.get(k)!);
     expect(comparable(hitSearch)).toEqual(comparable(missSearch));
     expect(comparable(hitRead)).toEqual(comparable(missRead));
+    expect(comparable(log.get(ids.hitOp)!)).toEqual(comparable(log.get(ids.missOp)!));
     // What is left of the search: the type and the parameter searched, without the value that could name a record.
     const query = hitSearch.entity?.find((e) => e.role?.code === '24');
     expect(query?.description).toBe('DocumentReference?_id');

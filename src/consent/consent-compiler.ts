@@ -103,6 +103,16 @@ function givenAt(consent: Consent): string | undefined {
   return consent.dateTime ?? consent.provision?.period?.start;
 }
 
+/**
+ * `Type/id` of a literal reference written in any form R4 allows for a stored resource: relative, absolute (a base
+ * before it) or versioned (`/_history/n`); undefined for anything else (`#contained`, `urn:`). A consent targets the
+ * resource, never one version of it, so a prohibition written either way must bind the same records.
+ */
+export function localReference(reference: string): string | undefined {
+  const m = /(?:^|\/)([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/.exec(reference);
+  return m ? `${m[1]}/${m[2]}` : undefined;
+}
+
 function push<K>(map: Map<K, ProvisionRef[]>, key: K, ref: ProvisionRef): void {
   const list = map.get(key);
   if (list) list.push(ref);
@@ -113,11 +123,14 @@ const codingKey = (c: Coding): string | undefined => (c.code ? (c.system ? `${c.
 const conceptKeys = (ccs: CodeableConcept[] | undefined): string[] =>
   (ccs ?? []).flatMap((cc) => (cc.coding ?? []).map(codingKey)).filter((k): k is string => !!k);
 
+/** An actor that names no organisation we know: it matches no register holder. */
+const Unresolved = '\u0000unresolved';
+
 function actorOids(p: ConsentProvision, role: string, resolveOrg: OrganizationResolver): string[] | undefined {
   const actors = (p.actor ?? []).filter((a) => (a.role?.coding ?? []).some((c) => c.code === role));
   if (actors.length === 0) return undefined;
   // An actor we cannot resolve still narrows the grant: it just matches no organisation (fail closed).
-  return actors.map((a) => resolveOrg(a.reference) ?? '\u0000unresolved');
+  return actors.map((a) => resolveOrg(a.reference) ?? Unresolved);
 }
 
 function grantOf(p: ConsentProvision, ref: ProvisionRef, kantaOnly: boolean, resolveOrg: OrganizationResolver): Grant {
@@ -138,14 +151,23 @@ function grantOf(p: ConsentProvision, ref: ProvisionRef, kantaOnly: boolean, res
 
 function indexDeny(p: ConsentProvision, ref: ProvisionRef, idx: ProhibitionIndex, resolveOrg: OrganizationResolver): void {
   let targeted = false;
+  // A target the compiler cannot read would bind nothing while the citizen believes it binds: the whole deny then
+  // prohibits everything (fail closed), as a deny with no target does.
+  let unreadable = false;
   for (const oid of actorOids(p, ConsentActorRole.Custodian, resolveOrg) ?? []) {
-    push(idx.byHolder, oid, ref);
+    if (oid === Unresolved) unreadable = true;
+    else push(idx.byHolder, oid, ref);
     targeted = true;
   }
   for (const d of p.data ?? []) {
-    const r = d.reference?.reference;
-    if (!r) continue;
+    const written = d.reference?.reference;
+    if (!written) continue;
     targeted = true;
+    const r = localReference(written);
+    if (!r) {
+      unreadable = true;
+      continue;
+    }
     const [type] = r.split('/');
     if (type === 'Encounter' || type === 'EpisodeOfCare') push(idx.byEvent, r, ref);
     else push(idx.byInstance, r, ref);
@@ -155,7 +177,7 @@ function indexDeny(p: ConsentProvision, ref: ProvisionRef, idx: ProhibitionIndex
     targeted = true;
   }
   // Criteria we do not model (purpose, class, securityLabel) on a deny still deny: fail closed.
-  if (!targeted) idx.everything.push(ref);
+  if (!targeted || unreadable) idx.everything.push(ref);
 }
 
 const hasTarget = (p: ConsentProvision): boolean => !!(p.actor?.length || p.data?.length || p.code?.length);
@@ -230,8 +252,10 @@ export function compileConsents(patient: string, consents: Consent[], now: Date,
       }
       case ConsentKind.PrescriptionProhibition: {
         for (const { p, ref } of denyProvisions(root, rootRef, nested)) {
-          const ids = (p.data ?? []).map((d) => d.reference?.reference).filter((r): r is string => !!r && r.startsWith('MedicationRequest/'));
-          if (ids.length) for (const r of ids) push(out.prescriptionProhibitions.byPrescription, r.slice('MedicationRequest/'.length), ref);
+          const written = (p.data ?? []).map((d) => d.reference?.reference).filter((r): r is string => !!r);
+          const ids = written.map(localReference).filter((r): r is string => !!r && r.startsWith('MedicationRequest/'));
+          // A target that is not a readable prescription reference binds every prescription (fail closed), as none does.
+          if (ids.length && ids.length === written.length) for (const r of ids) push(out.prescriptionProhibitions.byPrescription, r.slice('MedicationRequest/'.length), ref);
           else out.prescriptionProhibitions.everything.push(ref);
         }
         break;
@@ -256,6 +280,7 @@ export function compileConsents(patient: string, consents: Consent[], now: Date,
 export function oidFromReference(ref: Reference | undefined, byReference: ReadonlyMap<string, string>): string | undefined {
   if (!ref) return undefined;
   if (ref.identifier?.value) return stripOid(ref.identifier.value);
-  if (ref.reference) return byReference.get(ref.reference) ?? (/^Organization\/[0-9.]+$/.test(ref.reference) ? ref.reference.slice(13) : undefined);
+  const local = ref.reference && localReference(ref.reference);
+  if (local) return byReference.get(local) ?? (/^Organization\/[0-9.]+$/.test(local) ? local.slice(13) : undefined);
   return undefined;
 }

@@ -3,7 +3,7 @@ import type { Consent, DocumentReference, Organization, Patient, Reference, Rela
 import type { RequestContext } from '../context.js';
 import { FhirSystem, GuardianRelationship, LocalExtension, LocalSystem, Oid, OidMore, ProxyRelationship, RegisterKind } from '../kanta/codes.js';
 import type { Condition, ResourceStore, SearchQuery } from '../store/resource-store.js';
-import { compileConsents, type CompiledConsents, oidFromReference } from './consent-compiler.js';
+import { compileConsents, type CompiledConsents, localReference, oidFromReference } from './consent-compiler.js';
 import { finnishDate, stripOid } from './kanta-rules.js';
 import type { WriteFacts } from './write-guard.js';
 
@@ -57,21 +57,44 @@ async function isPartOf(raw: ResourceStore, unit: Organization, org: Organizatio
 }
 
 /**
- * Seed 004 lets the citizen prohibit "Yksittäiseen ... asiakasasiakirjaan" (a single client document); a corrected
- * document is archived as a new version sharing the first one's set (masterIdentifier), so a prohibition naming any
- * version reaches every version, one archived later too, as the import already reads its document targets
- * (src/kanta/import-records.ts). The named documents are read fresh on every request: a later version needs no new stamp.
+ * Seed 004 lets the citizen prohibit "Yksittäiseen ... asiakasasiakirjaan" (a single client document). A corrected
+ * document is archived as a new DocumentReference that `replaces` the earlier one and shares its version set
+ * (masterIdentifier), and the citizen can name only the version OmaKanta shows, so a prohibition naming any version
+ * reaches every version: those linked by `replaces` either way (a set id is not always written) and every member of
+ * their sets, ones archived later too. Read fresh on every request, so a later version needs no new stamp.
  */
 async function addDocumentSets(raw: ResourceStore, compiled: CompiledConsents): Promise<void> {
-  for (const [ref, provisions] of compiled.prohibitions.byInstance) {
-    if (!ref.startsWith('DocumentReference/')) continue;
-    const named = (await raw.read('DocumentReference', ref.slice(18))) as DocumentReference | undefined;
-    const set = named?.masterIdentifier;
-    if (!set?.value) continue;
-    const key = set.system ? `${set.system}|${set.value}` : set.value;
-    compiled.prohibitions.byDocumentSet.set(key, [...(compiled.prohibitions.byDocumentSet.get(key) ?? []), ...provisions]);
+  const idx = compiled.prohibitions;
+  const named = [...idx.byInstance].filter(([ref]) => ref.startsWith('DocumentReference/'));
+  for (const [ref, provisions] of named) {
+    const seen = new Set<string>([ref]);
+    const queue = [ref];
+    // Bounded: a version chain is short; a cycle or a runaway chain stops here rather than holding the request.
+    while (queue.length && seen.size <= MaxVersionsFollowed) {
+      const at = queue.shift() as string;
+      const doc = (await raw.read('DocumentReference', at.slice(18))) as DocumentReference | undefined;
+      if (!doc) continue;
+      const set = doc.masterIdentifier;
+      if (set?.value) {
+        const key = set.system ? `${set.system}|${set.value}` : set.value;
+        idx.byDocumentSet.set(key, [...(idx.byDocumentSet.get(key) ?? []), ...provisions]);
+      }
+      const earlier = (doc.relatesTo ?? []).filter((r) => r.code === 'replaces').map((r) => r.target?.reference && localReference(r.target.reference));
+      const later = (await searchAll<DocumentReference>(raw, 'DocumentReference', [{ kind: 'param', code: 'relatesto', values: [at] }]))
+        .filter((d) => (d.relatesTo ?? []).some((r) => r.code === 'replaces' && r.target?.reference && localReference(r.target.reference) === at))
+        .map((d) => `DocumentReference/${d.id}`);
+      for (const next of [...earlier, ...later]) {
+        if (!next || !next.startsWith('DocumentReference/') || seen.has(next)) continue;
+        seen.add(next);
+        queue.push(next);
+        idx.byInstance.set(next, [...(idx.byInstance.get(next) ?? []), ...provisions]);
+      }
+    }
   }
 }
+
+/** How many versions of one prohibited document are followed through `replaces`. */
+const MaxVersionsFollowed = 100;
 
 export interface RequestFacts {
   compiled: CompiledConsents | undefined;
@@ -102,7 +125,8 @@ export async function loadRequestFacts(ctx: RequestContext, raw: ResourceStore):
     const orgRefs = new Map<string, string>();
     const refs = new Set<string>();
     const visit = (ref: Reference | undefined): void => {
-      if (ref?.reference?.startsWith('Organization/') && !ref.identifier?.value) refs.add(ref.reference);
+      const local = ref?.reference && localReference(ref.reference);
+      if (local?.startsWith('Organization/') && !ref?.identifier?.value) refs.add(local);
     };
     for (const c of consents) {
       const walk = (prov: Consent['provision']): void => {

@@ -16,7 +16,13 @@ export interface RequestLabels {
   status: number;
 }
 
-export type ConsentDecision = 'disclosed' | 'withheld' | 'refused';
+/**
+ * `disclosed`: resources the consent policy showed the caller (they see those anyway); `refused`: requests a spec rule
+ * refused, as their answer says. Never `withheld`: a count of records withheld from a caller rises for a hidden
+ * record and not for a missing id, so the open /metrics would betray what a 404 hides (D11).
+ */
+export type ConsentDecision = 'disclosed' | 'refused';
+const ConsentDecisions: ReadonlySet<string> = new Set<ConsentDecision>(['disclosed', 'refused']);
 
 export interface GatewayMetrics {
   observeRequest(labels: RequestLabels, seconds: number): void;
@@ -50,7 +56,7 @@ export function createMetrics(options: { prefix?: string; processMetrics?: boole
     buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
-  const decisions = new Counter({ name: `${p}consent_decisions_total`, help: 'Consent decisions by rule ID: resources disclosed or withheld by the consent policy, requests refused by a rule', labelNames: ['rule', 'decision'], registers: [registry] });
+  const decisions = new Counter({ name: `${p}consent_decisions_total`, help: 'Consent decisions by rule ID: resources disclosed by the consent policy (rule policy), requests refused by a spec rule. Withheld records are not counted (D11)', labelNames: ['rule', 'decision'], registers: [registry] });
   const auditBatch = new Histogram({ name: `${p}audit_commit_batch_size`, help: 'AuditEvents per audit commit', buckets: [1, 2, 5, 10, 25, 50, 100, 250], registers: [registry] });
   const auditLatency = new Histogram({ name: `${p}audit_commit_duration_seconds`, help: 'Latency of appending an audit batch', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1], registers: [registry] });
   const auditFailures = new Counter({ name: `${p}audit_failures_total`, help: 'Audit appends that failed (answered 503, nothing released)', registers: [registry] });
@@ -77,6 +83,8 @@ export function createMetrics(options: { prefix?: string; processMetrics?: boole
       latency.observe(labels, seconds);
     },
     consentDecision(rule, decision, count = 1) {
+      // Typed out already; a value from untyped code still never opens a series of withheld records (D11).
+      if (!ConsentDecisions.has(decision)) return;
       if (count > 0) decisions.inc({ rule: RuleId.test(rule) ? rule : 'other', decision }, count);
     },
     observeAuditCommit(batchSize, seconds) {

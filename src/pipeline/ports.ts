@@ -82,8 +82,8 @@ export interface PipelineTelemetry {
   /** Names the request's span after its FHIR route. */
   annotate(route: { interaction: string; resourceType?: string }): void;
   observeRequest(labels: { interaction: string; resourceType: string; status: number }, seconds: number): void;
-  /** `rule`: the spec rule ID that refused a request, or `policy` for what the compiled consents disclosed or withheld. */
-  consentDecision(rule: string, decision: 'disclosed' | 'withheld' | 'refused', count?: number): void;
+  /** `rule`: the spec rule ID that refused a request, or `policy` for what the compiled consents disclosed (never what they withheld, D11). */
+  consentDecision(rule: string, decision: 'disclosed' | 'refused', count?: number): void;
   observeAuditCommit(batchSize: number, seconds: number): void;
   auditFailure(): void;
 }

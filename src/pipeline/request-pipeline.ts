@@ -216,9 +216,10 @@ export function createRequestPipeline(deps: PipelineDeps) {
       throw err;
     }
     const res = await telemetry.span('store', () => dispatch(req, gate.store, ctx, audits, gate, false));
-    const { disclosed, withheld } = gate.record();
-    telemetry.consentDecision('policy', 'disclosed', disclosed.length);
-    telemetry.consentDecision('policy', 'withheld', withheld.length);
+    // Only what the caller is shown is counted. Withheld records are not (D11: a withheld read answers exactly as a
+    // missing one, also in counts): a per-request withheld count on the open /metrics would tell the two apart.
+    // They are named in the audit trail only, for auditors.
+    telemetry.consentDecision('policy', 'disclosed', gate.record().disclosed.length);
     return redactAuditEvents(ctx.principal, res, gate.visible);
   }
 

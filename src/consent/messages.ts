@@ -58,6 +58,16 @@ export const WriteRefusal = {
     sv: 'den som ger samtycket är alltid personen som sköter ärendet; performer kan inte ange någon annan',
     en: 'the giver of a consent is always the person acting; performer cannot name anyone else',
   },
+  PerformerNotPatient: {
+    fi: 'terveydenhuollossa tallennetun suostumuksen antaja on potilas itse; performer ei voi nimetä ketään muuta',
+    sv: 'den som ger ett samtycke som registreras i vården är patienten själv; performer kan inte ange någon annan',
+    en: 'a consent recorded in health care is given by the patient; performer cannot name anyone else',
+  },
+  DenyOutsideProhibition: {
+    fi: 'kielto tallennetaan omana kieltonaan (kielto tai reseptikielto); luovutusluvassa, informoinnissa tai tahdonilmaisussa ei voi olla kieltävää ehtoa',
+    sv: 'ett förbud registreras som ett eget förbud (förbud eller receptförbud); ett tillstånd, en information eller en viljeyttring kan inte innehålla ett förbjudande villkor',
+    en: 'a prohibition is recorded as its own prohibition Consent (prohibition or prescription-prohibition); a permission, informing or will cannot carry a deny provision',
+  },
   DateTimeNotNow: {
     fi: 'suostumuksen antamisaika on palvelimen kellonaika; dateTime ei voi olla muu hetki',
     sv: 'tidpunkten för samtycket är serverns klocka; dateTime kan inte vara en annan tidpunkt',

@@ -1,6 +1,6 @@
 // Who may create, change and delete what (C3-C6, P1, A3): checked before every write through the guarded store. https://hl7.org/fhir/R4/http.html#create
 import { OperationOutcomeError } from '@medplum/core';
-import type { Consent, Patient, Reference, RelatedPerson, Resource } from '@medplum/fhirtypes';
+import type { Consent, ConsentProvision, Patient, Reference, RelatedPerson, Resource } from '@medplum/fhirtypes';
 import { isArchiveOperator, type RequestContext } from '../context.js';
 import { ConsentKind, type ConsentKindCode, LocalSystem, Oid, RegisterKind } from '../kanta/codes.js';
 import type { CompiledConsents } from './consent-compiler.js';
@@ -48,6 +48,31 @@ const PermissionKindsSet: ReadonlySet<string> = new Set([
   ConsentKind.PermissionSocialToHealth,
 ]);
 
+/** The kinds whose deny provisions are prohibitions by design; professionals are never shown them (access-policy.ts). */
+const ProhibitionKindsSet: ReadonlySet<string> = new Set([ConsentKind.Prohibition, ConsentKind.PrescriptionProhibition]);
+
+/**
+ * D11: the compiler enforces a deny nested in a permission as a prohibition, but professionals read every kind except
+ * the prohibition kinds, so such a deny would show them the ids it withholds. A deny below the root is refused in every
+ * non-prohibition kind (none of them needs one), and below the root a missing type counts as deny, as the compiler
+ * reads it. The root itself may say "no" (a negative permission, a refused organ donation), which the compiler never
+ * indexes as a prohibition, as long as it names no records. Malformed shapes are left to validation.
+ */
+function hidesProhibition(consent: Consent): boolean {
+  const kind = consentKind(consent);
+  if (kind && ProhibitionKindsSet.has(kind)) return false;
+  const root = consent.provision as unknown;
+  if (!root || typeof root !== 'object') return false;
+  const rootType = (root as ConsentProvision).type ?? (kind === ConsentKind.Informing ? 'permit' : 'deny');
+  if (rootType !== 'permit' && Array.isArray((root as ConsentProvision).data) && ((root as ConsentProvision).data?.length ?? 0) > 0) return true;
+  const below = (p: unknown): boolean => {
+    const children = p && typeof p === 'object' ? (p as ConsentProvision).provision : undefined;
+    if (!Array.isArray(children)) return false;
+    return children.some((c) => !!c && typeof c === 'object' && ((c as ConsentProvision).type !== 'permit' || below(c)));
+  };
+  return below(root);
+}
+
 /** The Suomi.fi mandate a proxy needs for each consent kind (C4); kinds absent here are never a proxy's. */
 const ProxyMandateFor: Partial<Record<ConsentKindCode, 'health' | 'social' | 'any'>> = {
   [ConsentKind.Informing]: 'any',
@@ -67,7 +92,9 @@ export function createWriteGuard(ctx: RequestContext, compiled: CompiledConsents
   const ownPatient = (r: Resource): boolean => !!P && patientRef(r) === `Patient/${P}`;
   const minor = !!facts.patientBirthDate && ageOn(facts.patientBirthDate, finnishDate(ctx.now)) < ADULT_AGE;
 
+  // A professional gives no consent of the patient's (they record the patient's own), so nothing counts as given by them.
   const givenByCaller = (c: Consent): boolean =>
+    p.kind !== 'professional' &&
     (c.performer ?? []).some(
       (ref) =>
         ref.identifier?.value === p.subject ||
@@ -98,9 +125,12 @@ export function createWriteGuard(ctx: RequestContext, compiled: CompiledConsents
     }
   }
 
-  /** The caller as the giver of a consent: the own Patient, the guardian's RelatedPerson, or the proxy's HETU. */
+  /**
+   * The giver of a consent the caller writes: the own Patient, the guardian's RelatedPerson, the proxy's HETU; for a
+   * professional the patient, whose consent they record in health care (seed 003), never the professional.
+   */
   function callerAsPerformer(): Reference<Patient | RelatedPerson> {
-    if (p.kind === 'citizen') return { reference: `Patient/${P}` };
+    if (p.kind === 'citizen' || p.kind === 'professional') return { reference: `Patient/${P}` };
     const related = facts.callerRelatedPersons?.[0];
     if (p.kind === 'guardian' && related) return { reference: `RelatedPerson/${related}` };
     return { identifier: { system: Oid.Hetu, value: p.subject } };
@@ -120,7 +150,7 @@ export function createWriteGuard(ctx: RequestContext, compiled: CompiledConsents
     for (const ref of Array.isArray(consent.performer) ? consent.performer : []) {
       if (!ref || typeof ref !== 'object') continue;
       if (!same(ref, me) && !givenByCaller({ resourceType: 'Consent', performer: [ref] } as unknown as Consent) && !stored.some((s) => same(ref, s))) {
-        refuse(rule, WriteRefusal.PerformerNotCaller);
+        refuse(rule, p.kind === 'professional' ? WriteRefusal.PerformerNotPatient : WriteRefusal.PerformerNotCaller);
       }
     }
     const now = ctx.now.getTime();
@@ -168,6 +198,7 @@ export function createWriteGuard(ctx: RequestContext, compiled: CompiledConsents
     if (resource && !isArchiveOperator(p)) {
       const before = new Set(existing ? contentLinksOf(existing) : []);
       if (contentLinksOf(resource).some((url) => !before.has(url))) refuse('D11', WriteRefusal.ContentLinkOperatorOnly);
+      if (resource.resourceType === 'Consent' && hidesProhibition(resource as Consent)) refuse('D11', WriteRefusal.DenyOutsideProhibition);
     }
     switch (p.kind) {
       case 'professional': {
@@ -177,6 +208,10 @@ export function createWriteGuard(ctx: RequestContext, compiled: CompiledConsents
           const ok = !!org && isRecordType(r.resourceType) && ownPatient(r) && securityCode(r, LocalSystem.RegisterHolder) === org;
           if (!ok || securityCode(r, LocalSystem.RegisterKind) === RegisterKind.PersonalDataStore) refuse('D1', WriteRefusal.ProfessionalOwnRegister);
         }
+        // Seed 003: "luovutusluvan ja kiellon voi tallentaa tai muuttaa terveydenhuollossa", so a professional records
+        // the patient's consent; what is recorded are facts: the giver is the patient and the time the server clock
+        // (D10 turns on it). A body may repeat the stored giver and time but not name others, also on update.
+        if (resource?.resourceType === 'Consent') return stampConsent('C6', resource as Consent, existing as Consent | undefined);
         return resource;
       }
       case 'citizen':

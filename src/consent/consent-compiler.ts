@@ -1,6 +1,7 @@
 // Compiles a patient's active Consent resources into an indexed disclosure decision structure. https://hl7.org/fhir/R4/consent.html
 import type { CodeableConcept, Coding, Consent, ConsentProvision, Period, Reference } from '@medplum/fhirtypes';
 import { ConsentActorRole, ConsentKind, type ConsentKindCode, LocalSystem } from '../kanta/codes.js';
+import { parseReference } from '../search/params/reference.js';
 import { BROAD_PERMISSION_FROM, finnishDayOf, stripOid } from './kanta-rules.js';
 
 /** Where a decision came from: one provision of one Consent (for explanation and audit). */
@@ -109,8 +110,9 @@ function givenAt(consent: Consent): string | undefined {
  * resource, never one version of it, so a prohibition written either way must bind the same records.
  */
 export function localReference(reference: string): string | undefined {
-  const m = /(?:^|\/)([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/.exec(reference);
-  return m ? `${m[1]}/${m[2]}` : undefined;
+  // The same reading as reference search parameters and the index (src/search/params/reference.ts).
+  const { type, id } = parseReference(reference);
+  return type && id ? `${type}/${id}` : undefined;
 }
 
 function push<K>(map: Map<K, ProvisionRef[]>, key: K, ref: ProvisionRef): void {

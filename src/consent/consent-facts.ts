@@ -77,7 +77,7 @@ async function addDocumentSets(raw: ResourceStore, compiled: CompiledConsents): 
       const set = doc.masterIdentifier;
       if (set?.value) {
         const key = set.system ? `${set.system}|${set.value}` : set.value;
-        idx.byDocumentSet.set(key, [...(idx.byDocumentSet.get(key) ?? []), ...provisions]);
+        addTo(idx.byDocumentSet, key, provisions);
       }
       const earlier = (doc.relatesTo ?? []).filter((r) => r.code === 'replaces').map((r) => r.target?.reference && localReference(r.target.reference));
       const later = (await searchAll<DocumentReference>(raw, 'DocumentReference', [{ kind: 'param', code: 'relatesto', values: [at] }]))
@@ -87,11 +87,15 @@ async function addDocumentSets(raw: ResourceStore, compiled: CompiledConsents): 
         if (!next || !next.startsWith('DocumentReference/') || seen.has(next)) continue;
         seen.add(next);
         queue.push(next);
-        idx.byInstance.set(next, [...(idx.byInstance.get(next) ?? []), ...provisions]);
+        addTo(idx.byInstance, next, provisions);
       }
     }
   }
 }
+
+const addTo = <K, V>(map: Map<K, V[]>, key: K, values: V[]): void => {
+  map.set(key, [...(map.get(key) ?? []), ...values]);
+};
 
 /** How many versions of one prohibited document are followed through `replaces`. */
 const MaxVersionsFollowed = 100;
